@@ -1,0 +1,68 @@
+# unlearnkit course: `make lab` to study, `make test` to check everything.
+# Everything installs into a local virtual environment (.venv) from the pins in requirements.txt.
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+PY     := $(BIN)/python
+STAMP  := $(VENV)/.installed
+# Optional: a PyTorch wheel index to install torch from, e.g. a CUDA build:
+#   make lab TORCH_INDEX=https://download.pytorch.org/whl/cu126
+TORCH_INDEX ?=
+# Extra arguments for pytest, e.g. `make test PYTEST_ARGS="-k sisa"`.
+PYTEST_ARGS ?=
+JOBS ?= 2
+LAB_PORT ?= 8888
+
+# JupyterLab refuses to run as root unless told; containers and cloud notebooks often run as root.
+ifeq ($(shell id -u 2>/dev/null),0)
+ROOT_FLAG := --allow-root
+endif
+
+.PHONY: help setup lab test test-fast exercises check-exercises release benchmark clean
+
+help:
+	@echo "make lab        set up .venv if needed and open the course in JupyterLab"
+	@echo "make test       set up .venv if needed and run the whole test suite"
+	@echo "make test-fast  library unit tests only (no notebooks, no nbgrader)"
+	@echo "make exercises  regenerate exercises/ from solutions/ with nbgrader"
+	@echo "make release    build a student bundle (no solutions) in release_bundle/"
+	@echo "make benchmark  re-measure the numbers reported in the issue notes"
+	@echo "make clean      remove .venv and generated folders"
+
+$(STAMP): requirements.txt pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --upgrade --quiet pip
+ifneq ($(TORCH_INDEX),)
+	$(PY) -m pip install --quiet torch --index-url $(TORCH_INDEX)
+	grep -v '^torch==' requirements.txt > $(VENV)/requirements-notorch.txt
+	$(PY) -m pip install --quiet -r $(VENV)/requirements-notorch.txt
+else
+	$(PY) -m pip install --quiet -r requirements.txt
+endif
+	$(PY) -m pip install --quiet --no-deps -e .
+	$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (unlearnkit)" >/dev/null
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab --notebook-dir=. --port=$(LAB_PORT) $(ROOT_FLAG)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -n $(JOBS) $(PYTEST_ARGS)
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m "not notebook and not grading" $(PYTEST_ARGS)
+
+exercises: $(STAMP)
+	$(PY) scripts/make_exercises.py
+
+release: $(STAMP)
+	$(PY) scripts/make_release.py
+
+benchmark: $(STAMP)
+	$(PY) scripts/benchmark.py
+
+clean:
+	rm -rf $(VENV) release_bundle gradebook.db submitted autograded feedback solution_release

@@ -1,0 +1,98 @@
+"""Seeds, generators and devices: the one rule every random thing in unlearnkit follows.
+
+Every function that draws randomness takes an integer ``seed`` (or a ``torch.Generator``) and never
+reads a global random number generator. Where one seed must fan out into many (one per shard, per
+stage, per model), :func:`derive_seed` gives each a stable child seed:
+
+    derive_seed(seed, "shard", 3, "stage", 2)
+
+hashes the parent seed and the keys with SHA-256 and keeps 63 bits, so children are independent of
+each other, of the order in which they are asked for, and of the platform.
+
+Introduced in lecture 02 (SISA derives one seed per shard and stage).
+"""
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import numbers
+import os
+
+import numpy as np
+import torch
+
+__all__ = ["derive_seed", "check_seed", "cpu_generator", "torch_seeded", "device"]
+
+
+def check_seed(seed, name: str = "seed") -> int:
+    """Return ``seed`` as a Python int after checking it.
+
+    Raises:
+        TypeError: ``seed`` is not an integer (a bool or float is refused, too).
+        ValueError: ``seed`` is negative or does not fit in 63 bits.
+    """
+    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, numbers.Integral):
+        raise TypeError(f"{name} must be a non-negative integer, got {type(seed).__name__} {seed!r}")
+    seed = int(seed)
+    if not 0 <= seed < 2**63:
+        raise ValueError(f"{name} must be in [0, 2**63), got {seed}")
+    return seed
+
+
+def derive_seed(seed: int, *keys) -> int:
+    """Derive a child seed from ``seed`` and any number of keys (ints or strings).
+
+    Args:
+        seed: the parent seed, a non-negative int.
+        *keys: what the child is for, e.g. ``"shard", 3, "stage", 2``.
+
+    Returns:
+        int in ``[0, 2**63)``; the same arguments always give the same child, on every platform.
+    """
+    seed = check_seed(seed)
+    text = repr((seed,) + tuple(keys)).encode()
+    return int.from_bytes(hashlib.sha256(text).digest()[:8], "little") >> 1
+
+
+def cpu_generator(seed: int) -> torch.Generator:
+    """A fresh CPU ``torch.Generator`` seeded with ``seed`` (data order is always drawn on the CPU)."""
+    g = torch.Generator(device="cpu")
+    g.manual_seed(check_seed(seed))
+    return g
+
+
+@contextlib.contextmanager
+def torch_seeded(seed: int):
+    """Run a block with torch's global CPU RNG seeded, restoring the caller's RNG state afterwards.
+
+    ``torch.nn`` layers initialise their weights from the global generator; this lets a model be
+    built from a seed without disturbing (or depending on) anyone else's random state.
+    """
+    seed = check_seed(seed)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        yield
+
+
+def device(prefer: str | None = None) -> torch.device:
+    """Choose the device the course computes on.
+
+    The CPU is the default, so that every number in the course is reproducible on a laptop. CUDA is
+    used only when it is present *and* allowed, by ``prefer="cuda"`` or the environment variable
+    ``UNLEARNKIT_DEVICE=cuda``.
+
+    Args:
+        prefer: ``"cpu"``, ``"cuda"`` or None (read ``UNLEARNKIT_DEVICE``, default ``"cpu"``).
+
+    Returns:
+        ``torch.device("cuda")`` if allowed and available, else ``torch.device("cpu")``.
+
+    Raises:
+        ValueError: ``prefer`` (or the environment variable) is neither "cpu" nor "cuda".
+    """
+    choice = (prefer if prefer is not None else os.environ.get("UNLEARNKIT_DEVICE", "cpu")).lower()
+    if choice not in ("cpu", "cuda"):
+        raise ValueError(f"prefer (or UNLEARNKIT_DEVICE) must be 'cpu' or 'cuda', got {choice!r}")
+    if choice == "cuda" and torch.cuda.is_available():
+        return torch.device("cuda")
+    return torch.device("cpu")

@@ -1,0 +1,88 @@
+"""Small torch models, each built from a seed.
+
+Every model is a ``torch.nn.Module`` mapping a float32 batch ``(batch, d)`` to logits
+``(batch, classes)``. The initial weights depend only on ``seed`` (the caller's global RNG is
+neither read nor changed), so "the same model trained without these examples" is well defined.
+
+Introduced in lecture 02.
+"""
+from __future__ import annotations
+
+import numbers
+
+import torch
+from torch import nn
+
+from ._seeding import torch_seeded
+
+__all__ = ["logistic_regression", "mlp", "cnn1d", "count_parameters"]
+
+
+def _check_dim(value, name):
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+def logistic_regression(d: int, classes: int, seed: int = 0) -> nn.Module:
+    """Multinomial logistic regression: one linear layer ``(d -> classes)``, returning logits.
+
+    Raises:
+        ValueError: ``d`` or ``classes`` is not a positive integer.
+    """
+    d, classes = _check_dim(d, "d"), _check_dim(classes, "classes")
+    with torch_seeded(seed):
+        return nn.Linear(d, classes)
+
+
+def mlp(d: int, classes: int, hidden: tuple[int, ...] | int = (64,), seed: int = 0) -> nn.Module:
+    """A multilayer perceptron with ReLU activations: ``d -> hidden... -> classes`` (logits).
+
+    Raises:
+        ValueError: a width is not a positive integer.
+    """
+    d, classes = _check_dim(d, "d"), _check_dim(classes, "classes")
+    hidden = (hidden,) if isinstance(hidden, numbers.Integral) else tuple(hidden)
+    widths = [d] + [_check_dim(h, "hidden") for h in hidden]
+    layers: list[nn.Module] = []
+    with torch_seeded(seed):
+        for a, b in zip(widths[:-1], widths[1:]):
+            layers += [nn.Linear(a, b), nn.ReLU()]
+        layers.append(nn.Linear(widths[-1], classes))
+        return nn.Sequential(*layers)
+
+
+class _CNN1d(nn.Module):
+    def __init__(self, length: int, classes: int, channels: int):
+        super().__init__()
+        self.length = length
+        self.conv = nn.Sequential(
+            nn.Conv1d(1, channels, 5, padding=2), nn.ReLU(),
+            nn.Conv1d(channels, channels, 3, padding=1, stride=2), nn.ReLU(),
+            nn.Conv1d(channels, channels, 3, padding=1, stride=2), nn.ReLU(),
+        )
+        out_len = (((length + 1) // 2) + 1) // 2
+        self.head = nn.Linear(channels * out_len, classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = self.conv(x.unsqueeze(1))
+        return self.head(h.flatten(1))
+
+
+def cnn1d(length: int, classes: int, channels: int = 16, seed: int = 0) -> nn.Module:
+    """A small 1-D convolutional network for sequences such as MNIST-1D.
+
+    Input ``(batch, length)`` float32, output logits ``(batch, classes)``.
+
+    Raises:
+        ValueError: a size is not a positive integer.
+    """
+    length, classes, channels = (_check_dim(length, "length"), _check_dim(classes, "classes"),
+                                 _check_dim(channels, "channels"))
+    with torch_seeded(seed):
+        return _CNN1d(length, classes, channels)
+
+
+def count_parameters(model: nn.Module) -> int:
+    """Number of trainable scalars in ``model``."""
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)

@@ -1,0 +1,65 @@
+"""The course's shared plotting style and small widget helpers.
+
+Colours come from the Okabe-Ito palette, which stays distinguishable with the common forms of colour
+blindness. Call :func:`use_style` once in a notebook's setup cell; every figure then has the same
+fonts, grid and colour cycle. Every figure in the course has a title and labelled axes with units.
+
+Introduced in lecture 01 (used by every lecture).
+"""
+from __future__ import annotations
+
+import matplotlib as mpl
+from cycler import cycler
+
+__all__ = ["PALETTE", "ROLE_COLORS", "use_style", "label"]
+
+#: Okabe & Ito (2008) colour-blind-safe palette, by name.
+PALETTE = {
+    "blue": "#0072B2",
+    "orange": "#E69F00",
+    "green": "#009E73",
+    "vermillion": "#D55E00",
+    "sky": "#56B4E9",
+    "purple": "#CC79A7",
+    "yellow": "#F0E442",
+    "black": "#000000",
+}
+
+#: The same colour always means the same thing across lectures.
+ROLE_COLORS = {
+    "original": PALETTE["blue"],      # theta_o, trained on D
+    "retrained": PALETTE["green"],    # theta_r, retrained on D \ S (the gold standard)
+    "unlearned": PALETTE["orange"],   # theta_u, an approximate method's output
+    "forget": PALETTE["vermillion"],  # the forget set S
+    "retain": PALETTE["sky"],         # the retain set D \ S
+    "test": PALETTE["purple"],
+    "reference": PALETTE["black"],    # formulas, baselines
+}
+
+
+def use_style() -> None:
+    """Apply the course style to matplotlib (colour cycle, sizes, grid, no top/right spines)."""
+    mpl.rcParams.update({
+        "axes.prop_cycle": cycler(color=list(PALETTE.values())),
+        "figure.figsize": (6.4, 4.0),
+        "figure.dpi": 100,
+        "savefig.dpi": 120,
+        "axes.grid": True,
+        "grid.alpha": 0.3,
+        "axes.spines.top": False,
+        "axes.spines.right": False,
+        "axes.titlesize": 12,
+        "axes.labelsize": 11,
+        "legend.frameon": False,
+        "font.size": 10,
+    })
+
+
+def label(ax, title: str, xlabel: str, ylabel: str, legend: bool = False):
+    """Give ``ax`` a title and axis labels (say the unit in brackets), and optionally a legend."""
+    ax.set_title(title)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if legend:
+        ax.legend()
+    return ax
