@@ -42,20 +42,44 @@ def check_seed(seed, name: str = "seed") -> int:
 def derive_seed(seed: int, *keys) -> int:
     """Derive a child seed from ``seed`` and any number of keys (ints or strings).
 
+    Keys are normalised before hashing: any integer (Python, numpy or a 0-d integer torch tensor)
+    counts as the Python int of the same value, so ``derive_seed(s, "model", np.int64(3))`` equals
+    ``derive_seed(s, "model", 3)``. The key ``3`` and the key ``"3"`` give different children.
+
     Args:
         seed: the parent seed, a non-negative int.
-        *keys: what the child is for, e.g. ``"shard", 3, "stage", 2``.
+        *keys: what the child is for, e.g. ``"shard", 3, "stage", 2`` (ints and strings only).
 
     Returns:
         int in ``[0, 2**63)``; the same arguments always give the same child, on every platform.
+
+    Raises:
+        TypeError: ``seed`` is not an integer (see :func:`check_seed`), or a key is neither an
+            integer nor a string (a bool or float key is refused: ``1.0`` and ``True`` are ambiguous).
+        ValueError: ``seed`` is negative or does not fit in 63 bits.
     """
     seed = check_seed(seed)
-    text = repr((seed,) + tuple(keys)).encode()
+    norm = []
+    for key in keys:
+        if isinstance(key, torch.Tensor) and key.numel() == 1 and key.dim() == 0 \
+                and not key.dtype.is_floating_point and not key.dtype.is_complex and key.dtype != torch.bool:
+            key = int(key)
+        if isinstance(key, str):
+            norm.append(str(key))
+        elif isinstance(key, numbers.Integral) and not isinstance(key, (bool, np.bool_)):
+            norm.append(int(key))
+        else:
+            raise TypeError(f"keys must be integers or strings, got {type(key).__name__} {key!r}")
+    text = repr((seed,) + tuple(norm)).encode()
     return int.from_bytes(hashlib.sha256(text).digest()[:8], "little") >> 1
 
 
 def cpu_generator(seed: int) -> torch.Generator:
-    """A fresh CPU ``torch.Generator`` seeded with ``seed`` (data order is always drawn on the CPU)."""
+    """A fresh CPU ``torch.Generator`` seeded with ``seed`` (data order is always drawn on the CPU).
+
+    Raises:
+        TypeError / ValueError: as :func:`check_seed`.
+    """
     g = torch.Generator(device="cpu")
     g.manual_seed(check_seed(seed))
     return g
@@ -66,7 +90,11 @@ def torch_seeded(seed: int):
     """Run a block with torch's global CPU RNG seeded, restoring the caller's RNG state afterwards.
 
     ``torch.nn`` layers initialise their weights from the global generator; this lets a model be
-    built from a seed without disturbing (or depending on) anyone else's random state.
+    built from a seed without disturbing (or depending on) anyone else's random state. CUDA
+    generators are not touched (models are built on the CPU).
+
+    Raises:
+        TypeError / ValueError: as :func:`check_seed` (before anything is changed).
     """
     seed = check_seed(seed)
     with torch.random.fork_rng(devices=[]):
@@ -88,9 +116,12 @@ def device(prefer: str | None = None) -> torch.device:
         ``torch.device("cuda")`` if allowed and available, else ``torch.device("cpu")``.
 
     Raises:
+        TypeError: ``prefer`` is neither a string nor None.
         ValueError: ``prefer`` (or the environment variable) is neither "cpu" nor "cuda".
     """
-    choice = (prefer if prefer is not None else os.environ.get("UNLEARNKIT_DEVICE", "cpu")).lower()
+    if prefer is not None and not isinstance(prefer, str):
+        raise TypeError(f"prefer must be 'cpu', 'cuda' or None, got {type(prefer).__name__} {prefer!r}")
+    choice = (prefer if prefer is not None else os.environ.get("UNLEARNKIT_DEVICE", "cpu")).strip().lower()
     if choice not in ("cpu", "cuda"):
         raise ValueError(f"prefer (or UNLEARNKIT_DEVICE) must be 'cpu' or 'cuda', got {choice!r}")
     if choice == "cuda" and torch.cuda.is_available():
