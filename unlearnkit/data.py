@@ -18,7 +18,9 @@ loader                   purpose                     size
 :func:`make_line`        least squares               any n, 1 feature, float targets
 =======================  ==========================  =======================================
 
-Train and test ids never overlap: test ids continue after the last train id.
+Train and test ids never overlap. For :func:`load_digits` and :func:`load_mnist1d` the train ids
+are ``0..n_train-1`` and the test ids continue after them; the synthetic sets, split with
+``test_fraction``, keep the ids ``0..n-1`` of the full set, so the two sides' ids interleave.
 Introduced in lecture 02.
 """
 from __future__ import annotations
@@ -53,6 +55,13 @@ __all__ = [
 def as_ids(ids, name: str = "ids") -> torch.Tensor:
     """Convert ``ids`` (an int, a sequence of ints, a numpy or torch integer array) to a 1-D int64 tensor.
 
+    Args:
+        ids: the ids.
+        name: the argument's name, used in error messages (e.g. ``"forget_ids"``).
+
+    Returns:
+        int64 tensor ``(k,)`` on the CPU (a single int gives shape ``(1,)``), order kept.
+
     Raises:
         TypeError: an id is not an integer (floats and bools are refused even when whole: an id
             of ``3.0`` usually means an index and an id were mixed up).
@@ -69,8 +78,12 @@ def as_ids(ids, name: str = "ids") -> torch.Tensor:
     elif isinstance(ids, numbers.Integral) and not isinstance(ids, (bool, np.bool_)):
         t = torch.tensor([int(ids)], dtype=torch.int64)
     elif isinstance(ids, (list, tuple, range)):
+        if any(isinstance(v, (list, tuple, range, np.ndarray)) or (isinstance(v, torch.Tensor) and v.dim() > 0)
+               for v in ids):
+            raise ValueError(f"{name} must be one-dimensional, got a nested sequence")
         bad = [v for v in ids if isinstance(v, (bool, np.bool_)) or not isinstance(v, (numbers.Integral, torch.Tensor))]
-        bad += [v for v in ids if isinstance(v, torch.Tensor) and (v.dtype.is_floating_point or v.numel() != 1)]
+        bad += [v for v in ids if isinstance(v, torch.Tensor)
+                and (v.dtype.is_floating_point or v.dtype.is_complex or v.dtype == torch.bool)]
         if bad:
             raise TypeError(f"{name} must hold integers, got {bad[0]!r} ({type(bad[0]).__name__})")
         t = torch.tensor([int(v) for v in ids], dtype=torch.int64)
@@ -97,8 +110,11 @@ class Dataset:
         name: a short description used in plots and reprs.
 
     Raises:
-        TypeError / ValueError (at construction): wrong dtypes, mismatched lengths, duplicate ids,
-        labels outside ``0..num_classes-1``.
+        TypeError (at construction): ``X``, ``y`` or ``ids`` is not a tensor of the dtype and
+            number of dimensions above.
+        ValueError (at construction): mismatched lengths, duplicate ids, a tag whose first
+            dimension is not n, ``num_classes`` not a non-negative integer, labels outside
+            ``0..num_classes-1``.
     """
 
     X: torch.Tensor
@@ -132,7 +148,9 @@ class Dataset:
         k = self.num_classes
         if k is None:
             k = int(y.max()) + 1 if n else 0
-            object.__setattr__(self, "num_classes", k)
+        elif isinstance(k, (bool, np.bool_)) or not isinstance(k, numbers.Integral) or k < 0:
+            raise ValueError(f"num_classes must be a non-negative integer, got {k!r}")
+        object.__setattr__(self, "num_classes", int(k))
         if n and (int(y.min()) < 0 or int(y.max()) >= k):
             raise ValueError(f"labels must lie in 0..{k - 1}, got {int(y.min())}..{int(y.max())}")
 
@@ -179,7 +197,11 @@ class Dataset:
         return order[where]
 
     def contains(self, ids) -> torch.Tensor:
-        """Boolean tensor ``(len(ids),)``: which of ``ids`` are in this data set."""
+        """Boolean tensor ``(len(ids),)``: which of ``ids`` are in this data set.
+
+        Raises:
+            TypeError / ValueError: as :func:`as_ids`.
+        """
         return torch.isin(as_ids(ids), self.ids)
 
     def subset(self, ids) -> "Dataset":
@@ -202,23 +224,43 @@ class Dataset:
         return self._replace(keep.nonzero().flatten())
 
     def where(self, mask: torch.Tensor) -> "Dataset":
-        """The examples where the boolean tensor ``mask`` ``(n,)`` is true (order kept)."""
+        """The examples where the boolean tensor ``mask`` ``(n,)`` is true (order kept; ids and tags kept).
+
+        Raises:
+            TypeError: ``mask`` is not a bool tensor of shape ``(n,)``.
+        """
         if not isinstance(mask, torch.Tensor) or mask.dtype != torch.bool or mask.shape != (len(self),):
             raise TypeError(f"mask must be a bool tensor of shape ({len(self)},)")
         return self._replace(mask.nonzero().flatten())
 
     def with_tags(self, **tags: torch.Tensor) -> "Dataset":
-        """A copy with tags added or replaced (each a tensor with first dimension n)."""
+        """A copy with tags added or replaced (each a tensor with first dimension n).
+
+        Raises:
+            ValueError: a tag is not a tensor with first dimension n.
+        """
         new = dict(self.tags)
         new.update(tags)
         return Dataset(self.X, self.y, self.ids, new, self.num_classes, self.name)
 
     def with_labels(self, y: torch.Tensor) -> "Dataset":
-        """A copy with labels ``y`` (int64 ``(n,)``) in place of the current ones (ids and tags kept)."""
+        """A copy with labels ``y`` (int64 ``(n,)``) in place of the current ones (ids and tags kept).
+
+        Raises:
+            TypeError: ``y`` is not an int64 tensor ``(n,)``.  ValueError: a label is outside
+            ``0..num_classes-1`` or the length is not n.
+        """
         return Dataset(self.X, y, self.ids, dict(self.tags), self.num_classes, self.name)
 
     def concat(self, other: "Dataset") -> "Dataset":
-        """This data set followed by ``other`` (ids must stay unique; both must share tag names)."""
+        """This data set followed by ``other`` (order, ids and tags kept; ``num_classes`` is the larger).
+
+        Raises:
+            TypeError: ``other`` is not a Dataset.
+            ValueError: the two share an id, or their tag names differ.
+        """
+        if not isinstance(other, Dataset):
+            raise TypeError(f"other must be a Dataset, got {type(other).__name__}")
         if set(self.tags) != set(other.tags):
             raise ValueError(f"other must have the same tags, got {sorted(other.tags)} vs {sorted(self.tags)}")
         return Dataset(
@@ -234,9 +276,22 @@ class Dataset:
 
 # --------------------------------------------------------------------------------- splits
 def _check_fraction(fraction, name):
-    if not isinstance(fraction, numbers.Real) or not 0 < float(fraction) < 1:
+    if isinstance(fraction, (bool, np.bool_)) or not isinstance(fraction, numbers.Real) or not 0 < float(fraction) < 1:
         raise ValueError(f"{name} must be a number in (0, 1), got {fraction!r}")
     return float(fraction)
+
+
+def _check_int(value, name, minimum):
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral) or value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    return int(value)
+
+
+def _check_nonneg(value, name):
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real) or not float(value) >= 0 \
+            or not np.isfinite(float(value)):
+        raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
+    return float(value)
 
 
 def stratified_split(labels: torch.Tensor, n_parts: int, seed: int) -> list[torch.Tensor]:
@@ -255,8 +310,17 @@ def stratified_split(labels: torch.Tensor, n_parts: int, seed: int) -> list[torc
         list of ``n_parts`` int64 tensors of positions, each sorted ascending.
 
     Raises:
-        ValueError: ``n_parts`` is not in ``1..n``.
+        TypeError: ``labels`` is not an integer tensor (or numpy integer array).
+        ValueError: ``labels`` is not one-dimensional, or ``n_parts`` is not in ``1..n``.
     """
+    if isinstance(labels, np.ndarray) and np.issubdtype(labels.dtype, np.integer):
+        labels = torch.as_tensor(labels.astype(np.int64))
+    if not isinstance(labels, torch.Tensor) or labels.dtype.is_floating_point or labels.dtype.is_complex \
+            or labels.dtype == torch.bool:
+        raise TypeError(f"labels must be an integer tensor, got {getattr(labels, 'dtype', type(labels).__name__)}")
+    if labels.dim() != 1:
+        raise ValueError(f"labels must be one-dimensional, got shape {tuple(labels.shape)}")
+    labels = labels.cpu()
     n = int(labels.shape[0])
     if isinstance(n_parts, bool) or not isinstance(n_parts, numbers.Integral) or not 1 <= n_parts <= n:
         raise ValueError(f"n_parts must be an integer in 1..{n} (the number of examples), got {n_parts!r}")
@@ -275,9 +339,19 @@ def stratified_split(labels: torch.Tensor, n_parts: int, seed: int) -> list[torc
 def train_test_split(data: Dataset, test_fraction: float = 0.25, seed: int = 0, stratify: bool = True):
     """Split ``data`` into (train, test), keeping ids and tags; stratified by label by default.
 
+    With ``stratify=True`` each class puts ``round(test_fraction * n_class)`` of its examples
+    (chosen with ``seed``; Python's ``round``, halves to even) in the test side, so the test size
+    can differ from ``round(test_fraction * n)`` by up to half the number of classes. Both sides keep ``data``'s order and ids.
+
+    Returns:
+        ``(train, test)``, two Datasets whose ids are disjoint and together are ``data.ids``.
+
     Raises:
+        TypeError: ``data`` is not a Dataset.
         ValueError: ``test_fraction`` is not in (0, 1) or leaves one side empty.
     """
+    if not isinstance(data, Dataset):
+        raise TypeError(f"data must be a Dataset, got {type(data).__name__}")
     test_fraction = _check_fraction(test_fraction, "test_fraction")
     n = len(data)
     n_test = int(round(test_fraction * n))
@@ -291,6 +365,9 @@ def train_test_split(data: Dataset, test_fraction: float = 0.25, seed: int = 0, 
             pos = pos[torch.randperm(pos.numel(), generator=g)]
             test_pos.append(pos[: int(round(test_fraction * pos.numel()))])
         test_idx = torch.sort(torch.cat(test_pos))[0]
+        if not 0 < test_idx.numel() < n:
+            raise ValueError(f"test_fraction={test_fraction} leaves an empty side for n={n} when stratified "
+                             f"(each class rounds its own share); use stratify=False")
     else:
         test_idx = torch.sort(torch.randperm(n, generator=g)[:n_test])[0]
     mask = torch.zeros(n, dtype=torch.bool)
@@ -308,9 +385,10 @@ def _standardise(train_X: np.ndarray, test_X: np.ndarray):
 
 def _make(X, y, start_id, name, num_classes, tags=None):
     n = len(y)
+    # np.array copies: a loader must never hand out memory it caches (see _mnist1d_arrays).
     return Dataset(
-        torch.as_tensor(np.asarray(X, dtype=np.float32)),
-        torch.as_tensor(np.asarray(y, dtype=np.int64)),
+        torch.as_tensor(np.array(X, dtype=np.float32)),
+        torch.as_tensor(np.array(y, dtype=np.int64)),
         torch.arange(start_id, start_id + n, dtype=torch.int64),
         tags or {}, num_classes, name,
     )
@@ -380,12 +458,23 @@ def load_mnist1d(seed: int = 42, num_samples: int = 5000, standardise: bool = Tr
 def make_blobs(n: int = 200, centers: int = 2, cluster_std: float = 1.0, seed: int = 0, test_fraction: float | None = None):
     """Gaussian blobs in 2-D (scikit-learn's generator, seeded).
 
+    Args:
+        n: number of points (>= 1).  centers: number of blobs = classes (>= 1).
+        cluster_std: standard deviation of each blob (> 0).  seed: the generator's seed.
+        test_fraction: if given, split with :func:`train_test_split` (stratified, same seed).
+
     Returns:
-        a Dataset (``X`` float32 ``(n, 2)``, ``y`` in ``0..centers-1``), or ``(train, test)`` when
-        ``test_fraction`` is given.
+        a Dataset (``X`` float32 ``(n, 2)``, ``y`` in ``0..centers-1``, ids ``0..n-1``), or
+        ``(train, test)`` when ``test_fraction`` is given (ids kept, so they interleave).
+
+    Raises:
+        ValueError: an argument out of range (named in the message).
     """
     from sklearn.datasets import make_blobs as _sk_blobs
 
+    n, centers = _check_int(n, "n", 1), _check_int(centers, "centers", 1)
+    if _check_nonneg(cluster_std, "cluster_std") == 0:
+        raise ValueError(f"cluster_std must be > 0, got {cluster_std!r}")
     X, y = _sk_blobs(n_samples=n, centers=centers, cluster_std=cluster_std, random_state=check_seed(seed) % 2**32)
     data = _make(X, y, 0, "blobs", centers)
     if test_fraction is None:
@@ -396,12 +485,21 @@ def make_blobs(n: int = 200, centers: int = 2, cluster_std: float = 1.0, seed: i
 def make_moons(n: int = 200, noise: float = 0.2, seed: int = 0, test_fraction: float | None = None):
     """Two interleaving half circles in 2-D (scikit-learn's generator, seeded).
 
+    Args:
+        n: number of points (>= 2; half on each moon).  noise: standard deviation of the Gaussian
+        noise added (>= 0).  seed: the generator's seed.
+        test_fraction: if given, split with :func:`train_test_split` (stratified, same seed).
+
     Returns:
-        a Dataset (``X`` float32 ``(n, 2)``, ``y`` in {0, 1}), or ``(train, test)`` when
-        ``test_fraction`` is given.
+        a Dataset (``X`` float32 ``(n, 2)``, ``y`` in {0, 1}, ids ``0..n-1``), or ``(train, test)``
+        when ``test_fraction`` is given (ids kept, so they interleave).
+
+    Raises:
+        ValueError: an argument out of range (named in the message).
     """
     from sklearn.datasets import make_moons as _sk_moons
 
+    n, noise = _check_int(n, "n", 2), _check_nonneg(noise, "noise")
     X, y = _sk_moons(n_samples=n, noise=noise, random_state=check_seed(seed) % 2**32)
     data = _make(X, y, 0, "moons", 2)
     if test_fraction is None:
@@ -414,8 +512,15 @@ def make_line(n: int = 30, slope: float = 2.0, intercept: float = 1.0, noise: fl
 
     Returns:
         a Dataset with ``X`` float32 ``(n, 1)`` (x uniform in [-3, 3]), ``y`` all zeros, and the
-        float64 regression target in the tag ``"target"`` ``(n,)``.
+        float64 regression target in the tag ``"target"`` ``(n,)``; ``num_classes`` is 1.
+
+    Raises:
+        ValueError: ``n`` < 1, ``noise`` < 0, or ``slope``/``intercept`` not a finite number.
     """
+    n, noise = _check_int(n, "n", 1), _check_nonneg(noise, "noise")
+    for arg, v in (("slope", slope), ("intercept", intercept)):
+        if isinstance(v, bool) or not isinstance(v, numbers.Real) or not np.isfinite(float(v)):
+            raise ValueError(f"{arg} must be a finite number, got {v!r}")
     rng = np.random.default_rng(check_seed(seed))
     x = rng.uniform(-3, 3, size=n)
     t = slope * x + intercept + noise * rng.standard_normal(n)
@@ -427,11 +532,22 @@ def make_line(n: int = 30, slope: float = 2.0, intercept: float = 1.0, noise: fl
 def relabel(data: Dataset, ids, labels) -> Dataset:
     """A copy of ``data`` where the examples ``ids`` get ``labels`` (an int or one per id).
 
-    The tag ``"relabelled"`` (bool ``(n,)``) marks them, so the mislabelled points can be found later.
+    The tag ``"relabelled"`` (bool ``(n,)``) marks them, so the mislabelled points can be found later
+    (it accumulates over repeated calls). Ids and order are kept; ``data`` is not changed.
+
+    Raises:
+        TypeError: an id or a label is not an integer.
+        ValueError: an id is repeated or absent; ``labels`` has neither one value nor one per id;
+            a label is outside ``0..num_classes-1``.
     """
     pos = data.positions(ids)
+    new = as_ids(labels, "labels")
+    if new.numel() not in (1, pos.numel()):
+        raise ValueError(f"labels must be one int or one per id ({pos.numel()}), got {new.numel()}")
+    if new.numel() and (int(new.min()) < 0 or int(new.max()) >= data.num_classes):
+        raise ValueError(f"labels must lie in 0..{data.num_classes - 1}, got {new.tolist()[:10]}")
     y = data.y.clone()
-    y[pos] = torch.as_tensor(labels, dtype=torch.int64)
+    y[pos] = new.to(y.device)
     flag = data.tags.get("relabelled", torch.zeros(len(data), dtype=torch.bool)).clone()
     flag[pos] = True
     return data.with_labels(y).with_tags(relabelled=flag)
@@ -441,16 +557,30 @@ def add_backdoor(data: Dataset, ids, trigger: torch.Tensor, target: int) -> Data
     """A copy of ``data`` with a backdoor planted on ``ids``: ``X[i] <- X[i] + trigger``, ``y[i] <- target``.
 
     Args:
-        trigger: float32 tensor ``(d,)``, added to each chosen example (e.g. a bright corner patch).
-        target: the class the trigger should cause.
+        ids: the examples to poison.
+        trigger: float tensor ``(d,)``, added to each chosen example (e.g. a bright corner patch),
+            in the units of ``data.X`` (standardised units for the loaders' default output).
+        target: the class the trigger should cause, in ``0..num_classes-1``.
 
-    The tag ``"poisoned"`` (bool ``(n,)``) marks the planted examples.
+    The tag ``"poisoned"`` (bool ``(n,)``) marks the planted examples. Other tags (such as the
+    digits' ``"image"``) are copied unchanged. ``data`` itself is not changed.
+
+    Raises:
+        TypeError: ``trigger`` is not a float tensor, ``target`` or an id is not an integer.
+        ValueError: ``trigger`` has the wrong shape, ``target`` is out of range, an id is
+            repeated or absent.
     """
     pos = data.positions(ids)
+    if not isinstance(trigger, torch.Tensor) or not trigger.dtype.is_floating_point:
+        raise TypeError(f"trigger must be a float tensor of shape ({data.n_features},), got {type(trigger).__name__}")
+    if isinstance(target, (bool, np.bool_)) or not isinstance(target, numbers.Integral):
+        raise TypeError(f"target must be an integer class, got {type(target).__name__} {target!r}")
+    if not 0 <= int(target) < data.num_classes:
+        raise ValueError(f"target must lie in 0..{data.num_classes - 1}, got {target}")
     if trigger.shape != (data.n_features,):
         raise ValueError(f"trigger must have shape ({data.n_features},), got {tuple(trigger.shape)}")
     X = data.X.clone()
-    X[pos] += trigger.to(X.dtype)
+    X[pos] += trigger.to(X.device, X.dtype)
     y = data.y.clone()
     y[pos] = int(target)
     flag = data.tags.get("poisoned", torch.zeros(len(data), dtype=torch.bool)).clone()
