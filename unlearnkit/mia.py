@@ -1,0 +1,459 @@
+"""Membership inference and empirical epsilon: telling two samples of a model statistic apart.
+
+An unlearning algorithm U is (epsilon, delta)-close to retraining when no test separates the
+distribution of U(A(D), S, D) from that of A(D \\ S) better than epsilon and delta allow (lecture 01,
+REFERENCES.md). This module measures that from models:
+
+* **Statistic.** :func:`lira_phi` turns logits into the LiRA-scaled confidence
+  ``phi = log p_y - log sum_{y' != y} p_y'`` (Carlini et al. 2022), one number per model and example.
+* **Empirical epsilon.** :func:`empirical_epsilon` is the estimator of the NeurIPS 2023 machine
+  unlearning challenge (Triantafillou et al. 2024; google-deepmind/unlearning_evaluation ``metric.py``):
+  for every threshold rule, the false positive and false negative rates of telling the two samples
+  apart give an epsilon at ``delta`` (:func:`epsilon_from_rates`); the estimate is the largest.
+  :func:`empirical_epsilons` does it per example and :func:`forget_score` turns epsilons into the
+  challenge's per-example score.
+* **Known answer.** For two Gaussians of equal variance the exact curve is known
+  (:func:`gaussian_delta`, its inverse :func:`gaussian_epsilon`; Balle & Wang 2018), which is how the
+  estimator is checked; :func:`max_finite_epsilon` is the ceiling any estimate from N models hits.
+
+Later lectures add the membership inference attacks (loss threshold, LiRA, U-LiRA) to this module.
+
+Introduced in lecture 01.
+"""
+from __future__ import annotations
+
+import math
+import numbers
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+__all__ = [
+    "DELTA",
+    "EPSILON_CAP",
+    "THRESHOLDS_PER_UNIT",
+    "lira_phi",
+    "epsilon_from_rates",
+    "EpsilonEstimate",
+    "empirical_epsilon",
+    "empirical_epsilons",
+    "max_finite_epsilon",
+    "forget_score",
+    "gaussian_delta",
+    "gaussian_epsilon",
+]
+
+#: delta used by the NeurIPS 2023 unlearning challenge.
+DELTA = 1e-5
+#: the value that stands for "infinite" epsilon (perfect separation) in the challenge.
+EPSILON_CAP = 50.0
+#: grid density of the challenge's thresholds: this many per unit of the statistic.
+THRESHOLDS_PER_UNIT = 100
+_BUFFER = 2.0        # the interval family looks this far (units of the statistic) around the peakier sample
+_FAMILIES = ("single", "interval")
+
+
+# ----------------------------------------------------------------------------- input checks
+def _check_delta(delta) -> float:
+    if isinstance(delta, bool) or not isinstance(delta, numbers.Real) or not 0 < float(delta) < 1:
+        raise ValueError(f"delta must be a number in (0, 1), got {delta!r}")
+    return float(delta)
+
+
+def _as_array(x, name: str) -> np.ndarray:
+    if isinstance(x, torch.Tensor):
+        x = x.detach().cpu().numpy()
+    try:
+        a = np.asarray(x, dtype=np.float64)
+    except (TypeError, ValueError) as err:
+        raise TypeError(f"{name} must be numbers (an array or tensor), got {type(x).__name__}") from err
+    if np.isnan(a).any():
+        raise ValueError(f"{name} contains NaN")
+    return a
+
+
+def _sample(x, name: str) -> np.ndarray:
+    a = _as_array(x, name)
+    if a.ndim != 1:
+        raise ValueError(f"{name} must be one-dimensional (one value per model), got shape {a.shape}")
+    if a.size == 0:
+        raise ValueError(f"{name} is empty: need at least one value per side")
+    if not np.isfinite(a).all():
+        raise ValueError(f"{name} contains inf: the statistic must be finite")
+    return a
+
+
+# ----------------------------------------------------------------------------- the statistic
+def lira_phi(logits, labels) -> np.ndarray:
+    """LiRA-scaled confidence ``phi = log p_y - log sum_{y' != y} p_y' = z_y - logsumexp_{y' != y} z_y'``.
+
+    The logit of the softmax confidence in the true class (Carlini et al., "Membership Inference
+    Attacks From First Principles", IEEE S&P 2022); over many models it is close to Gaussian, which
+    is why LiRA and the NeurIPS 2023 challenge use it. Computed from the logits in float64 without
+    forming probabilities, so it stays exact when ``p_y`` rounds to 1 (the challenge's code adds
+    1e-45 inside the logs instead, which clips ``|phi|`` near 103).
+
+    Args:
+        logits: float array/tensor ``(..., classes)``, e.g. ``ManyModels.logits(X)`` ``(m, n, classes)``.
+        labels: int array/tensor broadcastable to ``logits.shape[:-1]`` (e.g. ``(n,)``).
+
+    Returns:
+        float64 numpy array of shape ``logits.shape[:-1]`` (nats; larger = more confident).
+
+    Raises:
+        ValueError: fewer than 2 classes, NaN logits, labels out of range or not broadcastable.
+        TypeError: labels are not integers.
+
+    Introduced in lecture 01 (used again by LiRA in lecture 05).
+    """
+    z = torch.as_tensor(_as_array(logits, "logits"))
+    if z.dim() < 1 or z.shape[-1] < 2:
+        raise ValueError(f"logits must have shape (..., classes) with classes >= 2, got {tuple(z.shape)}")
+    y = torch.as_tensor(labels.detach().cpu() if isinstance(labels, torch.Tensor) else np.asarray(labels))
+    if y.dtype.is_floating_point or y.dtype == torch.bool or y.is_complex():
+        raise TypeError(f"labels must be integers, got dtype {y.dtype}")
+    try:
+        y = torch.broadcast_to(y.to(torch.int64), z.shape[:-1])
+    except RuntimeError as err:
+        raise ValueError(f"labels of shape {tuple(y.shape)} do not broadcast to {tuple(z.shape[:-1])}") from err
+    if y.numel() and (int(y.min()) < 0 or int(y.max()) >= z.shape[-1]):
+        raise ValueError(f"labels must lie in 0..{z.shape[-1] - 1}")
+    zy = torch.gather(z, -1, y.unsqueeze(-1)).squeeze(-1)
+    others = z.scatter(-1, y.unsqueeze(-1), float("-inf"))
+    return (zy - torch.logsumexp(others, dim=-1)).numpy()
+
+
+# ----------------------------------------------------------------------------- epsilon from rates
+def epsilon_from_rates(fpr, fnr, delta: float):
+    """The two-sided epsilon one threshold rule certifies at ``delta``, from its FPR and FNR.
+
+    A test with false positive rate ``fpr`` and false negative rate ``fnr`` shows that no epsilon
+    below ``max(ln(1 - delta - fpr) - ln(fnr), ln(1 - delta - fnr) - ln(fpr))`` can hold in both
+    directions; the value is clipped at 0. Following the NeurIPS 2023 challenge's estimator
+    (Triantafillou et al. 2024): if both rates are 0 the samples are perfectly separated and the
+    result is ``inf``; if exactly one is 0 the threshold rests on too few samples and the result is
+    ``nan`` (the estimator drops it). A log of a non-positive number counts as ``-inf``.
+
+    Args:
+        fpr, fnr: rates in [0, 1], floats or arrays of the same (broadcastable) shape.
+        delta: in (0, 1).
+
+    Returns:
+        float (scalar inputs) or float64 array: epsilon >= 0, ``inf`` or ``nan`` as above.
+
+    Raises:
+        ValueError: a rate outside [0, 1] or NaN; ``delta`` outside (0, 1).
+
+    Introduced in lecture 01.
+    """
+    delta = _check_delta(delta)
+    fpr_a, fnr_a = _as_array(fpr, "fpr"), _as_array(fnr, "fnr")
+    for name, a in (("fpr", fpr_a), ("fnr", fnr_a)):
+        if ((a < 0) | (a > 1)).any():
+            raise ValueError(f"{name} must lie in [0, 1]")
+    fpr_a, fnr_a = np.broadcast_arrays(fpr_a, fnr_a)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        a = 1.0 - delta - fpr_a
+        b = 1.0 - delta - fnr_a
+        log_a = np.where(a > 0, np.log(np.where(a > 0, a, 1.0)), -np.inf)
+        log_b = np.where(b > 0, np.log(np.where(b > 0, b, 1.0)), -np.inf)
+        eps = np.maximum(log_a - np.log(fnr_a), log_b - np.log(fpr_a))
+    eps = np.maximum(eps, 0.0)
+    zero_p, zero_n = fpr_a == 0, fnr_a == 0
+    eps = np.where(zero_p & zero_n, np.inf, np.where(zero_p ^ zero_n, np.nan, eps))
+    return float(eps) if eps.ndim == 0 else eps
+
+
+# ----------------------------------------------------------------------------- the estimator
+@dataclass(frozen=True)
+class EpsilonEstimate:
+    """What :func:`empirical_epsilon` found.
+
+    Attributes:
+        epsilon: the estimate (>= 0, at most ``cap``).
+        reason: ``"threshold"`` (the best threshold gave it), ``"separated"`` (some threshold had
+            FPR = FNR = 0: capped), ``"range"`` (one sample's range is under 1% of the other's:
+            capped), ``"constant"`` (both samples constant and equal: 0), or ``"no threshold"``
+            (every threshold was dropped: 0).
+        family: ``"single"`` or ``"interval"`` for the best rule, else None.
+        threshold: the best rule: ``(t,)`` (positive iff value >= t) or ``(l, r)`` (positive iff
+            l <= value <= r); None if none.
+        positive: which sample the best rule calls positive: ``"unlearned"`` or ``"retrained"``.
+        fpr, fnr: the best rule's rates (nan if none).
+        n_thresholds: rules tried; n_kept: rules left after dropping.
+    """
+
+    epsilon: float
+    reason: str
+    family: str | None = None
+    threshold: tuple | None = None
+    positive: str | None = None
+    fpr: float = float("nan")
+    fnr: float = float("nan")
+    n_thresholds: int = 0
+    n_kept: int = 0
+
+
+def _count_ge(sorted_x: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """How many of ``sorted_x`` are >= each t."""
+    return sorted_x.size - np.searchsorted(sorted_x, t, side="left")
+
+
+def _count_in(sorted_x: np.ndarray, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """How many of ``sorted_x`` lie in [left, right] (0 for an empty interval)."""
+    k = np.searchsorted(sorted_x, right, side="right") - np.searchsorted(sorted_x, left, side="left")
+    return np.maximum(k, 0)
+
+
+def _rates(pos: np.ndarray, neg: np.ndarray, called_pos_p: np.ndarray, called_pos_n: np.ndarray):
+    """(FPR, FNR) from how many positives and negatives a rule calls positive (exact zeros stay zero)."""
+    return called_pos_n / neg.size, (pos.size - called_pos_p) / pos.size
+
+
+def empirical_epsilon(unlearned, retrained, delta: float = DELTA, *, families=_FAMILIES,
+                      per_unit: int = THRESHOLDS_PER_UNIT, cap: float = EPSILON_CAP, details: bool = False):
+    """Estimate epsilon at ``delta`` from one statistic's values under unlearned and retrained models.
+
+    The estimator of the NeurIPS 2023 machine unlearning challenge (Triantafillou et al., "Are we
+    making progress in unlearning? Findings from the first NeurIPS unlearning competition", 2024;
+    google-deepmind/unlearning_evaluation ``metric.py``), for one example:
+
+    1. If one sample's range (max - min) is under 1% of the other's, the peaky one is easy to tell
+       apart: return ``cap``. (Both samples constant: 0 if equal, ``cap`` if not.)
+    2. Positive = the sample with the larger median (the unlearned one on a tie).
+       *Single-threshold* rules: ``ceil(range * per_unit)`` thresholds evenly spaced from the smallest
+       to the largest value of both samples; predict positive iff value >= t.
+    3. *Interval* rules: positive = the sample with the smaller range, ``w`` that range; right ends
+       ``r`` evenly spaced (``per_unit`` per unit) over ``[min + w - 2, max + 2]`` of that sample; for
+       each ``r``, ``4 * per_unit`` left ends over ``[r - w - 2, r - w + 2]``; predict positive iff
+       ``l <= value <= r``.
+    4. For each rule, FPR and FNR give an epsilon (:func:`epsilon_from_rates`): rules with exactly
+       one zero rate are dropped, FPR = FNR = 0 means ``cap``. The estimate is the largest, in
+       ``[0, cap]``.
+
+    Read it as a lower bound with sampling noise: with N models per side every finite value is at most
+    :func:`max_finite_epsilon` (about ``ln(N - 1)``), and the maximum over many noisy thresholds is
+    biased upwards when N is small.
+
+    Args:
+        unlearned: 1-D float array/tensor, the statistic under N unlearned models (finite).
+        retrained: 1-D float array/tensor, the statistic under M retrained models (finite).
+        delta: in (0, 1); the challenge used ``DELTA = 1e-5``.
+        families: which rule families to use, a subset of ``("single", "interval")``.
+        per_unit: thresholds per unit of the statistic (100 in the challenge).
+        cap: the value standing for infinity (50 in the challenge).
+        details: return an :class:`EpsilonEstimate` instead of a float.
+
+    Returns:
+        float epsilon in [0, cap], or an :class:`EpsilonEstimate`.
+
+    Raises:
+        ValueError: a sample empty, not 1-D, or holding NaN or inf; ``delta`` outside (0, 1);
+            unknown ``families``; ``per_unit`` or ``cap`` not positive.
+
+    Introduced in lecture 01.
+    """
+    u = _sample(unlearned, "unlearned")
+    r = _sample(retrained, "retrained")
+    delta = _check_delta(delta)
+    fams = (families,) if isinstance(families, str) else tuple(families)
+    if not fams or any(f not in _FAMILIES for f in fams):
+        raise ValueError(f"families must be a non-empty subset of {_FAMILIES}, got {families!r}")
+    if isinstance(per_unit, bool) or not isinstance(per_unit, numbers.Integral) or per_unit < 1:
+        raise ValueError(f"per_unit must be a positive integer, got {per_unit!r}")
+    if not isinstance(cap, numbers.Real) or not cap > 0:
+        raise ValueError(f"cap must be a positive number, got {cap!r}")
+    cap = float(cap)
+    done = lambda e: e if details else e.epsilon
+
+    ranges = {"unlearned": float(np.ptp(u)), "retrained": float(np.ptp(r))}
+    largest, smallest = max(ranges.values()), min(ranges.values())
+    if largest == 0.0:
+        same = bool(u[0] == r[0])
+        return done(EpsilonEstimate(0.0 if same else cap, "constant" if same else "separated"))
+    if smallest / largest < 0.01:
+        return done(EpsilonEstimate(cap, "range"))
+
+    samples = {"unlearned": np.sort(u), "retrained": np.sort(r)}
+    pos_name = "retrained" if np.median(r) > np.median(u) else "unlearned"
+    rules = []          # (family, positive name, fpr, fnr, thresholds as columns)
+    if "single" in fams:
+        neg_name = "unlearned" if pos_name == "retrained" else "retrained"
+        lo, hi = min(u.min(), r.min()), max(u.max(), r.max())
+        t = np.linspace(lo, hi, int(math.ceil((hi - lo) * per_unit)))
+        p, q = samples[pos_name], samples[neg_name]
+        rules.append(("single", pos_name, *_rates(p, q, _count_ge(p, t), _count_ge(q, t)), (t,)))
+    if "interval" in fams:
+        # Positive = the peakier sample (smaller range); on a tie, the one the median rule did not pick.
+        other = "unlearned" if pos_name == "retrained" else "retrained"
+        peaky, wide = (other, pos_name) if ranges[pos_name] >= ranges[other] else (pos_name, other)
+        p, q = samples[peaky], samples[wide]
+        w = ranges[peaky]
+        lo, hi = p[0] + w - _BUFFER, p[-1] + _BUFFER
+        right = np.linspace(lo, hi, int(math.ceil((hi - lo) * per_unit)))
+        offsets = np.linspace(-w - _BUFFER, -w + _BUFFER, int(math.ceil(2 * _BUFFER * per_unit)))
+        left = (right[:, None] + offsets[None, :]).ravel()
+        right = np.repeat(right, offsets.size)
+        rules.append(("interval", peaky, *_rates(p, q, _count_in(p, left, right), _count_in(q, left, right)),
+                      (left, right)))
+
+    best, n_total, n_kept = None, 0, 0
+    for family, positive, fpr, fnr, cols in rules:
+        eps = epsilon_from_rates(fpr, fnr, delta)
+        n_total += eps.size
+        kept = ~np.isnan(eps)
+        n_kept += int(kept.sum())
+        if not kept.any():
+            continue
+        eps = np.where(kept, np.minimum(eps, cap), -1.0)
+        j = int(np.argmax(eps))
+        if best is None or eps[j] > best.epsilon:
+            reason = "separated" if fpr[j] == 0 and fnr[j] == 0 else "threshold"
+            best = EpsilonEstimate(float(eps[j]), reason, family, tuple(float(c[j]) for c in cols), positive,
+                                   float(fpr[j]), float(fnr[j]))
+    if best is None:
+        return done(EpsilonEstimate(0.0, "no threshold", n_thresholds=n_total))
+    return done(EpsilonEstimate(best.epsilon, best.reason, best.family, best.threshold, best.positive,
+                                best.fpr, best.fnr, n_total, n_kept))
+
+
+def empirical_epsilons(unlearned, retrained, delta: float = DELTA, **kwargs) -> np.ndarray:
+    """:func:`empirical_epsilon` for each example: one column per example.
+
+    Args:
+        unlearned: float ``(N, k)``, the statistic of k examples under N unlearned models.
+        retrained: float ``(M, k)``, the same k examples under M retrained models.
+        delta, **kwargs: as for :func:`empirical_epsilon` (not ``details``).
+
+    Returns:
+        float64 array ``(k,)``.
+
+    Raises:
+        ValueError: not 2-D, different numbers of columns, or as :func:`empirical_epsilon`.
+
+    Introduced in lecture 01.
+    """
+    u, r = _as_array(unlearned, "unlearned"), _as_array(retrained, "retrained")
+    if u.ndim != 2 or r.ndim != 2 or u.shape[1] != r.shape[1]:
+        raise ValueError(f"unlearned and retrained must be 2-D (models, examples) with the same number of "
+                         f"examples, got {u.shape} and {r.shape}")
+    kwargs.pop("details", None)
+    return np.array([empirical_epsilon(u[:, j], r[:, j], delta, **kwargs) for j in range(u.shape[1])])
+
+
+def max_finite_epsilon(n_unlearned: int, n_retrained: int | None = None, delta: float = DELTA) -> float:
+    """The largest finite epsilon any threshold can show with these sample sizes.
+
+    The smallest non-zero rates are ``1/N`` and ``1/M``, so a finite estimate is at most
+    ``max(ln(M (1 - delta - 1/N)), ln(N (1 - delta - 1/M)))``, which is ``ln(N - 1 - N delta)`` for
+    ``N = M``: with 512 models per side about 6.24, however far apart the true distributions are.
+
+    Raises:
+        ValueError: a size below 2, or ``delta`` outside (0, 1).
+
+    Introduced in lecture 01.
+    """
+    n = n_unlearned
+    m = n if n_retrained is None else n_retrained
+    for name, v in (("n_unlearned", n), ("n_retrained", m)):
+        if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < 2:
+            raise ValueError(f"{name} must be an integer >= 2, got {v!r}")
+    delta = _check_delta(delta)
+    vals = [x for x in (m * (1 - delta - 1 / n), n * (1 - delta - 1 / m)) if x > 0]
+    return max(math.log(x) for x in vals) if vals else 0.0
+
+
+def forget_score(epsilons, n_models: int) -> np.ndarray:
+    """The NeurIPS 2023 challenge's per-example score of an epsilon: ``2^(-floor(eps / 0.5))``.
+
+    Epsilons at or above ``ceil(ln(n_models - 1))`` (where estimates saturate) score 0. The challenge
+    averaged this over the forget set and multiplied by the retain and test accuracy ratios
+    (unlearned / retrained); that last step is left to the caller.
+
+    Args:
+        epsilons: float array ``(k,)`` of estimates >= 0.
+        n_models: the number of unlearned models the estimates used (512 in the challenge).
+
+    Returns:
+        float64 array ``(k,)`` in [0, 1].
+
+    Raises:
+        ValueError: negative or NaN epsilons; ``n_models`` < 2.
+
+    Introduced in lecture 01.
+    """
+    e = _as_array(epsilons, "epsilons")
+    if (e < 0).any():
+        raise ValueError("epsilons must be >= 0")
+    if isinstance(n_models, bool) or not isinstance(n_models, numbers.Integral) or n_models < 2:
+        raise ValueError(f"n_models must be an integer >= 2, got {n_models!r}")
+    top = math.ceil(math.log(n_models - 1))
+    with np.errstate(over="ignore", invalid="ignore"):
+        score = np.where(e < top, 2.0 ** (-np.floor(np.where(np.isfinite(e), e, 0.0) / 0.5)), 0.0)
+    return np.where(np.isfinite(e), score, 0.0)
+
+
+# ----------------------------------------------------------------------------- closed form
+def _check_mu(mu) -> float:
+    if isinstance(mu, bool) or not isinstance(mu, numbers.Real) or not mu >= 0 or not math.isfinite(mu):
+        raise ValueError(f"mu must be a finite number >= 0 (|m1 - m2| / sigma), got {mu!r}")
+    return float(mu)
+
+
+def gaussian_delta(eps, mu: float):
+    """Exact delta(eps) for N(m1, s^2) against N(m2, s^2), ``mu = |m1 - m2| / s``.
+
+    ``delta(eps) = Phi(mu/2 - eps/mu) - e^eps Phi(-mu/2 - eps/mu)`` (Balle & Wang, "Improving the
+    Gaussian Mechanism for Differential Privacy", ICML 2018, Theorem 8), the same in both directions;
+    computed in log space so it stays accurate for large eps. ``mu = 0`` gives 0.
+
+    Args:
+        eps: float or array, >= 0.
+        mu: >= 0.
+
+    Returns:
+        float (scalar eps) or float64 array, in [0, 1).
+
+    Raises:
+        ValueError: ``eps`` negative or NaN, ``mu`` negative or not finite.
+
+    Introduced in lecture 01.
+    """
+    from scipy.stats import norm
+
+    mu = _check_mu(mu)
+    e = _as_array(eps, "eps")
+    if (e < 0).any():
+        raise ValueError("eps must be >= 0")
+    if mu == 0:
+        out = np.zeros_like(e)
+    else:
+        la, lb = norm.logcdf(mu / 2 - e / mu), norm.logcdf(-mu / 2 - e / mu)
+        with np.errstate(over="ignore", invalid="ignore"):
+            out = np.exp(la) * -np.expm1(np.minimum(e + lb - la, 0.0))
+        out = np.where(np.isinf(e), 0.0, np.clip(out, 0.0, 1.0))
+    return float(out) if out.ndim == 0 else out
+
+
+def gaussian_epsilon(delta: float, mu: float) -> float:
+    """Exact epsilon at ``delta`` for two Gaussians of equal variance: the root of :func:`gaussian_delta`.
+
+    Found with ``scipy.optimize.brentq`` on ``log delta(eps) - log delta``; 0 when
+    ``delta >= delta(0) = 2 Phi(mu/2) - 1`` (no epsilon is needed at that delta).
+
+    Raises:
+        ValueError: ``delta`` outside (0, 1), ``mu`` negative or not finite.
+
+    Introduced in lecture 01.
+    """
+    from scipy.optimize import brentq
+
+    delta, mu = _check_delta(delta), _check_mu(mu)
+    if gaussian_delta(0.0, mu) <= delta:
+        return 0.0
+    f = lambda e: math.log(max(gaussian_delta(e, mu), 1e-320)) - math.log(delta)
+    hi = 1.0
+    while f(hi) > 0:
+        hi *= 2.0
+    return float(brentq(f, 0.0, hi, xtol=1e-12, rtol=1e-12))
