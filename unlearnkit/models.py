@@ -27,6 +27,8 @@ def _check_dim(value, name):
 def logistic_regression(d: int, classes: int, seed: int = 0) -> nn.Module:
     """Multinomial logistic regression: one linear layer ``(d -> classes)``, returning logits.
 
+    Input float32 ``(batch, d)``, output ``(batch, classes)``; the weights depend only on ``seed``.
+
     Raises:
         ValueError: ``d`` or ``classes`` is not a positive integer.
     """
@@ -38,11 +40,20 @@ def logistic_regression(d: int, classes: int, seed: int = 0) -> nn.Module:
 def mlp(d: int, classes: int, hidden: tuple[int, ...] | int = (64,), seed: int = 0) -> nn.Module:
     """A multilayer perceptron with ReLU activations: ``d -> hidden... -> classes`` (logits).
 
+    Args:
+        d: input features.  classes: outputs (logits).
+        hidden: one width or a sequence of widths (``()`` gives logistic regression).
+        seed: seeds the initial weights (the global RNG is neither read nor changed).
+
     Raises:
-        ValueError: a width is not a positive integer.
+        ValueError: a width is not a positive integer, or ``hidden`` is not an int or a sequence.
     """
     d, classes = _check_dim(d, "d"), _check_dim(classes, "classes")
-    hidden = (hidden,) if isinstance(hidden, numbers.Integral) else tuple(hidden)
+    if isinstance(hidden, numbers.Integral):
+        hidden = (hidden,)
+    elif isinstance(hidden, (str, bytes)) or not hasattr(hidden, "__iter__"):
+        raise ValueError(f"hidden must be a positive integer or a sequence of them, got {hidden!r}")
+    hidden = tuple(hidden)
     widths = [d] + [_check_dim(h, "hidden") for h in hidden]
     layers: list[nn.Module] = []
     with torch_seeded(seed):
@@ -84,5 +95,11 @@ def cnn1d(length: int, classes: int, channels: int = 16, seed: int = 0) -> nn.Mo
 
 
 def count_parameters(model: nn.Module) -> int:
-    """Number of trainable scalars in ``model``."""
+    """Number of trainable scalars in ``model`` (parameters with ``requires_grad``; buffers excluded).
+
+    Raises:
+        TypeError: ``model`` is not a ``torch.nn.Module``.
+    """
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
