@@ -26,11 +26,27 @@ c.Execute.timeout = 60
 c.Execute.raise_on_iopub_timeout = False
 # A deleted test cell is put back (and fails) instead of leaving "needs manual grade".
 c.OverwriteCells.add_missing_cells = True
-# Feedback must not show the hidden tests.
+# Feedback must not show the hidden tests. ClearHiddenTests removes them from the cell source, but
+# a failing test cell's traceback quotes the lines around the failure, hidden ones included (the
+# test suite caught this): for cells that hold hidden tests, keep only the error's last line.
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor  # noqa: E402
-from nbgrader.preprocessors import ClearHiddenTests, GetGrades  # noqa: E402
+from nbgrader.preprocessors import ClearHiddenTests, GetGrades, NbGraderPreprocessor  # noqa: E402
 
-c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, CSSHTMLHeaderPreprocessor]
+
+class ClearHiddenTracebacks(NbGraderPreprocessor):
+    """Shorten the tracebacks of test cells that contain hidden tests to ``Ename: message``."""
+
+    def preprocess_cell(self, cell, resources, cell_index):
+        if cell.cell_type == "code" and "BEGIN HIDDEN TESTS" in cell.source:
+            for out in cell.get("outputs", []):
+                if out.get("output_type") == "error":
+                    out["traceback"] = [f"{out.get('ename', 'Error')}: {out.get('evalue', '')}",
+                                        "(traceback hidden: this test cell contains hidden tests)"]
+        return cell, resources
+
+
+c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTracebacks, ClearHiddenTests,
+                                    CSSHTMLHeaderPreprocessor]
 
 # What students see in place of each solution region; the task's docstring gives the specific hint.
 c.ClearSolutions.code_stub = {

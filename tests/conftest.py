@@ -1,5 +1,65 @@
-"""Shared test settings: quiet progress bars, one torch thread per test worker."""
+"""Shared test settings and fixtures.
+
+- Progress bars off, CPU device, and one torch/BLAS thread per pytest-xdist worker (so two workers
+  on two cores do not fight over them); notebook kernels inherit this environment.
+- ``runs``: a per-worker cache of notebook executions, so a solution notebook executed by
+  tests/test_notebooks.py is reused by the grading checks in tests/test_grading.py. Tests of one
+  notebook or problem set carry the same ``xdist_group`` mark (``--dist loadgroup`` in pyproject's
+  addopts), so they land on the same worker and share it.
+- At the end of the run, a table of every notebook's wall time against its budget.
+"""
+from __future__ import annotations
+
 import os
+import pathlib
+import sys
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "scripts"))
 
 os.environ.setdefault("TQDM_DISABLE", "1")
 os.environ.setdefault("UNLEARNKIT_DEVICE", "cpu")
+os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")  # quiet debugger warning in kernels
+_workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1") or 1)
+if _workers > 1:
+    _threads = str(max(1, (os.cpu_count() or 1) // _workers))
+    for _var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        os.environ.setdefault(_var, _threads)
+
+
+class RunCache:
+    """Executions keyed by a name, computed once per worker."""
+
+    def __init__(self):
+        self._done = {}
+
+    def get(self, key, make):
+        if key not in self._done:
+            self._done[key] = make()
+        return self._done[key]
+
+
+@pytest.fixture(scope="session")
+def runs():
+    return RunCache()
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Print each notebook's wall time (recorded by tests as the user property "wall_s")."""
+    rows = []
+    for reports in terminalreporter.stats.values():
+        for rep in reports:
+            props = dict(getattr(rep, "user_properties", ()) or ())
+            if getattr(rep, "when", None) == "call" and "wall_s" in props:
+                rows.append((props["notebook"], props["wall_s"], props["budget_s"]))
+    if not rows:
+        return
+    terminalreporter.section("notebook wall times (headless, this machine)")
+    total = 0.0
+    for name, wall, budget in sorted(set(rows)):
+        total += wall
+        flag = "  OVER BUDGET" if wall > budget else ""
+        terminalreporter.write_line(f"{wall:7.1f} s  (budget {budget:4.0f} s)  {name}{flag}")
+    terminalreporter.write_line(f"{total:7.1f} s  in all (budget for the course 600 s)")

@@ -1,0 +1,262 @@
+"""Execute course notebooks and drive nbgrader: the machinery shared by the tests and the benchmark.
+
+Nothing here is needed to study the course. The test suite (``tests/test_notebooks.py``,
+``tests/test_grading.py``) and ``scripts/benchmark.py`` import it; a maintainer can use it to check
+one problem set by hand::
+
+    python scripts/nbrun.py lectures/02_exact_unlearning.ipynb     # execute, print wall time
+
+Conventions it relies on (COURSE.md sections 1 and 4): lectures are ``lectures/NN_topic.ipynb``;
+problem sets are ``solutions/psNN_topic/psNN_topic.ipynb`` (flat folder, notebook only) with their
+nbgrader release in ``exercises/psNN_topic/``.
+"""
+from __future__ import annotations
+
+import os
+import pathlib
+import re
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+
+import nbformat
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+KERNEL = "python3"
+
+# Budgets of COURSE.md section 5, in seconds of headless execution on 2 CPU cores.
+LECTURE_BUDGET_S = 60.0
+SOLUTION_BUDGET_S = 30.0
+COURSE_BUDGET_S = 600.0
+
+BEGIN_SOLUTION, END_SOLUTION = "### BEGIN SOLUTION", "### END SOLUTION"
+BEGIN_HIDDEN, END_HIDDEN = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
+
+
+# ----------------------------------------------------------------------------- discovery
+def lectures(root: pathlib.Path = ROOT) -> list[pathlib.Path]:
+    """Lecture notebooks ``lectures/*.ipynb`` in name order."""
+    return sorted((root / "lectures").glob("*.ipynb"))
+
+
+def problem_sets(root: pathlib.Path = ROOT, folder: str = "solutions") -> list[str]:
+    """Names of the problem sets: folders of ``folder`` holding a notebook of the same name."""
+    base = root / folder
+    if not base.is_dir():
+        return []
+    return sorted(p.name for p in base.iterdir() if p.is_dir() and (p / f"{p.name}.ipynb").exists())
+
+
+def all_notebooks(root: pathlib.Path = ROOT) -> list[pathlib.Path]:
+    """Every committed notebook in lectures/, solutions/ and exercises/ (any depth), sorted."""
+    found = []
+    for top in ("lectures", "solutions", "exercises"):
+        if (root / top).is_dir():
+            found += [p for p in (root / top).rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts]
+    return sorted(found)
+
+
+def budget_for(path: pathlib.Path) -> float:
+    """The headless execution budget (s) of a lecture or solution notebook."""
+    return SOLUTION_BUDGET_S if "solutions" in pathlib.Path(path).parts else LECTURE_BUDGET_S
+
+
+# ----------------------------------------------------------------------------- execution
+def kernel_env(extra: dict | None = None) -> dict:
+    """The environment a notebook kernel gets: this one, progress bars off, plus ``extra``."""
+    env = dict(os.environ)
+    env["TQDM_DISABLE"] = "1"
+    # nbgrader calls helpers such as `alembic` by name: put this interpreter's bin folder first.
+    env["PATH"] = os.pathsep.join([str(pathlib.Path(sys.executable).parent), env.get("PATH", "")])
+    env.update(extra or {})
+    return env
+
+
+@dataclass
+class Run:
+    """One headless execution: the executed notebook, its wall time (s) and the cells that failed."""
+
+    path: pathlib.Path
+    nb: nbformat.NotebookNode
+    seconds: float
+    errors: list = field(default_factory=list)  # (cell index, "Ename: value")
+
+
+def execute(path, *, nb: nbformat.NotebookNode | None = None, allow_errors: bool = False,
+            timeout: int = 600, cwd=None) -> Run:
+    """Execute a notebook top to bottom in a fresh ``python3`` kernel and time it.
+
+    ``nb`` (optional) is executed instead of the file's contents, still in the file's folder (or
+    ``cwd``). With ``allow_errors=False`` the first failing cell raises ``CellExecutionError``.
+    """
+    from nbclient import NotebookClient  # imported here so discovery works without it
+
+    path = pathlib.Path(path)
+    nb = nbformat.read(path, as_version=4) if nb is None else nb
+    folder = pathlib.Path(cwd) if cwd is not None else path.parent
+    client = NotebookClient(nb, timeout=timeout, kernel_name=KERNEL, allow_errors=allow_errors,
+                            resources={"metadata": {"path": str(folder)}})
+    start = time.perf_counter()
+    client.execute(env=kernel_env())
+    seconds = time.perf_counter() - start
+    errors = [(i, f"{o.get('ename')}: {o.get('evalue')}")
+              for i, cell in enumerate(nb.cells) if cell.cell_type == "code"
+              for o in cell.get("outputs", []) if o.output_type == "error"]
+    return Run(path, nb, seconds, errors)
+
+
+def stderr_text(cell) -> str:
+    """Everything a code cell wrote to stderr."""
+    return "".join(o.get("text", "") for o in cell.get("outputs", [])
+                   if o.output_type == "stream" and o.get("name") == "stderr")
+
+
+def error_text(cell) -> str:
+    """The error a code cell raised ("" if none)."""
+    return "".join(f"{o.get('ename')}: {o.get('evalue')}" for o in cell.get("outputs", [])
+                   if o.output_type == "error")
+
+
+def has_execute_result(cell) -> bool:
+    return any(o.output_type == "execute_result" for o in cell.get("outputs", []))
+
+
+# ----------------------------------------------------------------------------- nbgrader cells
+def nbg(cell) -> dict:
+    """The cell's nbgrader metadata ({} for a plain cell)."""
+    return cell.get("metadata", {}).get("nbgrader", {})
+
+
+def is_test_cell(cell) -> bool:
+    return cell.cell_type == "code" and bool(nbg(cell).get("grade")) and not nbg(cell).get("solution")
+
+
+def is_answer_cell(cell) -> bool:
+    return bool(nbg(cell).get("solution"))
+
+
+def test_cells(nb) -> list[tuple[int, object]]:
+    """(index, cell) of every autograded test cell."""
+    return [(i, c) for i, c in enumerate(nb.cells) if is_test_cell(c)]
+
+
+def _regions(text: str, begin: str, end: str) -> list[tuple[int, int, str]]:
+    """(begin line, end line, indentation) of each ``begin``/``end`` region of ``text``."""
+    lines, out, start = text.splitlines(), [], None
+    for i, line in enumerate(lines):
+        if line.strip() == begin:
+            start = i
+        elif line.strip() == end and start is not None:
+            out.append((start, i, lines[start][: len(lines[start]) - len(lines[start].lstrip())]))
+            start = None
+    return out
+
+
+def splice_solutions(release, source, stub_lines: list[str]):
+    """The release notebook with each stub replaced by the source's solution code (a copy).
+
+    Matches answer cells by ``grade_id``; inside a cell, the k-th stub (the configured code stub,
+    indented like its ``### BEGIN SOLUTION``) receives the body of the k-th solution region. Text
+    around the stub is kept from the *release*, so a stub that drifted from its solution shows up
+    when the spliced notebook runs. Written (markdown) answers get the source's text.
+    """
+    release = nbformat.from_dict(release)
+    by_id = {nbg(c).get("grade_id"): c for c in source.cells if is_answer_cell(c)}
+    for cell in release.cells:
+        if not is_answer_cell(cell):
+            continue
+        src = by_id.get(nbg(cell).get("grade_id"))
+        if src is None:
+            raise KeyError(f"release answer cell {nbg(cell).get('grade_id')!r} has no source cell")
+        if cell.cell_type == "markdown":
+            cell.source = src.source
+            continue
+        src_lines = src.source.splitlines()
+        bodies = [(src_lines[a + 1:b], ind) for a, b, ind in _regions(src.source, BEGIN_SOLUTION, END_SOLUTION)]
+        lines, out, i, k = cell.source.splitlines(), [], 0, 0
+        while i < len(lines):
+            if k < len(bodies):
+                body, ind = bodies[k]
+                stub = [ind + s if s else s for s in stub_lines]
+                if lines[i:i + len(stub)] == stub:
+                    out += body
+                    i += len(stub)
+                    k += 1
+                    continue
+            out.append(lines[i])
+            i += 1
+        if k != len(bodies):
+            raise ValueError(f"answer cell {nbg(cell).get('grade_id')!r}: found {k} stubs for "
+                             f"{len(bodies)} solution regions")
+        cell.source = "\n".join(out)
+    return release
+
+
+def code_stub_lines(root: pathlib.Path = ROOT) -> list[str]:
+    """The Python code stub that nbgrader_config.py gives ClearSolutions, as lines."""
+    from nbgrader.preprocessors import ClearSolutions
+
+    stub = ClearSolutions(config=load_config(root)).code_stub["python"]
+    return stub.splitlines()
+
+
+# ----------------------------------------------------------------------------- nbgrader
+def load_config(root: pathlib.Path = ROOT):
+    """nbgrader_config.py of the course at ``root``, loaded by traitlets as nbgrader loads it."""
+    from traitlets.config.loader import PyFileConfigLoader
+
+    return PyFileConfigLoader("nbgrader_config.py", path=str(root)).load_config()
+
+
+def nbgrader(*args: str, cwd, timeout: float = 900, check: bool = True) -> subprocess.CompletedProcess:
+    """Run the ``nbgrader`` command line from the course folder ``cwd``; output captured."""
+    exe = pathlib.Path(sys.executable).parent / "nbgrader"
+    cmd = [str(exe) if exe.exists() else "nbgrader", *args]
+    proc = subprocess.run(cmd, cwd=str(cwd), capture_output=True, text=True, timeout=timeout,
+                          env=kernel_env())
+    if check and proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(args)} exited {proc.returncode}\n{proc.stdout}\n{proc.stderr}")
+    return proc
+
+
+def copy_course(dst: pathlib.Path, names=(), root: pathlib.Path = ROOT) -> pathlib.Path:
+    """A minimal course at ``dst``: nbgrader_config.py and ``solutions/<name>`` for each name."""
+    dst = pathlib.Path(dst)
+    dst.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(root / "nbgrader_config.py", dst / "nbgrader_config.py")
+    for name in names:
+        shutil.copytree(root / "solutions" / name, dst / "solutions" / name)
+    return dst
+
+
+def tree_bytes(folder: pathlib.Path) -> dict[str, bytes]:
+    """{relative path: bytes} of every file under ``folder``."""
+    folder = pathlib.Path(folder)
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def solution_snippets(source) -> list[str]:
+    """Lines of solution code and hidden tests that a release must never contain.
+
+    A line counts when it is at least 12 characters long (stripped), sits inside a solution or
+    hidden-test region of ``source``, and appears nowhere else in ``source`` (so a line a visible
+    test shares with the solution is not mistaken for a leak).
+    """
+    inside, outside = set(), set()
+    for cell in source.cells:
+        lines = cell.source.splitlines()
+        marked = set()
+        for begin, end in ((BEGIN_SOLUTION, END_SOLUTION), (BEGIN_HIDDEN, END_HIDDEN)):
+            for a, b, _ in _regions(cell.source, begin, end):
+                marked.update(range(a, b + 1))
+                inside.update(ln.strip() for ln in lines[a + 1:b])
+        outside.update(ln.strip() for i, ln in enumerate(lines) if i not in marked)
+    return sorted(s for s in inside - outside if len(s) >= 12 and not s.startswith("#"))
+
+
+if __name__ == "__main__":
+    for arg in sys.argv[1:]:
+        run = execute(arg)
+        print(f"{arg}: {run.seconds:.1f} s (budget {budget_for(pathlib.Path(arg)):.0f} s)")
