@@ -19,22 +19,24 @@ ifeq ($(shell id -u 2>/dev/null),0)
 ROOT_FLAG := --allow-root
 endif
 
-.PHONY: help setup lab test test-fast exercises check-exercises release benchmark clean
+.PHONY: help setup lab test test-fast exercises check-exercises release benchmark course-map clean
 
 help:
 	@echo "make lab        set up .venv if needed and open the course in JupyterLab"
 	@echo "make test       set up .venv if needed and run the whole test suite"
 	@echo "make test-fast  library unit tests only (no notebooks, no nbgrader)"
 	@echo "make exercises  regenerate exercises/ from solutions/ with nbgrader"
+	@echo "make check-exercises  check that exercises/ matches solutions/"
 	@echo "make release    build a student bundle (no solutions) in release_bundle/"
 	@echo "make benchmark  re-measure the numbers reported in the issue notes"
+	@echo "make course-map refresh README.md's course map from the files that exist"
 	@echo "make clean      remove .venv and generated folders"
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --upgrade --quiet pip
 ifneq ($(TORCH_INDEX),)
-	$(PY) -m pip install --quiet torch --index-url $(TORCH_INDEX)
+	$(PY) -m pip install --quiet "$$(grep '^torch==' requirements.txt)" --index-url $(TORCH_INDEX)
 	grep -v '^torch==' requirements.txt > $(VENV)/requirements-notorch.txt
 	$(PY) -m pip install --quiet -r $(VENV)/requirements-notorch.txt
 else
@@ -49,14 +51,22 @@ setup: $(STAMP)
 lab: $(STAMP)
 	$(BIN)/jupyter lab --notebook-dir=. --port=$(LAB_PORT) $(ROOT_FLAG)
 
+# The whole suite on $(JOBS) workers; tests of one notebook or problem set share a worker (loadgroup)
+# so each notebook executes once. pytest prints its summary line; an empty run (exit 5) is
+# impossible because tests/test_repo.py always collects.
 test: $(STAMP)
-	$(BIN)/python -m pytest -n $(JOBS) $(PYTEST_ARGS)
+	@test -d tests || { echo "tests/ is not part of the student bundle: use the course repository"; exit 2; }
+	$(BIN)/python -m pytest -n $(JOBS) --dist loadgroup $(PYTEST_ARGS)
 
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -m "not notebook and not grading" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(JOBS) -m "not notebook and not grading" $(PYTEST_ARGS)
 
 exercises: $(STAMP)
 	$(PY) scripts/make_exercises.py
+
+# Only the fast check that exercises/ is what nbgrader generates from solutions/.
+check-exercises: $(STAMP)
+	$(BIN)/python -m pytest tests/test_grading.py tests/test_repo.py -k "test_4_ or release or assignment" $(PYTEST_ARGS)
 
 release: $(STAMP)
 	$(PY) scripts/make_release.py
@@ -64,5 +74,8 @@ release: $(STAMP)
 benchmark: $(STAMP)
 	$(PY) scripts/benchmark.py
 
+course-map: $(STAMP)
+	$(PY) scripts/course_map.py --write
+
 clean:
-	rm -rf $(VENV) release_bundle gradebook.db submitted autograded feedback solution_release
+	rm -rf $(VENV) release_bundle release_bundle.zip gradebook.db submitted autograded feedback solution_release

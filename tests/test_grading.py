@@ -175,6 +175,8 @@ class ProblemSet:
 
         course = nbrun.copy_course(tmp / "course", [self.name], root=self.root)
         nbrun.nbgrader("generate_assignment", self.name, "--force", cwd=course)  # adds it to the gradebook
+        # (README tells instructors this rewrites exercises/ identically: hold it to that)
+        assert nbrun.tree_bytes(course / "exercises" / self.name) == nbrun.tree_bytes(self.root / "exercises" / self.name)
         for student, nb in students.items():
             folder = course / "submitted" / student / self.name
             folder.mkdir(parents=True)
