@@ -49,7 +49,7 @@ __all__ = [
     "Tokenizer",
     "GPTConfig", "GPT",
     "LMTrainConfig", "training_batch", "train_lm",
-    "sequence_log_likelihood", "score_candidates", "qa_accuracy", "generate",
+    "sequence_log_likelihood", "score_candidates", "qa_accuracy", "icul_accuracy", "generate",
     "qa_text", "statement_text", "question_text", "icul_prompt",
     "save_lm", "load_lm", "CHECKPOINT_DIR",
 ]
@@ -828,6 +828,66 @@ def qa_accuracy(model: GPT, tokenizer: Tokenizer, world: World, people, relation
     pred = [cands[i] for i in pred]
     acc = float(np.mean([a == world.answer(p, relation) for a, p in zip(pred, people)]))
     return (acc, pred) if return_predictions else acc
+
+
+def icul_accuracy(model: GPT, tokenizer: Tokenizer, world: World, query_people, relation: str, *, n_examples: int = 3,
+                  seed: int = 0, template: int = 0, query_template: int | None = None) -> dict:
+    """Accuracy under in-context unlearning prompts (:func:`icul_prompt`), one prompt per query person.
+
+    For a query person in ``world.forget`` the flipped example is that person (does the prompt make
+    the model "forget" it?); for any other query person it is a forget person drawn at random (is
+    the rest kept under the same kind of prompt?). The ``n_examples`` correctly answered examples
+    are retain people other than the query person, and the flipped answer is drawn uniformly from
+    the wrong candidates, all from ``numpy.random.default_rng(seed)``.
+
+    Args:
+        query_people: person indices (non-empty). relation: one of :data:`RELATIONS`.
+        n_examples: correctly answered examples in each prompt (>= 0).
+        template, query_template: question templates of the examples and of the query (a different
+            ``query_template`` asks a paraphrase of the flipped question).
+
+    Returns:
+        dict with ``accuracy`` (float, share of true answers), ``answered_flipped`` (float, share of
+        answers equal to the flipped value shown for that person; 0 for retain queries whose
+        flipped example is someone else), ``runner_up_accuracy`` (float, accuracy once the flipped
+        candidate is excluded: is the truth still the model's next choice?), ``scores`` (float32
+        ``(n, candidates)``), ``prompts`` (list of str), ``flipped`` (list of str),
+        ``predictions`` (list of str).
+
+    Introduced in lecture 07.
+    """
+    people = [_check_person(world, p) for p in query_people]
+    if not people:
+        raise ValueError("query_people must not be empty")
+    n_examples = _check_count(n_examples, "n_examples", 0)
+    rng = np.random.default_rng(check_seed(seed))
+    cands = list(world.values(relation))
+    forget = set(world.forget)
+    prompts, flipped, own = [], [], []
+    for q in people:
+        f = q if q in forget else int(world.forget[rng.integers(len(world.forget))])
+        truth = world.answer(f, relation)
+        wrong = [c for c in cands if c != truth]
+        flip = wrong[rng.integers(len(wrong))]
+        pool = [r for r in world.retain if r != q]
+        examples = [int(e) for e in rng.choice(pool, size=n_examples, replace=False)] if n_examples else []
+        prompts.append(icul_prompt(world, f, relation, flip, examples, q, template, query_template))
+        flipped.append(flip)
+        own.append(f == q)
+    scores = score_candidates(model, tokenizer, prompts, cands)
+    pred = [cands[i] for i in scores.argmax(1).tolist()]
+    truth = [world.answer(q, relation) for q in people]
+    masked = scores.clone()
+    for i, fv in enumerate(flipped):
+        if own[i]:
+            masked[i, cands.index(fv)] = -float("inf")
+    runner = [cands[i] for i in masked.argmax(1).tolist()]
+    return {
+        "accuracy": float(np.mean([p == t for p, t in zip(pred, truth)])),
+        "answered_flipped": float(np.mean([o and p == fv for p, fv, o in zip(pred, flipped, own)])),
+        "runner_up_accuracy": float(np.mean([r == t for r, t in zip(runner, truth)])),
+        "scores": scores, "prompts": prompts, "flipped": flipped, "predictions": pred,
+    }
 
 
 @torch.no_grad()

@@ -1,0 +1,258 @@
+"""Tests of unlearnkit.lm: the fictitious world, the tokenizer, the GPT, scoring, training, checkpoints."""
+import re
+
+import numpy as np
+import pytest
+import torch
+
+from unlearnkit import lm
+
+
+@pytest.fixture(scope="module")
+def world():
+    return lm.make_world(n_people=60, n_forget=6, seed=3)
+
+
+@pytest.fixture(scope="module")
+def tok(world):
+    return lm.Tokenizer.for_world(world)
+
+
+@pytest.fixture(scope="module")
+def model(tok):
+    return lm.GPT(lm.GPTConfig(vocab_size=tok.vocab_size, block_size=32, n_layer=2, n_head=2, n_embd=32), seed=5).eval()
+
+
+# ---------------------------------------------------------------------------------------------- world
+def test_world_is_deterministic_and_seed_dependent():
+    a, b, c = lm.make_world(seed=4), lm.make_world(seed=4), lm.make_world(seed=5)
+    assert a == b
+    assert a.people != c.people
+    assert a.forget != c.forget or a.people != c.people
+
+
+def test_world_structure(world):
+    names = [p.name for p in world.people]
+    assert len(set(names)) == len(names) == 60
+    assert not set(names) & set(world.fresh_names)
+    assert len(world.fresh_names) == 24 * 24 - 60
+    assert sorted(world.forget + world.retain) == list(range(60)) and len(world.forget) == 6
+    for i, p in enumerate(world.people):
+        assert p.friend in names and p.friend != p.name
+        assert world.answer(i, "country") == world.countries[p.city]
+        for r in lm.RELATIONS:
+            assert world.answer(i, r) in world.values(r)
+
+
+def test_world_bad_input():
+    with pytest.raises(ValueError, match="n_forget"):
+        lm.make_world(n_people=10, n_forget=10)
+    with pytest.raises(ValueError, match="n_people"):
+        lm.make_world(n_people=1000)
+    with pytest.raises(TypeError, match="seed"):
+        lm.make_world(seed=1.5)
+
+
+# ------------------------------------------------------------------------------------------ tokenizer
+def test_tokenizer_round_trip(world, tok):
+    texts = []
+    for i in range(len(world.people)):
+        for r in lm.RELATIONS:
+            for t in range(len(lm.QUESTIONS[r])):
+                texts.append(lm.qa_text(world, i, r, t))
+        for r in lm.ATTRIBUTES:
+            for t in range(len(lm.STATEMENTS[r])):
+                texts.append(lm.statement_text(world, i, r, t))
+    for text in texts:
+        ids = tok.encode(text)
+        assert all(2 <= i < tok.vocab_size for i in ids)
+        assert tok.decode(ids) == text
+    assert tok.encode("where does", bos=True)[0] == tok.bos_id
+    assert tok.decode(torch.tensor(tok.encode("a cat .") + [tok.pad_id])) == "a cat ."
+
+
+def test_tokenizer_errors(tok):
+    with pytest.raises(KeyError, match="zebra"):
+        tok.encode("where does zebra live ?")
+    with pytest.raises(TypeError, match="text"):
+        tok.encode(3)
+    with pytest.raises(ValueError, match="duplicates"):
+        lm.Tokenizer(["a", "a"])
+
+
+# -------------------------------------------------------------------------------------------- texts
+def test_icul_prompt_format(world):
+    f, r1, r2 = world.forget[0], world.retain[0], world.retain[1]
+    truth = world.answer(f, "city")
+    flip = next(c for c in world.values("city") if c != truth)
+    text = lm.icul_prompt(world, f, "city", flip, [r1, r2], f)
+    name = world.people[f].name
+    expected = (f"where does {name} live ? {flip} . "
+                f"where does {world.people[r1].name} live ? {world.people[r1].city} . "
+                f"where does {world.people[r2].name} live ? {world.people[r2].city} . "
+                f"where does {name} live ?")
+    assert text == expected
+    assert lm.icul_prompt(world, f, "city", flip, [], f, query_template=1).endswith(f"in which city does {name} live ?")
+    with pytest.raises(ValueError, match="flipped_value"):
+        lm.icul_prompt(world, f, "city", truth, [r1], f)
+    with pytest.raises(ValueError, match="flipped_value"):
+        lm.icul_prompt(world, f, "city", "cat", [r1], f)
+    with pytest.raises(ValueError, match="examples"):
+        lm.icul_prompt(world, f, "city", flip, [f], f)
+
+
+def test_text_errors(world):
+    with pytest.raises(ValueError, match="template"):
+        lm.question_text(world, 0, "city", 7)
+    with pytest.raises(ValueError, match="relation"):
+        lm.qa_text(world, 0, "age")
+    with pytest.raises(ValueError, match="value"):
+        lm.statement_text(world, "brisa umber", "city")
+    with pytest.raises(TypeError, match="person"):
+        lm.qa_text(world, 1.0, "city")
+
+
+# -------------------------------------------------------------------------------------------- model
+def test_causality(model, tok):
+    g = torch.Generator().manual_seed(0)
+    x = torch.randint(2, tok.vocab_size, (3, 20), generator=g)
+    base = model(x)
+    for t in (0, 7, 19):
+        y = x.clone()
+        y[:, t] = (y[:, t] + 1 - 2) % (tok.vocab_size - 2) + 2
+        out = model(y)
+        assert torch.equal(out[:, :t], base[:, :t]), f"changing token {t} changed an earlier logit"
+        assert not torch.allclose(out[:, t], base[:, t])
+
+
+def test_model_init_is_seeded_and_leaves_global_rng(tok):
+    cfg = lm.GPTConfig(vocab_size=tok.vocab_size, block_size=16, n_layer=1, n_head=2, n_embd=16)
+    state = torch.random.get_rng_state()
+    a, b, c = lm.GPT(cfg, seed=1), lm.GPT(cfg, seed=1), lm.GPT(cfg, seed=2)
+    assert torch.equal(torch.random.get_rng_state(), state)
+    assert all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters()))
+    assert not torch.equal(a.tok_emb.weight, c.tok_emb.weight)
+    assert a.head.weight is a.tok_emb.weight
+    with pytest.raises(ValueError, match="block_size"):
+        a(torch.zeros(1, 17, dtype=torch.long))
+    with pytest.raises(ValueError, match="divisible"):
+        lm.GPTConfig(vocab_size=10, n_embd=10, n_head=3)
+
+
+def test_log_likelihood_padding_and_batch_invariance(model, tok, world):
+    seqs = [tok.encode(lm.qa_text(world, i, r), bos=True) for i, r in [(0, "city"), (1, "job"), (2, "friend"), (3, "country")]]
+    plen = [len(s) - (2 if i != 2 else 3) for i, s in enumerate(seqs)]
+    together = lm.sequence_log_likelihood(model, seqs, plen)
+    alone = torch.cat([lm.sequence_log_likelihood(model, [s], [p]) for s, p in zip(seqs, plen)])
+    assert torch.allclose(together, alone, atol=1e-5)
+    # a long neighbour forces more padding on the others
+    long = tok.encode(lm.qa_text(world, 5, "city") + " " + lm.qa_text(world, 6, "country"), bos=True)
+    padded = lm.sequence_log_likelihood(model, seqs + [long], plen + [3])[:4]
+    assert torch.allclose(padded, alone, atol=1e-5)
+    # reverse the batch order, small batches
+    rev = lm.sequence_log_likelihood(model, seqs[::-1], plen[::-1], batch_size=3).flip(0)
+    assert torch.allclose(rev, alone, atol=1e-5)
+    assert (alone < 0).all()
+    # by hand for one sequence
+    s, p = seqs[0], plen[0]
+    logp = torch.log_softmax(model(torch.tensor([s])), -1)[0]
+    manual = sum(float(logp[t - 1, s[t]].detach()) for t in range(p, len(s)))
+    assert abs(manual - float(alone[0])) < 1e-4
+    with pytest.raises(ValueError, match="prompt_length"):
+        lm.sequence_log_likelihood(model, [s], [len(s)])
+
+
+def test_score_candidates_fast_path_matches_general(model, tok, world):
+    prompts = [lm.question_text(world, i, "city") for i in range(5)]
+    cands = list(world.values("city"))
+    fast = lm.score_candidates(model, tok, prompts, cands)
+    seqs = [tok.encode(p, bos=True) + tok.encode(c) for p in prompts for c in cands]
+    lens = [len(tok.encode(p, bos=True)) for p in prompts for _ in cands]
+    slow = lm.sequence_log_likelihood(model, seqs, lens).view(5, -1)
+    assert fast.shape == (5, len(cands)) and torch.allclose(fast, slow, atol=1e-5)
+    multi = lm.score_candidates(model, tok, prompts[:2], ["amberly", "wren oakhart"])
+    assert multi.shape == (2, 2)
+    assert torch.allclose(multi[:, 0], fast[:2, cands.index("amberly")], atol=1e-5)
+    with pytest.raises(ValueError, match="empty"):
+        lm.score_candidates(model, tok, [], cands)
+
+
+def test_qa_accuracy_and_icul_accuracy(model, tok, world):
+    acc, pred = lm.qa_accuracy(model, tok, world, world.retain[:10], "pet", return_predictions=True)
+    truth = [world.answer(i, "pet") for i in world.retain[:10]]
+    assert acc == pytest.approx(np.mean([a == b for a, b in zip(pred, truth)]))
+    with pytest.raises(ValueError, match="contexts"):
+        lm.qa_accuracy(model, tok, world, [0, 1], "pet", contexts=["x"])
+    out = lm.icul_accuracy(model, tok, world, list(world.forget) + list(world.retain[:4]), "city", n_examples=2, seed=1)
+    again = lm.icul_accuracy(model, tok, world, list(world.forget) + list(world.retain[:4]), "city", n_examples=2, seed=1)
+    assert out["prompts"] == again["prompts"] and out["accuracy"] == again["accuracy"]
+    assert out["scores"].shape == (10, 12) and len(out["predictions"]) == 10
+    for q, prompt, flip in zip(world.forget, out["prompts"], out["flipped"]):
+        name = world.people[q].name
+        assert prompt.startswith(f"where does {name} live ? {flip} .") and prompt.endswith(f"where does {name} live ?")
+        assert flip != world.answer(q, "city")
+        assert prompt.count(" . ") == 3
+    assert 0 <= out["answered_flipped"] <= 1 and 0 <= out["runner_up_accuracy"] <= 1
+
+
+def test_generate(model, tok, world):
+    prompt = lm.question_text(world, 0, "city")
+    a = lm.generate(model, tok, prompt, 3)
+    assert a == lm.generate(model, tok, prompt, 3)
+    first = tok.encode(a)[0] if a else None
+    logits = model(torch.tensor([tok.encode(prompt, bos=True)]))[0, -1]
+    logits[:2] = -float("inf")
+    assert first == int(logits.argmax())
+    s1 = lm.generate(model, tok, prompt, 5, temperature=1.0, seed=3, stop=None)
+    assert s1 == lm.generate(model, tok, prompt, 5, temperature=1.0, seed=3, stop=None) and len(s1.split()) == 5
+    with pytest.raises(ValueError, match="temperature"):
+        lm.generate(model, tok, prompt, temperature=-1)
+
+
+# ----------------------------------------------------------------------------------------- training
+def test_training_batch_holds_only_the_given_peoples_facts(world, tok):
+    batch = lm.training_batch(world, tok, world.retain, 64, 48, seed=2)
+    assert batch.shape == (64, 49) and batch.dtype == torch.int64 and (batch[:, 0] == tok.bos_id).all()
+    assert torch.equal(batch, lm.training_batch(world, tok, world.retain, 64, 48, seed=2))
+    forget_names = {world.people[i].name for i in world.forget}
+    all_names = {p.name for p in world.people} | set(world.fresh_names)
+    pattern = re.compile(r"\b(" + "|".join(sorted(all_names)) + r")\b")
+    subjects, n_docs = set(), 0
+    for row in batch:
+        for doc in tok.decode(row[1:]).split(" ."):
+            m = pattern.search(doc)  # the first name in every template is the document's subject
+            if m:
+                subjects.add(m.group(1))
+                n_docs += 1
+    assert n_docs > 64 * 3
+    assert not subjects & forget_names
+    assert subjects & set(world.fresh_names), "some sequences must teach reading from the context"
+    with pytest.raises(ValueError, match="people"):
+        lm.training_batch(world, tok, [], 2, 48, seed=0)
+
+
+def test_training_is_reproducible(world, tok):
+    cfg = lm.GPTConfig(vocab_size=tok.vocab_size, block_size=32, n_layer=1, n_head=2, n_embd=32)
+    tcfg = lm.LMTrainConfig(steps=4, batch_size=8, warmup=2, seed=3)
+    m1, log1 = lm.train_lm(world, world.retain, cfg, tcfg, model_seed=1)
+    m2, log2 = lm.train_lm(world, world.retain, cfg, tcfg, model_seed=1)
+    assert log1["losses"] == log2["losses"] and len(log1["losses"]) == 4
+    assert all(torch.equal(p, q) for p, q in zip(m1.parameters(), m2.parameters()))
+    _, log3 = lm.train_lm(world, world.retain, cfg, tcfg.__class__(steps=4, batch_size=8, warmup=2, seed=4), model_seed=1)
+    assert log3["losses"] != log1["losses"]
+    with pytest.raises(ValueError, match="vocab_size"):
+        lm.train_lm(world, world.retain, lm.GPTConfig(vocab_size=7), tcfg)
+
+
+def test_save_and_load_round_trip(tmp_path, model, world):
+    import json
+    lm.save_lm(model, tmp_path / "lm_x.pt")
+    blob = torch.load(tmp_path / "lm_x.pt", weights_only=True)
+    assert set(blob) == {"config", "state_dict"}
+    (tmp_path / "lm_record.json").write_text(json.dumps({"world": {"n_people": 60, "n_forget": 6, "seed": 3}}))
+    loaded, w2, tok2 = lm.load_lm("x", directory=tmp_path)
+    assert w2 == world and tok2.itos == lm.Tokenizer.for_world(world).itos
+    for (k, p), (k2, q) in zip(model.state_dict().items(), loaded.state_dict().items()):
+        assert k == k2 and torch.equal(p, q)
+    with pytest.raises(FileNotFoundError):
+        lm.load_lm("nothing", directory=tmp_path)
