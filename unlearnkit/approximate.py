@@ -1,0 +1,624 @@
+"""Approximate unlearning: cheap updates that try to land near the retrained model.
+
+Every method here has the same shape::
+
+    unlearned, log = method(original, forget, retain, config, seed, **method_options)
+
+``original`` is the model trained on all of D = S + R and is never modified: the methods work on a
+deep copy. ``forget`` (S) and ``retain`` (R = D \\ S) are :class:`~unlearnkit.data.Dataset` objects;
+``config`` is a :class:`~unlearnkit.training.TrainConfig` (optimiser, learning rate, batch size, steps
+or epochs); ``seed`` draws the data order (and random labels), replacing ``config.seed``. The
+:class:`~unlearnkit.training.TrainLog` counts the cost: ``grad_evals`` is the number of per-example
+forward+backward passes through the model being unlearned; a frozen teacher's forwards (SCRUB) and
+per-example Hessians (Newton step) are counted under their own names in ``log.extra``.
+
+=====================  ===============================================================  ================
+method                 what it optimises                                                source
+=====================  ===============================================================  ================
+:func:`finetune`       CE on R (keep training on what remains)                          baseline
+:func:`neggrad`        -CE on S (gradient ascent on the forget set)                     baseline
+:func:`neggrad_plus`   a CE_R - (1 - a) CE_S, one R batch and one S batch per step      Kurmanji 2023
+:func:`random_labels`  CE on R plus S with random wrong labels                          baseline
+:func:`scrub`          max-steps on S: -KL(teacher||student); min-steps on R:           Kurmanji 2023
+                       gamma CE + alpha KL
+:func:`newton_removal` one Newton step of L2-regularised logistic regression per         Guo 2020
+                       removal, with the gradient-residual bound
+=====================  ===============================================================  ================
+
+None of the gradient methods comes with a guarantee: whether the result is close to retraining has to
+be measured (:mod:`unlearnkit.metrics`). The Newton step comes with a data-dependent bound on the
+gradient of the retrained objective at the unlearned weights.
+
+Introduced in lecture 04.
+"""
+from __future__ import annotations
+
+import copy
+import math
+import numbers
+import time
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from ._seeding import check_seed, cpu_generator, derive_seed
+from .data import Dataset
+from .training import TrainConfig, TrainLog, batch_order, fit, make_optimizer
+
+__all__ = [
+    "finetune",
+    "neggrad",
+    "neggrad_plus",
+    "neggrad_plus_loss",
+    "random_labels",
+    "scrub",
+    "scrub_kl",
+    "L2LinearModel",
+    "newton_removal",
+    "newton_update",
+]
+
+
+# ----------------------------------------------------------------------------- checks
+def _check_common(model, forget, retain, config, seed, *, need_forget=True, need_retain=True):
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module (the original model), got {type(model).__name__}")
+    for name, d in (("forget", forget), ("retain", retain)):
+        if not isinstance(d, Dataset):
+            raise TypeError(f"{name} must be an unlearnkit Dataset, got {type(d).__name__}")
+    if need_forget and len(forget) == 0:
+        raise ValueError("forget is empty: there is nothing to unlearn")
+    if need_retain and len(retain) == 0:
+        raise ValueError("retain is empty: this method needs retain examples")
+    if forget.n_features != retain.n_features:
+        raise ValueError(f"forget and retain must have the same number of features, got "
+                         f"{forget.n_features} and {retain.n_features}")
+    if len(forget) and len(retain) and bool(torch.isin(forget.ids, retain.ids).any()):
+        both = forget.ids[torch.isin(forget.ids, retain.ids)].tolist()[:10]
+        raise ValueError(f"forget and retain must be disjoint; ids in both: {both}")
+    if not isinstance(config, TrainConfig):
+        raise TypeError(f"config must be a TrainConfig, got {type(config).__name__}")
+    if config.loss != "cross_entropy":
+        raise ValueError(f"these methods unlearn classifiers: config.loss must be 'cross_entropy', got {config.loss!r}")
+    return check_seed(seed)
+
+
+def _device(model):
+    p = next(model.parameters(), None)
+    return p.device if p is not None else torch.device("cpu")
+
+
+def _ce(model, data, pos, dev):
+    return F.cross_entropy(model(data.X[pos].to(dev)), data.y[pos].to(dev))
+
+
+def _copy(model):
+    new = copy.deepcopy(model)
+    new.train()
+    return new
+
+
+def _weight(value, name, low=0.0, high=None):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
+        raise ValueError(f"{name} must be a finite number, got {value!r}")
+    if value < low or (high is not None and value > high):
+        rng = f"[{low}, {high}]" if high is not None else f">= {low}"
+        raise ValueError(f"{name} must be in {rng}, got {value!r}")
+    return float(value)
+
+
+# ----------------------------------------------------------------------------- plain training
+def finetune(model: nn.Module, forget: Dataset, retain: Dataset, config: TrainConfig, seed: int = 0):
+    """Fine-tune: keep training a copy of ``model`` on the retain set R only.
+
+    The forget set is not used at all; the hope is that forgetting happens "catastrophically" while
+    the model keeps fitting R. This is :func:`unlearnkit.training.fit` on R with the data order
+    drawn from ``derive_seed(seed, "retain")``.
+
+    Args:
+        model: the original model (returns logits ``(batch, classes)``); not modified.
+        forget: S (only checked, e.g. disjoint from R).
+        retain: R = D \\ S.
+        config: optimiser, lr, batch size, steps or epochs (epochs count passes over R).
+        seed: draws the data order (``config.seed`` is ignored).
+
+    Returns:
+        ``(unlearned, log)``: a new model and a :class:`TrainLog` (``grad_evals`` = examples seen).
+
+    Raises:
+        TypeError: a wrong type for model, forget, retain or config.
+        ValueError: empty retain set, overlapping sets, a non-classification config, a bad seed.
+
+    Introduced in lecture 04.
+    """
+    seed = _check_common(model, forget, retain, config, seed, need_forget=False)
+    new = _copy(model)
+    log = fit(new, retain, config.replace(seed=derive_seed(seed, "retain")))
+    return new, log
+
+
+def random_labels(model: nn.Module, forget: Dataset, retain: Dataset, config: TrainConfig, seed: int = 0):
+    """Random labels: train a copy of ``model`` on R plus S relabelled at random.
+
+    Each forget example gets a label drawn uniformly from the classes other than its own (so the
+    method never "teaches" the true label), from ``derive_seed(seed, "labels")``; then
+    :func:`unlearnkit.training.fit` runs on R followed by the relabelled S (epochs count passes over
+    both) with the order from ``derive_seed(seed, "order")``. A common baseline in the unlearning
+    literature (e.g. the NeurIPS 2023 unlearning challenge baselines).
+
+    Args / Returns / Raises: as :func:`finetune` (S must not be empty; at least 2 classes).
+
+    Introduced in lecture 04.
+    """
+    seed = _check_common(model, forget, retain, config, seed)
+    k = max(forget.num_classes, retain.num_classes)
+    if k < 2:
+        raise ValueError("random labels need at least 2 classes")
+    g = cpu_generator(derive_seed(seed, "labels"))
+    shift = torch.randint(1, k, (len(forget),), generator=g)
+    relabelled = forget.with_labels((forget.y + shift) % k)
+    if set(relabelled.tags) != set(retain.tags):  # keep only shared tags so the two can be joined
+        common = set(relabelled.tags) & set(retain.tags)
+        relabelled = Dataset(relabelled.X, relabelled.y, relabelled.ids, {t: relabelled.tags[t] for t in common}, k)
+        retain = Dataset(retain.X, retain.y, retain.ids, {t: retain.tags[t] for t in common}, k)
+    both = retain.concat(relabelled)
+    new = _copy(model)
+    log = fit(new, both, config.replace(seed=derive_seed(seed, "order")))
+    log.extra["relabelled"] = len(forget)
+    return new, log
+
+
+# ----------------------------------------------------------------------------- NegGrad / NegGrad+
+def neggrad_plus_loss(logits_retain: torch.Tensor, y_retain: torch.Tensor, logits_forget: torch.Tensor,
+                      y_forget: torch.Tensor, a: float) -> torch.Tensor:
+    """The NegGrad+ objective for one batch: ``a * CE(R batch) - (1 - a) * CE(S batch)`` (nats).
+
+    CE is the mean cross-entropy over the batch. ``a = 1`` is plain fine-tuning on R, ``a = 0`` is
+    pure gradient ascent on S (NegGrad). Kurmanji et al., "Towards Unbounded Machine Unlearning",
+    NeurIPS 2023 (the NegGrad+ baseline).
+
+    Args:
+        logits_retain: float ``(b_r, classes)``; y_retain: int64 ``(b_r,)``.
+        logits_forget: float ``(b_s, classes)``; y_forget: int64 ``(b_s,)``.
+        a: weight of the retain term, in [0, 1].
+
+    Returns:
+        a scalar tensor (differentiable).
+
+    Raises:
+        ValueError: ``a`` outside [0, 1]; shapes that do not match.
+
+    Introduced in lecture 04.
+    """
+    a = _weight(a, "a", 0.0, 1.0)
+    for name, z, y in (("retain", logits_retain, y_retain), ("forget", logits_forget, y_forget)):
+        if z.dim() != 2 or y.dim() != 1 or z.shape[0] != y.shape[0]:
+            raise ValueError(f"logits_{name} must be (b, classes) and y_{name} (b,), got "
+                             f"{tuple(z.shape)} and {tuple(y.shape)}")
+    return a * F.cross_entropy(logits_retain, y_retain) - (1.0 - a) * F.cross_entropy(logits_forget, y_forget)
+
+
+def neggrad_plus(model: nn.Module, forget: Dataset, retain: Dataset, config: TrainConfig, seed: int = 0, *,
+                 a: float = 0.9):
+    """NegGrad+: descend ``a CE_R - (1 - a) CE_S`` from a copy of ``model`` (Kurmanji et al., NeurIPS 2023).
+
+    Each step draws one batch of R (order from ``derive_seed(seed, "retain")``, exactly the order
+    :func:`finetune` uses) and one batch of S (order from ``derive_seed(seed, "forget")``, batches of
+    ``min(batch_size, |S|)``). The number of steps is ``config.num_steps(|R|)`` (epochs count passes
+    over R). With ``a = 1`` the forget term is skipped and the result equals :func:`finetune`
+    with the same seed, bit for bit. Smaller ``a`` pulls harder on the forget set: this weight is the
+    "tug of war" knob of lecture 04.
+
+    Args:
+        a: weight of the retain term, in [0, 1].
+        (others as :func:`finetune`; S must not be empty unless ``a = 1``.)
+
+    Returns:
+        ``(unlearned, log)``; ``log.grad_evals`` counts retain and forget examples;
+        ``log.extra["forget_grad_evals"]`` the forget part.
+
+    Raises:
+        as :func:`finetune`, and ValueError for ``a`` outside [0, 1].
+
+    Introduced in lecture 04.
+    """
+    a = _weight(a, "a", 0.0, 1.0)
+    seed = _check_common(model, forget, retain, config, seed, need_forget=a < 1.0)
+    new = _copy(model)
+    steps = config.num_steps(len(retain))
+    order_r = batch_order(len(retain), config.batch_size, steps, derive_seed(seed, "retain"))
+    use_forget = a < 1.0
+    order_s = batch_order(len(forget), config.batch_size, steps, derive_seed(seed, "forget")) if use_forget else None
+    return new, _descend(new, config, steps, lambda k, dev: _neggrad_plus_step(new, forget, retain, order_r, order_s, k, a, dev))
+
+
+def _neggrad_plus_step(model, forget, retain, order_r, order_s, k, a, dev):
+    pr = order_r[k]
+    loss = _ce(model, retain, pr, dev)
+    if order_s is None:  # a == 1: exactly fine-tuning (1.0 * x == x)
+        return a * loss, int(pr.numel()), 0
+    ps = order_s[k]
+    z_s = model(forget.X[ps].to(dev))
+    loss = a * loss - (1.0 - a) * F.cross_entropy(z_s, forget.y[ps].to(dev))
+    return loss, int(pr.numel() + ps.numel()), int(ps.numel())
+
+
+def _descend(model, config, steps, step_fn):
+    """The loop shared by methods that are not plain ``fit``: step_fn(k, dev) -> (loss, grad_evals, forget_evals)."""
+    opt = make_optimizer(model.parameters(), config)
+    dev = _device(model)
+    log = TrainLog()
+    forget_evals = 0
+    model.train()
+    start = time.perf_counter()
+    for k in range(steps):
+        opt.zero_grad(set_to_none=True)
+        loss, evals, f_evals = step_fn(k, dev)
+        loss.backward()
+        opt.step()
+        log.losses.append(float(loss.detach()))
+        log.grad_evals += evals
+        forget_evals += f_evals
+    log.steps = steps
+    log.seconds = time.perf_counter() - start
+    log.extra["forget_grad_evals"] = forget_evals
+    model.eval()
+    return log
+
+
+def neggrad(model: nn.Module, forget: Dataset, retain: Dataset, config: TrainConfig, seed: int = 0):
+    """NegGrad (gradient ascent): descend ``-CE`` on the forget set S from a copy of ``model``.
+
+    Steps: ``config.num_steps(|S|)`` (epochs count passes over S), order from
+    ``derive_seed(seed, "forget")``. The retain set is not used (only checked): nothing holds the
+    model near its good solution, so ascent soon destroys accuracy everywhere. A baseline in
+    Kurmanji et al., NeurIPS 2023, and many others.
+
+    Args / Returns / Raises: as :func:`finetune` (S must not be empty; R may be).
+
+    Introduced in lecture 04.
+    """
+    seed = _check_common(model, forget, retain, config, seed, need_retain=False)
+    new = _copy(model)
+    steps = config.num_steps(len(forget))
+    order = batch_order(len(forget), config.batch_size, steps, derive_seed(seed, "forget"))
+
+    def step(k, dev):
+        pos = order[k]
+        return -_ce(new, forget, pos, dev), int(pos.numel()), int(pos.numel())
+
+    return new, _descend(new, config, steps, step)
+
+
+# ----------------------------------------------------------------------------- SCRUB
+def scrub_kl(student_logits: torch.Tensor, teacher_logits: torch.Tensor, temperature: float = 4.0) -> torch.Tensor:
+    """SCRUB's distance: mean over the batch of ``KL(softmax(z_t / T) || softmax(z_s / T)) * T**2`` (nats).
+
+    Args:
+        student_logits, teacher_logits: float ``(b, classes)`` (the teacher's are not differentiated).
+        temperature: T > 0.
+
+    Raises:
+        ValueError: shapes differ or T <= 0.
+
+    Introduced in lecture 04 (Kurmanji et al., NeurIPS 2023).
+    """
+    temperature = _weight(temperature, "temperature", 0.0)
+    if temperature == 0:
+        raise ValueError("temperature must be > 0")
+    if student_logits.shape != teacher_logits.shape or student_logits.dim() != 2:
+        raise ValueError(f"student_logits and teacher_logits must both be (b, classes), got "
+                         f"{tuple(student_logits.shape)} and {tuple(teacher_logits.shape)}")
+    log_p_s = F.log_softmax(student_logits / temperature, dim=1)
+    log_p_t = F.log_softmax(teacher_logits.detach() / temperature, dim=1)
+    return F.kl_div(log_p_s, log_p_t, reduction="batchmean", log_target=True) * temperature ** 2
+
+
+def scrub(model: nn.Module, forget: Dataset, retain: Dataset, config: TrainConfig, seed: int = 0, *,
+          max_epochs: int = 2, alpha: float = 0.5, gamma: float = 1.0, temperature: float = 4.0):
+    """SCRUB (Kurmanji et al., "Towards Unbounded Machine Unlearning", NeurIPS 2023).
+
+    The student starts as a copy of ``model``; the teacher is ``model`` itself, frozen. For each of
+    ``E`` epochs (``E = ceil(config.epochs)``): if the epoch is one of the first ``max_epochs``, a
+    max-pass over S minimising ``-d`` (move the student *away* from the teacher on S); then a
+    min-pass over R minimising ``gamma CE + alpha d`` (stay close to the teacher and correct on R),
+    with ``d`` = :func:`scrub_kl` at ``temperature`` (4 in the reference code). One optimiser (from
+    ``config``) serves both passes. Each pass is one epoch of ``ceil(n / batch_size)`` batches, in an
+    order drawn from ``derive_seed(seed, "max"|"min", epoch)``.
+
+    Args:
+        config: must set ``epochs`` (SCRUB counts in epochs), at least 1 after rounding up.
+        max_epochs: how many of the first epochs include a max-pass (>= 0).
+        alpha, gamma: weights of the KL and CE terms on R (>= 0).
+        temperature: T of the softened softmax (> 0).
+
+    Returns:
+        ``(unlearned, log)``; ``log.extra["teacher_forward"]`` counts the teacher's per-example
+        forwards (one per student example).
+
+    Raises:
+        as :func:`finetune`; ValueError if ``config.steps`` is set instead of epochs, or a weight is
+        out of range.
+
+    Introduced in lecture 04.
+    """
+    seed = _check_common(model, forget, retain, config, seed)
+    if config.epochs is None:
+        raise ValueError("SCRUB counts in epochs: give config epochs=..., not steps")
+    if isinstance(max_epochs, bool) or not isinstance(max_epochs, numbers.Integral) or max_epochs < 0:
+        raise ValueError(f"max_epochs must be a non-negative integer, got {max_epochs!r}")
+    alpha, gamma = _weight(alpha, "alpha"), _weight(gamma, "gamma")
+    temperature = _weight(temperature, "temperature")
+    if temperature == 0:
+        raise ValueError("temperature must be > 0")
+    epochs = int(math.ceil(config.epochs))
+    teacher = copy.deepcopy(model).eval()
+    for p in teacher.parameters():
+        p.requires_grad_(False)
+    student = _copy(model)
+    opt = make_optimizer(student.parameters(), config)
+    dev = _device(student)
+    log = TrainLog(extra={"teacher_forward": 0, "forget_grad_evals": 0})
+    start = time.perf_counter()
+    passes = []
+    for e in range(epochs):
+        if e < max_epochs:
+            passes.append(("max", e, forget))
+        passes.append(("min", e, retain))
+    student.train()
+    for kind, e, data in passes:
+        n = len(data)
+        steps = math.ceil(n / min(config.batch_size, n))
+        order = batch_order(n, config.batch_size, steps, derive_seed(seed, kind, e))
+        for k in range(steps):
+            pos = order[k]
+            x = data.X[pos].to(dev)
+            with torch.no_grad():
+                z_t = teacher(x)
+            opt.zero_grad(set_to_none=True)
+            z_s = student(x)
+            d = scrub_kl(z_s, z_t, temperature)
+            if kind == "max":
+                loss = -d
+                log.extra["forget_grad_evals"] += int(pos.numel())
+            else:
+                loss = gamma * F.cross_entropy(z_s, data.y[pos].to(dev)) + alpha * d
+            loss.backward()
+            opt.step()
+            log.losses.append(float(loss.detach()))
+            log.grad_evals += int(pos.numel())
+            log.extra["teacher_forward"] += int(pos.numel())
+            log.steps += 1
+    log.seconds = time.perf_counter() - start
+    student.eval()
+    return student, log
+
+
+# ----------------------------------------------------------------------------- Newton step (Guo et al. 2020)
+def _unit_rows(X: torch.Tensor) -> torch.Tensor:
+    norm = X.norm(dim=1, keepdim=True)
+    return X / torch.where(norm > 0, norm, torch.ones_like(norm))
+
+
+class L2LinearModel(nn.Module):
+    """An L2-regularised linear model fitted to its exact optimum, ready for Newton-step removal.
+
+    Objective (Guo et al., ICML 2020, without the certificate's noise term), for one output column:
+    ``L(w) = sum_i l(w^T x_i, t_i) + (lam * n / 2) ||w||^2``, with
+
+    - ``loss="logistic"``: ``l(z, t) = log(1 + exp(-t z))``, ``t`` in {-1, +1}; several classes are
+      fitted one-vs-rest (one ``w`` per class, as Guo et al. did for MNIST); logits are ``X w``.
+    - ``loss="squared"``: ridge regression, ``l(z, t) = (z - t)^2 / 2`` on the float tag ``"target"``;
+      a single output.
+
+    Rows of X are scaled to unit norm inside the model (the bound assumes ``||x_i|| <= 1``); there is
+    no intercept (append a constant feature if you need one). Fitted in float64 by Newton's method.
+    A ``torch.nn.Module`` whose ``forward`` returns float32 logits ``(batch, classes)``, so
+    :func:`unlearnkit.training.accuracy` works on it; scikit-learn habits: ``fit`` returns ``self``,
+    learned state ends in ``_``.
+
+    Attributes (after fit):
+        coef_: float64 ``(outputs, d)``.
+        n_: the number of training examples the objective currently sums over.
+        residual_bound_: float, the gradient-residual bound accumulated by removals since fitting.
+        bound_history_: list of floats, ``residual_bound_`` after each removal step.
+
+    Raises:
+        ValueError: ``lam`` <= 0 or unknown loss.
+
+    Introduced in lecture 04.
+    """
+
+    def __init__(self, lam: float = 1e-3, loss: str = "logistic"):
+        super().__init__()
+        lam = _weight(lam, "lam")
+        if lam <= 0:
+            raise ValueError(f"lam must be > 0 (the Hessian must be invertible), got {lam!r}")
+        if loss not in ("logistic", "squared"):
+            raise ValueError(f"loss must be 'logistic' or 'squared', got {loss!r}")
+        self.lam = lam
+        self.loss = loss
+        self.register_buffer("coef_", torch.zeros(0, 0, dtype=torch.float64))
+        self.n_ = 0
+        self.residual_bound_ = 0.0
+        self.bound_history_: list[float] = []
+
+    # targets in {-1, +1} (one column per class) or the float target
+    def _targets(self, data: Dataset) -> torch.Tensor:
+        if self.loss == "squared":
+            if "target" not in data.tags:
+                raise ValueError("loss='squared' needs the float tag 'target' on the data")
+            return data.tags["target"].to(torch.float64).reshape(-1, 1)
+        k = data.num_classes
+        return F.one_hot(data.y, k).to(torch.float64) * 2 - 1
+
+    def _X(self, data: Dataset) -> torch.Tensor:
+        return _unit_rows(data.X.to(torch.float64))
+
+    def fit(self, data: Dataset, max_iter: int = 50, tol: float = 1e-10) -> "L2LinearModel":
+        """Minimise the objective on ``data`` by Newton's method (float64); returns ``self``.
+
+        Raises:
+            TypeError: data is not a Dataset.  ValueError: data is empty.
+        """
+        if not isinstance(data, Dataset):
+            raise TypeError(f"data must be an unlearnkit Dataset, got {type(data).__name__}")
+        if len(data) == 0:
+            raise ValueError("data is empty")
+        X, T = self._X(data), self._targets(data)
+        n, d = X.shape
+        W = torch.zeros(T.shape[1], d, dtype=torch.float64)
+        for _ in range(max_iter):
+            G = _grad_sum(W, X, T, self.loss) + self.lam * n * W
+            H = _hessian_sum(W, X, T, self.loss) + self.lam * n * torch.eye(d, dtype=torch.float64)
+            step = torch.linalg.solve(H, G.unsqueeze(-1)).squeeze(-1)
+            W = W - step
+            if float(step.abs().max()) < tol:
+                break
+        self.coef_ = W
+        self.n_ = n
+        self.residual_bound_ = 0.0
+        self.bound_history_ = []
+        return self
+
+    def forward(self, X: torch.Tensor) -> torch.Tensor:
+        if self.coef_.numel() == 0:
+            raise RuntimeError("this L2LinearModel is not fitted yet: call fit(data) first")
+        return (_unit_rows(X.to(torch.float64)) @ self.coef_.T).to(torch.float32)
+
+    def gradient(self, data: Dataset) -> torch.Tensor:
+        """The gradient of the objective on ``data`` (penalty ``lam * len(data) / 2``) at ``coef_``: ``(outputs, d)``."""
+        X, T = self._X(data), self._targets(data)
+        return _grad_sum(self.coef_, X, T, self.loss) + self.lam * X.shape[0] * self.coef_
+
+
+def _grad_sum(W, X, T, loss):
+    """Sum over examples of the per-example loss gradient, for every output: (outputs, d)."""
+    Z = X @ W.T                                   # (n, outputs)
+    if loss == "logistic":
+        G = -T * torch.sigmoid(-T * Z)             # dl/dz
+    else:
+        G = Z - T
+    return G.T @ X
+
+
+def _hessian_sum(W, X, T, loss):
+    """Sum over examples of l''(z_i) x_i x_i^T, for every output: (outputs, d, d)."""
+    Z = X @ W.T
+    if loss == "logistic":
+        s = torch.sigmoid(Z)
+        c = s * (1 - s)                             # l'' does not depend on t for t in {-1, +1}
+    else:
+        c = torch.ones_like(Z)
+    return torch.einsum("no,ni,nj->oij", c, X, X)
+
+
+def newton_update(w: torch.Tensor, delta: torch.Tensor, hessian: torch.Tensor) -> torch.Tensor:
+    """The Newton-step removal update ``w + H^{-1} Delta`` (Guo et al., ICML 2020).
+
+    Args:
+        w: float ``(d,)`` or ``(outputs, d)``, the current optimum.
+        delta: same shape as ``w``: ``lam * m * w + sum of the removed points' loss gradients``.
+        hessian: ``(d, d)`` or ``(outputs, d, d)``: the Hessian of the objective on the remaining data
+            (including ``lam (n - m) I``).
+
+    Returns:
+        the updated weights, same shape and dtype as ``w``.
+
+    Raises:
+        ValueError: shapes that do not match.
+
+    Introduced in lecture 04.
+    """
+    if delta.shape != w.shape or hessian.shape != w.shape + w.shape[-1:]:
+        raise ValueError(f"need w (..., d), delta like w and hessian (..., d, d); got {tuple(w.shape)}, "
+                         f"{tuple(delta.shape)}, {tuple(hessian.shape)}")
+    return w + torch.linalg.solve(hessian, delta.unsqueeze(-1)).squeeze(-1)
+
+
+def newton_removal(model: L2LinearModel, forget: Dataset, retain: Dataset, config=None, seed: int = 0, *,
+                   batch: int | None = 1, gamma: float = 0.25):
+    """Newton-step removal with its gradient-residual bound (Guo, Goldstein, Hannun, van der Maaten, ICML 2020).
+
+    ``model`` is an :class:`L2LinearModel` fitted on D = S + R (or already unlearned from a larger
+    set: it keeps ``n_``, the number of points its objective sums over). The forget set is removed in
+    steps of ``batch`` points (``batch=1``: one point at a time, as the reference code; ``None``: all
+    of S in one step). For removing a block B of m points, with the remaining set R' and ``n`` the
+    current count:
+
+    - ``Delta = lam * m * w + sum_{i in B} grad l(w^T x_i, t_i)`` (the penalty drops from
+      ``lam n / 2`` to ``lam (n - m) / 2``),
+    - ``H = sum_{i in R'} l''(w^T x_i) x_i x_i^T + lam (n - m) I``,
+    - ``w <- w + H^{-1} Delta``,
+    - bound ``gamma * ||X_R'||_2 * ||H^{-1} Delta|| * ||X_R' H^{-1} Delta||`` (X_R' the remaining
+      unit-norm rows; ``gamma = 1/4`` in the reference code), added to ``residual_bound_``.
+
+    For several outputs (one-vs-rest) each output has its own step; the bound reported is the
+    largest over outputs. For ridge regression (``loss="squared"``) the step is exact: it equals
+    the refit on R. No noise is added (the certificate's objective perturbation is left out).
+
+    Args:
+        model: a fitted :class:`L2LinearModel`; not modified.
+        forget: S, the points to remove.  retain: R, the points that stay (R' for the last step).
+        config: unused (there is no optimiser); accepted so all methods share a signature.
+        seed: unused (the step is deterministic); checked for the shared signature.
+        batch: points per Newton step (>= 1), or None for one step.
+        gamma: the constant of the bound (>= 0).
+
+    Returns:
+        ``(unlearned, log)``: a new :class:`L2LinearModel`; ``log.steps`` Newton steps,
+        ``log.grad_evals`` = |S| (one gradient per removed point), ``log.extra["hessian_evals"]``
+        = per-example Hessian terms summed, ``log.extra["solves"]`` linear solves.
+
+    Raises:
+        TypeError: model is not a fitted L2LinearModel; forget/retain not Datasets.
+        ValueError: S empty, R empty, S and R overlap, ``n_`` different from ``|S| + |R|``.
+
+    Introduced in lecture 04.
+    """
+    if not isinstance(model, L2LinearModel):
+        raise TypeError(f"model must be an L2LinearModel (Newton-step removal is for it), got {type(model).__name__}")
+    if model.coef_.numel() == 0:
+        raise TypeError("model must be fitted before removal: call model.fit(data)")
+    seed = _check_common(model, forget, retain, TrainConfig(), seed)
+    if model.n_ != len(forget) + len(retain):
+        raise ValueError(f"the model's objective sums over n_ = {model.n_} points but |S| + |R| = "
+                         f"{len(forget) + len(retain)}: pass the forget and retain sets it was fitted on")
+    if batch is None:
+        batch = len(forget)
+    if isinstance(batch, bool) or not isinstance(batch, numbers.Integral) or batch < 1:
+        raise ValueError(f"batch must be a positive integer or None, got {batch!r}")
+    gamma = _weight(gamma, "gamma")
+    new = copy.deepcopy(model)
+    Xs, Ts = new._X(forget), new._targets(forget)
+    Xr, Tr = new._X(retain), new._targets(retain)
+    d = Xr.shape[1]
+    eye = torch.eye(d, dtype=torch.float64)
+    log = TrainLog(extra={"hessian_evals": 0, "solves": 0})
+    start = time.perf_counter()
+    W = new.coef_.clone()
+    n = new.n_
+    for lo in range(0, len(forget), batch):
+        hi = min(lo + batch, len(forget))
+        m = hi - lo
+        # the points that remain after this step: R plus the forget points not yet removed
+        X_rest = torch.cat([Xr, Xs[hi:]]) if hi < len(forget) else Xr
+        T_rest = torch.cat([Tr, Ts[hi:]]) if hi < len(forget) else Tr
+        delta = new.lam * m * W + _grad_sum(W, Xs[lo:hi], Ts[lo:hi], new.loss)
+        H = _hessian_sum(W, X_rest, T_rest, new.loss) + new.lam * (n - m) * eye
+        step = torch.linalg.solve(H, delta.unsqueeze(-1)).squeeze(-1)          # (outputs, d)
+        W = W + step
+        n -= m
+        x_norm = torch.linalg.matrix_norm(X_rest, ord=2)
+        bound = gamma * x_norm * step.norm(dim=1) * (X_rest @ step.T).norm(dim=0)
+        new.residual_bound_ += float(bound.max())
+        new.bound_history_.append(new.residual_bound_)
+        log.steps += 1
+        log.grad_evals += m
+        log.extra["hessian_evals"] += int(X_rest.shape[0])
+        log.extra["solves"] += 1
+    new.coef_ = W
+    new.n_ = n
+    log.seconds = time.perf_counter() - start
+    return new, log
