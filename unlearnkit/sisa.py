@@ -222,7 +222,16 @@ def aggregate_votes(labels: torch.Tensor, num_classes: int) -> torch.Tensor:
 
 
 def vote_counts(labels: torch.Tensor, num_classes: int) -> torch.Tensor:
-    """Votes per class: labels int64 ``(m, n)`` -> int64 ``(n, num_classes)``."""
+    """Votes per class: labels int64 ``(m, n)`` from ``m`` models -> counts int64 ``(n, num_classes)``.
+
+    Raises:
+        ValueError: ``labels`` is not 2-D.
+
+    Introduced in lecture 02.
+    """
+    if not isinstance(labels, torch.Tensor) or labels.dim() != 2:
+        raise ValueError("labels must be a tensor of shape (m, n)")
+    num_classes = _check_count(num_classes, "num_classes")
     m, n = labels.shape
     counts = torch.zeros(n, num_classes, dtype=torch.int64)
     counts.scatter_add_(1, labels.t().long(), torch.ones(n, m, dtype=torch.int64))
@@ -505,9 +514,21 @@ class SISA:
                 total += _stage_cost(n_r, self.schedule[s][r - 1], self.config.batch_size)
         return total
 
+    def _current_costs(self) -> list[int]:
+        key = self.removed.numel()
+        if getattr(self, "_costs_key", None) != key:
+            self._costs = [self._shard_cost(s, self.removed) for s in range(self.n_shards)]
+            self._costs_key = key
+        return self._costs
+
     def full_retrain_grad_evals(self) -> int:
-        """Gradient evaluations of retraining every shard from scratch on the current data (all stages)."""
-        return sum(self._shard_cost(s, self.removed) for s in range(self.n_shards))
+        """Gradient evaluations of retraining every shard from scratch on the current data (all stages, same schedule).
+
+        With equal slices this is about ``config.epochs * len(data)``, the cost of one ordinary
+        training run of ``config.epochs`` epochs on all the data (rounding adds at most one batch
+        per stage).
+        """
+        return sum(self._current_costs())
 
     def plan(self, ids) -> dict:
         """What ``unlearn(ids)`` would do, without doing it: validates ``ids`` exactly as :meth:`unlearn`.
@@ -530,7 +551,10 @@ class SISA:
             resumed[s] = k
             stages[s] = list(range(k + 1, self.n_slices + 1))
             per[s] = self._shard_cost(s, after, from_stage=k)
-        full = sum(self._shard_cost(s, after) for s in range(self.n_shards))
+        costs = list(self._current_costs())
+        for s in per:
+            costs[s] = self._shard_cost(s, after)
+        full = sum(costs)
         return {"resumed_from": resumed, "stages_retrained": stages, "grad_evals_per_shard": per,
                 "grad_evals": sum(per.values()), "full_retrain_grad_evals": full}
 
@@ -607,9 +631,24 @@ class SISA:
         self.history.append(report)
         return report
 
+    def from_scratch(self, s: int) -> nn.Module:
+        """Shard ``s`` trained from scratch on its current slices (removed ids left out) with :func:`train_shard`.
+
+        The reference an unlearned shard must equal bitwise (COURSE.md's definition of exact).
+        Costs one full training of the shard; changes nothing in the ensemble.
+
+        Raises:
+            ValueError: ``s`` is not a shard index.
+        """
+        s = self._check_shard(s)
+        model, _, _ = train_shard(self.model_fn, self.slices(s), self.schedule[s], self.config, self.seed, s)
+        return model
+
     def copy(self) -> "SISA":
-        """An independent deep copy (models, checkpoints, history), e.g. to try requests and throw them away."""
-        return copy.deepcopy(self)
+        """An independent deep copy (models, checkpoints, history), e.g. to try requests and throw them away.
+
+        The training set (an immutable Dataset) and ``model_fn`` are shared, not copied."""
+        return copy.deepcopy(self, memo={id(self.data): self.data})
 
     # ------------------------------------------------------------------ prediction
     def shard_logits(self, data) -> torch.Tensor:
