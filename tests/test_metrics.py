@@ -70,7 +70,8 @@ def test_compare_methods_and_summarize():
                "neggrad+": functools.partial(ap.neggrad_plus, config=u, a=0.9)}
     table = mt.compare_methods(lambda s: models.mlp(64, 10, 8, seed=s),
                                TrainConfig(optimizer="adam", lr=1e-2, batch_size=128, epochs=3), tr, fid, te,
-                               methods, seeds=[0, 1])
+                               methods, seeds=[0, 1], measures={"auc": lambda m, f, r, t: mt.loss_threshold_auc(m, f, t)})
+    assert table["auc"].between(0, 1).all()
     assert list(table["method"].unique()) == ["original", "retrained", "finetune", "neggrad+"]
     assert len(table) == 8
     assert (table[table.method == "retrained"]["tow"] == 1.0).all()
@@ -88,6 +89,9 @@ def test_compare_methods_and_summarize():
         mt.compare_methods(lambda s: models.mlp(64, 10, 8, seed=s), u, tr, fid, te, methods, seeds=[])
     with pytest.raises(ValueError, match="reserved"):
         mt.compare_methods(lambda s: models.mlp(64, 10, 8, seed=s), u, tr, fid, te, {"retrained": None}, seeds=[0])
+    with pytest.raises(ValueError, match="clash"):
+        mt.compare_methods(lambda s: models.mlp(64, 10, 8, seed=s), u, tr, fid, te, methods, seeds=[0],
+                           measures={"tow": len})
     with pytest.raises(ValueError, match="lacks"):
         mt.summarize(table, columns=("nope",))
 

@@ -152,7 +152,7 @@ def tow(unlearned, retrained, forget: Dataset | None = None, retain: Dataset | N
 # ----------------------------------------------------------------------------- comparison over seeds
 def compare_methods(make_model: Callable[[int], nn.Module], train_config: TrainConfig, train: Dataset,
                     forget_ids, test: Dataset, methods: Mapping[str, Callable], seeds: Sequence[int],
-                    progress: bool = False):
+                    measures: Mapping[str, Callable] | None = None, progress: bool = False):
     """Run every unlearning method against a model really retrained on R, for each seed.
 
     For each seed ``s``: the original is ``make_model(derive_seed(s, "init"))`` trained with
@@ -167,6 +167,8 @@ def compare_methods(make_model: Callable[[int], nn.Module], train_config: TrainC
         train_config: how the original and the retrained models are trained.
         train: D.  forget_ids: the ids of S (in ``train``).  test: the held-out set.
         methods: name -> method.  seeds: one run per seed (non-negative ints).
+        measures: extra columns, name -> ``f(model, forget, retain, test) -> float`` (e.g. a
+            membership test or a backdoor's attack success), measured on every model.
         progress: a ``tqdm`` bar over seeds.
 
     Returns:
@@ -175,7 +177,7 @@ def compare_methods(make_model: Callable[[int], nn.Module], train_config: TrainC
         "retrained" or a method name; ``grad_evals`` of "retrained" is the cost of retraining).
 
     Raises:
-        ValueError: no seeds, or a method name "original"/"retrained".
+        ValueError: no seeds, or a method name "original"/"retrained", or a measure named like a column.
 
     Introduced in lecture 04.
     """
@@ -187,6 +189,9 @@ def compare_methods(make_model: Callable[[int], nn.Module], train_config: TrainC
     clash = {"original", "retrained"} & set(methods)
     if clash:
         raise ValueError(f"method names {sorted(clash)} are reserved")
+    taken = set(measures or {}) & {"seed", "method", "tow", "grad_evals", "seconds", *SETS}
+    if taken:
+        raise ValueError(f"measure names {sorted(taken)} clash with the table's columns")
     forget = train.subset(forget_ids)
     retain = train.without(forget_ids)
     rows = []
@@ -204,7 +209,8 @@ def compare_methods(make_model: Callable[[int], nn.Module], train_config: TrainC
         for name, model, log in [("original", original, log_o), ("retrained", retrained, log_r)] + [
                 (name, *fn(original, forget, retain, seed=derive_seed(s, name))) for name, fn in methods.items()]:
             acc = acc_r if name == "retrained" else set_accuracies(model, forget, retain, test)
-            rows.append({"seed": s, "method": name, **acc, "tow": tow(acc, acc_r),
+            extra = {k: float(f(model, forget, retain, test)) for k, f in (measures or {}).items()}
+            rows.append({"seed": s, "method": name, **acc, "tow": tow(acc, acc_r), **extra,
                          "grad_evals": log.grad_evals, "seconds": log.seconds})
     return pd.DataFrame(rows)
 
