@@ -52,7 +52,7 @@ import math
 import numbers
 import os
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Callable
 
 import torch
@@ -352,6 +352,8 @@ class UnlearnReport:
         full_retrain_grad_evals: what retraining every shard from scratch on the remaining data
             would cost (all stages of all shards, same schedule) -- the comparison.
         speedup: ``full_retrain_grad_evals / grad_evals`` (inf if nothing was trained).
+
+    Introduced in lecture 02.
     """
 
     ids: torch.Tensor
@@ -365,6 +367,7 @@ class UnlearnReport:
 
     @property
     def speedup(self) -> float:
+        """Gradient evaluations of retraining everything divided by those this request spent."""
         return self.full_retrain_grad_evals / self.grad_evals if self.grad_evals else float("inf")
 
 
