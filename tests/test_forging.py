@@ -51,6 +51,10 @@ def test_record_training_matches_fit_bitwise(blobs, sgd):
     assert rec.hashes[-1] == fg.state_hash(b) == fg.state_hash(a)
     assert rec.checkpoints.shape == (rec.steps + 1, models.count_parameters(a))
     assert len(set(rec.hashes)) == rec.steps + 1  # every step moved the weights
+    c = rec.load_checkpoint(models.mlp(2, 3, hidden=8, seed=7), rec.steps)
+    assert fg.state_hash(c) == rec.hashes[-1]
+    with pytest.raises(ValueError, match="t must"):
+        rec.load_checkpoint(c, rec.steps + 1)
 
 
 def test_replay_accepts_honest_log_and_finds_tampered_step(blobs, sgd):

@@ -123,6 +123,22 @@ class TrainingRecord:
         """The number of steps logged."""
         return len(self.batches)
 
+    def load_checkpoint(self, model: nn.Module, t: int) -> nn.Module:
+        """Copy checkpoint ``t`` (0..steps) into ``model``'s parameters, in place; returns ``model``.
+
+        Raises:
+            ValueError: the record keeps no checkpoints, ``t`` is out of range, or the sizes differ.
+        """
+        if self.checkpoints is None:
+            raise ValueError("this record keeps no checkpoints (record with keep_checkpoints=True)")
+        if isinstance(t, bool) or not isinstance(t, numbers.Integral) or not 0 <= t <= self.steps:
+            raise ValueError(f"t must be an integer in 0..{self.steps}, got {t!r}")
+        if sum(p.numel() for p in model.parameters()) != self.checkpoints.shape[1]:
+            raise ValueError(f"model has a different number of parameters than the record "
+                             f"({self.checkpoints.shape[1]})")
+        _set_vector(model, self.checkpoints[int(t)])
+        return model
+
     def with_batch(self, step: int, ids) -> "TrainingRecord":
         """A copy whose batch of ``step`` (1-based) is replaced by ``ids``: a tampered log.
 
