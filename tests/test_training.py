@@ -72,9 +72,9 @@ def test_config_refuses_bad_values_naming_the_field(field, value):
         TrainConfig(**{field: value})
 
 
-def test_config_needs_steps_or_epochs_and_a_valid_seed():
-    with pytest.raises(ValueError, match="steps or epochs"):
-        TrainConfig(steps=None, epochs=None)
+def test_config_defaults_to_ten_epochs_and_needs_a_valid_seed():
+    assert TrainConfig(steps=None, epochs=None).epochs == 10.0
+    assert TrainConfig().num_steps(100) == TrainConfig(epochs=10).num_steps(100)
     for seed, err in ((1.5, TypeError), (True, TypeError), (-1, ValueError)):
         with pytest.raises(err, match="seed"):
             TrainConfig(seed=seed)
@@ -391,12 +391,8 @@ def test_every_public_training_function_is_documented():
         assert getattr(training, name).__doc__, name
 
 
-# ============================================================================ known bugs in training.py
-# Each marker below is a bug this file found in unlearnkit/training.py, which this helper may not edit;
-# the fix is in the helper's report. strict=True: when the fix lands these XPASS and fail, so remove
-# the marker then.
-@pytest.mark.xfail(strict=True, reason="TrainConfig accepts non-finite epochs/lr/weight_decay and bools; "
-                                       "num_steps then raises an unrelated ValueError/OverflowError")
+# ============================================================================ regressions
+# Bugs this file once found in unlearnkit/training.py (now fixed).
 @pytest.mark.parametrize("field,value", [("epochs", float("nan")), ("epochs", float("inf")), ("lr", float("inf")),
                                          ("weight_decay", float("nan")), ("lr", True)])
 def test_config_refuses_non_finite_numbers(field, value):
@@ -404,20 +400,15 @@ def test_config_refuses_non_finite_numbers(field, value):
         TrainConfig(**{field: value})
 
 
-@pytest.mark.xfail(strict=True, reason="num_steps rounds in binary floating point: ceil(1.1*100/10) gives 12")
 def test_num_steps_counts_decimal_epochs_exactly():
     assert TrainConfig(epochs=1.1, batch_size=10).num_steps(100) == 11
 
 
-@pytest.mark.xfail(strict=True, reason="TrainConfig(steps=5, epochs=3) silently drops epochs=3; the docstring "
-                                       "says both raise ValueError")
 def test_config_refuses_both_steps_and_epochs():
     with pytest.raises(ValueError, match="steps"):
         TrainConfig(steps=5, epochs=3)
 
 
-@pytest.mark.xfail(strict=True, reason="batch_order does not check batch_size/steps (torch.cat error or bool "
-                                       "taken as 1)")
 @pytest.mark.parametrize("kw,field", [({"batch_size": 0}, "batch_size"), ({"batch_size": True}, "batch_size"),
                                       ({"steps": -1}, "steps"), ({"steps": 2.5}, "steps")])
 def test_batch_order_refuses_bad_sizes(kw, field):
@@ -426,8 +417,6 @@ def test_batch_order_refuses_bad_sizes(kw, field):
         batch_order(**args)
 
 
-@pytest.mark.xfail(strict=True, reason="predict_logits on an empty data set returns shape (0, 0), so predict "
-                                       "raises IndexError and per_example_loss returns (0,) only by accident")
 def test_evaluation_on_an_empty_data_set_keeps_the_class_dimension(trained):
     m, te = trained
     empty = te.where(torch.zeros(len(te), dtype=torch.bool))

@@ -39,6 +39,15 @@ __all__ = [
 ]
 
 _OPTIMIZERS = ("sgd", "adam")
+DEFAULT_EPOCHS = 10.0
+
+
+def _is_real(x) -> bool:
+    return isinstance(x, numbers.Real) and not isinstance(x, bool) and math.isfinite(x)
+
+
+def _is_int(x) -> bool:
+    return isinstance(x, numbers.Integral) and not isinstance(x, bool)
 _LOSSES = ("cross_entropy", "mse")
 
 
@@ -52,13 +61,14 @@ class TrainConfig:
         momentum: SGD momentum in [0, 1).
         weight_decay: L2 penalty coefficient (>= 0), applied by the optimiser.
         batch_size: examples per step (>= 1); a data set smaller than this is used whole each step.
-        steps: number of optimisation steps. Exactly one of ``steps`` and ``epochs`` must be set.
-        epochs: passes over the data; converted to ``ceil(epochs * n / batch_size)`` steps.
+        steps: number of optimisation steps. Set at most one of ``steps`` and ``epochs``.
+        epochs: passes over the data; converted to ``ceil(epochs * n / batch_size)`` steps
+            (default 10 when neither is set).
         seed: seeds the data order.
         loss: ``"cross_entropy"`` on labels ``y``, or ``"mse"`` on the float tag ``"target"``.
 
     Raises:
-        ValueError: any field out of range, or neither/both of ``steps`` and ``epochs``.
+        ValueError: any field out of range or not finite, or both ``steps`` and ``epochs`` set.
     """
 
     optimizer: str = "sgd"
@@ -67,7 +77,7 @@ class TrainConfig:
     weight_decay: float = 0.0
     batch_size: int = 64
     steps: int | None = None
-    epochs: float | None = 10.0
+    epochs: float | None = None
     seed: int = 0
     loss: str = "cross_entropy"
 
@@ -76,30 +86,33 @@ class TrainConfig:
             raise ValueError(f"optimizer must be one of {_OPTIMIZERS}, got {self.optimizer!r}")
         if self.loss not in _LOSSES:
             raise ValueError(f"loss must be one of {_LOSSES}, got {self.loss!r}")
-        if not isinstance(self.lr, numbers.Real) or not self.lr > 0:
-            raise ValueError(f"lr must be a positive number, got {self.lr!r}")
-        if not isinstance(self.momentum, numbers.Real) or not 0 <= self.momentum < 1:
+        if not _is_real(self.lr) or not self.lr > 0:
+            raise ValueError(f"lr must be a positive finite number, got {self.lr!r}")
+        if not _is_real(self.momentum) or not 0 <= self.momentum < 1:
             raise ValueError(f"momentum must be in [0, 1), got {self.momentum!r}")
-        if not isinstance(self.weight_decay, numbers.Real) or self.weight_decay < 0:
-            raise ValueError(f"weight_decay must be >= 0, got {self.weight_decay!r}")
-        if isinstance(self.batch_size, bool) or not isinstance(self.batch_size, numbers.Integral) or self.batch_size < 1:
+        if not _is_real(self.weight_decay) or self.weight_decay < 0:
+            raise ValueError(f"weight_decay must be a finite number >= 0, got {self.weight_decay!r}")
+        if not _is_int(self.batch_size) or self.batch_size < 1:
             raise ValueError(f"batch_size must be a positive integer, got {self.batch_size!r}")
         if self.steps is not None and self.epochs is not None:
-            # A steps value set explicitly wins over the default epochs.
-            object.__setattr__(self, "epochs", None)
+            raise ValueError(f"set only one of steps and epochs, got steps={self.steps!r} and epochs={self.epochs!r}")
         if self.steps is None and self.epochs is None:
-            raise ValueError("set one of steps or epochs")
-        if self.steps is not None and (isinstance(self.steps, bool) or not isinstance(self.steps, numbers.Integral) or self.steps < 0):
+            object.__setattr__(self, "epochs", DEFAULT_EPOCHS)
+        if self.steps is not None and (not _is_int(self.steps) or self.steps < 0):
             raise ValueError(f"steps must be a non-negative integer, got {self.steps!r}")
-        if self.epochs is not None and (not isinstance(self.epochs, numbers.Real) or self.epochs < 0):
-            raise ValueError(f"epochs must be a non-negative number, got {self.epochs!r}")
+        if self.epochs is not None and (not _is_real(self.epochs) or self.epochs < 0):
+            raise ValueError(f"epochs must be a finite number >= 0, got {self.epochs!r}")
         check_seed(self.seed)
 
     def num_steps(self, n: int) -> int:
         """The number of optimisation steps this config takes on ``n`` examples."""
         if self.steps is not None:
             return int(self.steps)
-        return int(math.ceil(self.epochs * n / min(self.batch_size, max(n, 1)))) if n else 0
+        if not n:
+            return 0
+        # Round away binary noise first: 1.1 epochs of 100 examples in batches of 10 is 11 steps.
+        exact = self.epochs * n / min(self.batch_size, n)
+        return int(math.ceil(round(exact, 9)))
 
     def replace(self, **changes) -> "TrainConfig":
         """A copy with some fields changed (``steps=`` clears ``epochs`` and vice versa)."""
@@ -149,6 +162,9 @@ def batch_order(n: int, batch_size: int, steps: int, seed: int) -> torch.Tensor:
     Raises:
         ValueError: ``n`` < 1 while ``steps`` > 0.
     """
+    for name, value, low in (("n", n, 0), ("batch_size", batch_size, 1), ("steps", steps, 0)):
+        if not _is_int(value) or value < low:
+            raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
     if steps == 0:
         return torch.empty(0, min(batch_size, max(n, 1)), dtype=torch.int64)
     if n < 1:
@@ -183,6 +199,9 @@ def _model_device(model: nn.Module) -> torch.device:
 def fit(model: nn.Module, data: Dataset, config: TrainConfig, *, optimizer: torch.optim.Optimizer | None = None,
         record_batches: bool = False, progress: bool = False) -> TrainLog:
     """Train ``model`` in place on ``data`` as ``config`` says.
+
+    ``fit`` draws the data order from ``config.seed`` on every call: two calls with the same config
+    see the same batches. To continue a run with a different order, pass ``config.replace(seed=...)``.
 
     Args:
         model: returns logits ``(batch, classes)`` (or predictions ``(batch,)``/``(batch, 1)`` for "mse").
@@ -249,9 +268,10 @@ def predict_logits(model: nn.Module, data, batch_size: int = 4096) -> torch.Tens
     dev = _model_device(model)
     was_training = model.training
     model.eval()
-    out = [model(X[i:i + batch_size].to(dev)).cpu() for i in range(0, X.shape[0], batch_size)]
+    # An empty input still goes through the model once, so the class dimension is kept: (0, classes).
+    out = [model(X[i:i + batch_size].to(dev)).cpu() for i in range(0, max(X.shape[0], 1), batch_size)]
     model.train(was_training)
-    return torch.cat(out) if out else torch.empty(0, 0)
+    return torch.cat(out)
 
 
 def predict_proba(model: nn.Module, data) -> torch.Tensor:
