@@ -51,12 +51,13 @@ setup: $(STAMP)
 lab: $(STAMP)
 	$(BIN)/jupyter lab --notebook-dir=. --port=$(LAB_PORT) $(ROOT_FLAG)
 
-# The whole suite on $(JOBS) workers; tests of one notebook or problem set share a worker (loadgroup)
+# The whole suite on $(JOBS) workers; tests of one notebook or problem set share a worker
+# (tests/conftest.py schedules them together)
 # so each notebook executes once. pytest prints its summary line; an empty run (exit 5) is
 # impossible because tests/test_repo.py always collects.
 test: $(STAMP)
 	@test -d tests || { echo "tests/ is not part of the student bundle: use the course repository"; exit 2; }
-	$(BIN)/python -m pytest -n $(JOBS) --dist loadgroup $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(JOBS) $(PYTEST_ARGS)
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -n $(JOBS) -m "not notebook and not grading" $(PYTEST_ARGS)

@@ -3,15 +3,18 @@
 - Progress bars off, CPU device, and one torch/BLAS thread per pytest-xdist worker (so two workers
   on two cores do not fight over them); notebook kernels inherit this environment.
 - ``runs``: a per-worker cache of notebook executions, so a solution notebook executed by
-  tests/test_notebooks.py is reused by the grading checks in tests/test_grading.py. Tests of one
-  notebook or problem set carry the same ``xdist_group`` mark (``--dist loadgroup`` in pyproject's
-  addopts), so they land on the same worker and share it.
+  tests/test_notebooks.py is reused by the grading checks in tests/test_grading.py.
+- With pytest-xdist (``-n 2``), a scheduler that sends every test of one notebook or problem set
+  (parameter id ``NN_topic`` or ``psNN_topic``) to the same worker, so that the cache is shared,
+  and the heaviest groups first. (xdist's own ``--dist loadgroup`` does this through the
+  ``xdist_group`` mark, but silently stops grouping with pytest 9.2: pytest-xdist issue #1386.)
 - At the end of the run, a table of every notebook's wall time against its budget.
 """
 from __future__ import annotations
 
 import os
 import pathlib
+import re
 import sys
 
 import pytest
@@ -44,6 +47,47 @@ class RunCache:
 @pytest.fixture(scope="session")
 def runs():
     return RunCache()
+
+
+_GROUP = re.compile(r"\[((?:ps)?\d\d_[A-Za-z0-9_]+)\]$")
+_TOY = re.compile(r"test_grading\.py::test_(toy|hanging)")
+
+
+def notebook_group(nodeid: str) -> str:
+    """The scheduling group of a test: its notebook or problem set, "toy", or the test itself."""
+    m = _GROUP.search(nodeid)
+    if m:
+        return m.group(1)
+    return "toy" if _TOY.search(nodeid) else nodeid
+
+
+class _NotebookSchedulerPlugin:
+    """Registered only when pytest-xdist is active (its hook is unknown otherwise)."""
+
+    @staticmethod
+    def pytest_xdist_make_scheduler(config, log):
+        if config.getoption("dist") != "load":
+            return None  # an explicit --dist choice wins
+        from xdist.scheduler import LoadScopeScheduling
+
+        class NotebookScheduling(LoadScopeScheduling):
+            """LoadScope with one scope per notebook / problem set (bigger groups are sent first)."""
+
+            def _split_scope(self, nodeid):
+                return notebook_group(nodeid)
+
+        return NotebookScheduling(config, log)
+
+
+def pytest_configure(config):
+    if config.pluginmanager.hasplugin("xdist"):
+        config.pluginmanager.register(_NotebookSchedulerPlugin(), "unlearnkit-notebook-scheduler")
+
+
+def pytest_collection_modifyitems(items):
+    """Executions first (lectures are the longest single tests), library unit tests after."""
+    heavy = lambda item: 0 if item.get_closest_marker("notebook") or item.get_closest_marker("grading") else 1
+    items.sort(key=heavy)  # stable: keeps the order within each kind
 
 
 def pytest_terminal_summary(terminalreporter):

@@ -216,7 +216,6 @@ class ProblemSet:
 
 
 # ----------------------------------------------------------------------------- the toy pipeline
-@pytest.mark.xdist_group("toy")
 def test_toy_pipeline_all_checks(toy_course, runs, tmp_path):
     """The five checks pass on a correct toy problem set, and the leak detector has something to find."""
     ps = ProblemSet(toy_course, TOY, runs)
@@ -231,7 +230,6 @@ def test_toy_pipeline_all_checks(toy_course, runs, tmp_path):
     assert "hidden_add_check" in graded  # autograde did run the hidden tests
 
 
-@pytest.mark.xdist_group("toy")
 def test_toy_pipeline_catches_planted_faults(toy_course, runs, tmp_path):
     """Each check fails on the fault it exists for (a vacuous test, stale release, stderr, drift)."""
     ps = ProblemSet(toy_course, TOY, runs)
@@ -264,7 +262,6 @@ def test_toy_pipeline_catches_planted_faults(toy_course, runs, tmp_path):
         faulty.check_spliced_passes()
 
 
-@pytest.mark.xdist_group("toy")
 def test_hanging_submission_is_cut_off_and_other_cells_graded(toy_course, runs, tmp_path):
     """A student whose answer loops forever: that task times out, the other task still scores."""
     ps = ProblemSet(toy_course, TOY, runs)
@@ -278,7 +275,7 @@ def test_hanging_submission_is_cut_off_and_other_cells_graded(toy_course, runs, 
 
 # ----------------------------------------------------------------------------- the real problem sets
 def _ps_params():
-    return [pytest.param(n, id=n, marks=pytest.mark.xdist_group(n)) for n in PROBLEM_SETS]
+    return [pytest.param(n, id=n) for n in PROBLEM_SETS]
 
 
 @pytest.mark.parametrize("name", _ps_params())

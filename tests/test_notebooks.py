@@ -18,8 +18,8 @@ pytestmark = pytest.mark.notebook
 
 
 def _params():
-    out = [pytest.param(p, id=p.stem, marks=pytest.mark.xdist_group(p.stem)) for p in nbrun.lectures()]
-    out += [pytest.param(nbrun.ROOT / "solutions" / n / f"{n}.ipynb", id=n, marks=pytest.mark.xdist_group(n))
+    out = [pytest.param(p, id=p.stem) for p in nbrun.lectures()]
+    out += [pytest.param(nbrun.ROOT / "solutions" / n / f"{n}.ipynb", id=n)
             for n in nbrun.problem_sets()]
     return out
 
