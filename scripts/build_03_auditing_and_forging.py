@@ -314,6 +314,8 @@ cells = [
     print(f"distance to the original after the last step: forged run {drift[-1]:.3f}, "
           f"shuffled run {drift_noise[-1]:.1e}, retrained on D \\ S {drift_retrain[-1]:.3f}")
     print(f"forged run's final distance / retrain's final distance: {drift[-1] / drift_retrain[-1]:.2f}")
+    print(f"forged run's distance right after the first forged step ({forged.forged_steps[0]}): "
+          f"{drift[forged.forged_steps[0]]:.3f}")
     print("test accuracy: " + ", ".join(f"{k} {training.accuracy(m, test):.3f}" for k, m in
           (("original", net), ("forged run", forged_model), ("retrained", retrained))))
     """),
@@ -331,8 +333,8 @@ cells = [
     """),
     md(r"""
     Read the figure from left to right. Until the first forged step the forged run *is* the original
-    run. From there on it keeps a gap of the size of one SGD step, and every further forged step adds
-    to it; nothing pulls it back. The shuffled run, which differs only in rounding, stays many orders
+    run. There the gap opens (compare its printed size with one SGD step from section 4), and the
+    later forged steps add to it rather than close it. The shuffled run, which differs only in rounding, stays many orders
     of magnitude closer. The ratio printed above compares the forged run's final gap with the
     gap an honest retrain has: the smaller it is, the more the forgery bought over simply retraining.
 
@@ -392,21 +394,24 @@ cells = [
        they no longer single it out.</details>
     2. Why does the closest-batch attack use plain SGD? What changes with momentum or Adam?
        <details><summary>Answer</summary>With plain SGD the update is $-\eta g$ from the same
-       $w_{t-1}$, so the closest update is the closest gradient. With momentum or Adam the update also
-       depends on optimizer state built from earlier batches, so a forged batch changes every later
-       update and the per-step search no longer measures the real error.</details>
+       $w_{t-1}$, so the closest update is the closest gradient and one step's error says everything.
+       With momentum the step is $-\eta(\mu v + g)$: at that step the closest gradient still gives
+       the closest update, but $g$ also enters the buffer $v$, so its error is carried into every later
+       step even where the batches agree. With Adam the update is a nonlinear function of $g$
+       (divided by a running root mean square), so the closest gradient need not be the closest
+       update.</details>
     3. The twin forgery reproduces the trajectory to float32 rounding. Which check in `replay` still
        rejects it, and what claim does that check correspond to?
        <details><summary>Answer</summary>The seeded-order check: the forged batches are not those
        `batch_order` draws for $D\setminus S$ with the logged seed. It corresponds to the algorithmic
        claim "I ran this training procedure with this seed on the retain set", which a forger who
        picks batches by hand cannot honour.</details>
-    4. An approximate forgery's per-step error is about the size of one SGD step. Would a smaller
-       learning rate make it harder to detect?
-       <details><summary>Answer</summary>No: both the error $\eta\|g_B-g_C\|$ and the noise floor
-       scale with $\eta$ (roughly), so their ratio, which is what a verifier compares, barely moves.
-       Larger batches shrink the gap between mean gradients (roughly like $1/\sqrt b$), which is why
-       the paper's experiments use large batches.</details>
+    4. Why is the noise floor measured by recomputing the *same* step (same $w_{t-1}$, same batch) in
+       another summation order or precision, rather than by training twice with different seeds?
+       <details><summary>Answer</summary>The floor is the discrepancy a verifier cannot avoid when it
+       recomputes a logged step honestly: rounding. Training with another seed changes the batches
+       and measures the spread of SGD itself, which is many orders of magnitude larger and would make
+       any forgery look acceptable.</details>
     """),
     md("## What we measured"),
     code("""
@@ -418,7 +423,8 @@ cells = [
     print(f"Twin forgery: {len(twins.forged_steps)} of {orig_lin.steps} steps forged; largest distance to the "
           f"original {twin_gap.max():.1e}; {same_hashes}/{len(orig_lin.hashes)} checkpoint hashes identical.")
     print(f"Closest-batch forgery (M = {M}): median per-step error {forged.errors.median():.2e} vs noise floors "
-          f"{floor_order:.1e} (order) and {floor_f64:.1e} (float64); one SGD step is {step_size:.2e}.")
+          f"{floor_order:.1e} (order) and {floor_f64:.1e} (float64); one SGD step is {step_size:.2e}; "
+          f"best of {M} vs one random batch: {gain.median():.2f}x the error.")
     print(f"Replayed from the start, the forged run ends {drift[-1]:.3f} from the original "
           f"(shuffled-order run: {drift_noise[-1]:.1e}; honest retrain: {drift_retrain[-1]:.3f}).")
     """),
