@@ -645,6 +645,9 @@ def make_twin_forgery(base: Dataset, forget_ids, *, batch_size: int = 16, epochs
         for j, f in enumerate(fs):
             trio = [f, partners[2 * j], partners[2 * j + 1]]
             slots = [q for q in free if q not in in_B][:3]
+            if len(slots) < 3:
+                raise ValueError(f"step {k + 1}: no free twin slots outside the batch; use a smaller "
+                                 "batch_size or a smaller forget set")
             for q in slots:
                 free.remove(q)
             angle = float(0.5 + 2.0 * torch.rand(1, generator=g)) * (1 if torch.rand(1, generator=g) < 0.5 else -1)
