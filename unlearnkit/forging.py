@@ -167,6 +167,8 @@ class ReplayReport:
             (:func:`unlearnkit.training.batch_order` on ``data``) prescribes.
         forget_steps: steps (1-based) whose batch holds an id of ``forget_ids`` (empty when not asked).
         reason: one sentence for people.
+
+    Introduced in lecture 03.
     """
 
     ok: bool
@@ -728,6 +730,8 @@ class ForgeStep:
             ``C`` from the same weights (parameter units); ``g_C`` is the mean of per-example
             gradients, computed in float32 (an estimate good to about 1e-7 relative).
         candidates: int64 ``(M, b)``, the candidate batches (ids).
+
+    Introduced in lecture 03.
     """
 
     ids: torch.Tensor
@@ -819,6 +823,8 @@ class ForgeResult:
         candidate_errors: float64 ``(len(forged_steps), M)``: every candidate's estimated distance.
         noise: float64 ``(len(forged_steps),)``: at the same steps, the distance between the logged
             step and the same batch summed in another order (the order noise floor).
+
+    Introduced in lecture 03.
     """
 
     batches: list
