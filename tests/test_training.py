@@ -422,3 +422,14 @@ def test_evaluation_on_an_empty_data_set_keeps_the_class_dimension(trained):
     empty = te.where(torch.zeros(len(te), dtype=torch.bool))
     assert predict_logits(m, empty).shape == (0, 3)
     assert predict(m, empty).shape == (0,)
+
+
+def test_adam_refuses_sgd_momentum():
+    with pytest.raises(ValueError, match="momentum"):
+        TrainConfig(optimizer="adam", momentum=0.9)
+
+
+def test_predict_logits_refuses_a_bad_batch_size(trained):
+    m, te = trained
+    with pytest.raises(ValueError, match="batch_size"):
+        predict_logits(m, te, batch_size=0)

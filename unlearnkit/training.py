@@ -58,7 +58,7 @@ class TrainConfig:
     Attributes:
         optimizer: ``"sgd"`` (with optional momentum) or ``"adam"``.
         lr: learning rate (> 0).
-        momentum: SGD momentum in [0, 1).
+        momentum: SGD momentum in [0, 1) (must stay 0 with Adam).
         weight_decay: L2 penalty coefficient (>= 0), applied by the optimiser.
         batch_size: examples per step (>= 1); a data set smaller than this is used whole each step.
         steps: number of optimisation steps. Set at most one of ``steps`` and ``epochs``.
@@ -90,6 +90,8 @@ class TrainConfig:
             raise ValueError(f"lr must be a positive finite number, got {self.lr!r}")
         if not _is_real(self.momentum) or not 0 <= self.momentum < 1:
             raise ValueError(f"momentum must be in [0, 1), got {self.momentum!r}")
+        if self.optimizer == "adam" and self.momentum != 0:
+            raise ValueError("momentum applies to optimizer='sgd' only; Adam keeps its own moment estimates")
         if not _is_real(self.weight_decay) or self.weight_decay < 0:
             raise ValueError(f"weight_decay must be a finite number >= 0, got {self.weight_decay!r}")
         if not _is_int(self.batch_size) or self.batch_size < 1:
@@ -213,7 +215,7 @@ def fit(model: nn.Module, data: Dataset, config: TrainConfig, *, optimizer: torc
         progress: show a ``tqdm`` progress bar (silent when ``TQDM_DISABLE=1``).
 
     Returns:
-        a :class:`TrainLog`.
+        a :class:`TrainLog`. The model is left in eval mode.
 
     Raises:
         TypeError: ``data`` is not a Dataset or ``config`` not a TrainConfig.
@@ -265,6 +267,8 @@ def _features(data) -> torch.Tensor:
 def predict_logits(model: nn.Module, data, batch_size: int = 4096) -> torch.Tensor:
     """Logits ``(n, classes)`` float32 on the CPU for a Dataset or a ``(n, d)`` tensor (eval mode)."""
     X = _features(data)
+    if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral) or batch_size < 1:
+        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
     dev = _model_device(model)
     was_training = model.training
     model.eval()
@@ -288,13 +292,13 @@ def accuracy(model: nn.Module, data: Dataset) -> float:
     """Fraction of ``data`` classified correctly, in [0, 1] (nan for an empty data set)."""
     if len(data) == 0:
         return float("nan")
-    return float((predict(model, data) == data.y).double().mean())
+    return float((predict(model, data) == data.y.cpu()).double().mean())
 
 
 @torch.no_grad()
 def per_example_loss(model: nn.Module, data: Dataset) -> torch.Tensor:
     """Cross-entropy of each example, float32 ``(n,)`` (nats)."""
-    return F.cross_entropy(predict_logits(model, data), data.y, reduction="none")
+    return F.cross_entropy(predict_logits(model, data), data.y.cpu(), reduction="none")
 
 
 # ----------------------------------------------------------------------------- many models at once
