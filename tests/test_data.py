@@ -639,3 +639,13 @@ def test_every_public_name_is_documented():
         assert getattr(D, name).__doc__, f"data.{name} has no docstring"
     for meth in ("positions", "contains", "subset", "without", "where", "with_tags", "with_labels", "concat", "to"):
         assert getattr(Dataset, meth).__doc__, meth
+
+
+def test_dataset_survives_deepcopy_and_pickle():
+    import copy
+    import pickle
+
+    d = Dataset(torch.zeros(3, 2), torch.tensor([0, 1, 0]), torch.tensor([5, 6, 7]), {"flag": torch.tensor([1, 0, 1])})
+    for twin in (copy.deepcopy(d), pickle.loads(pickle.dumps(d))):
+        assert torch.equal(twin.X, d.X) and torch.equal(twin.ids, d.ids) and torch.equal(twin.tags["flag"], d.tags["flag"])
+        assert twin.X is not d.X and twin.num_classes == d.num_classes

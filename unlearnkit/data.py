@@ -155,6 +155,10 @@ class Dataset:
             raise ValueError(f"labels must lie in 0..{k - 1}, got {int(y.min())}..{int(y.max())}")
 
     # ----------------------------------------------------------------------------- basics
+    def __reduce__(self):
+        # The read-only tags view cannot be pickled; rebuild from a plain dict (pickle, deepcopy).
+        return (Dataset, (self.X, self.y, self.ids, dict(self.tags), self.num_classes, self.name))
+
     def __len__(self) -> int:
         return int(self.X.shape[0])
 
