@@ -82,7 +82,11 @@ def run_topics(paths) -> int:
             if not callable(getattr(module, "main", None)):
                 print(f"skipped: {path.name} defines no main()")
                 continue
-            module.main()
+            saved, sys.argv = sys.argv, [str(path)]  # main() parses no options of ours
+            try:
+                module.main()
+            finally:
+                sys.argv = saved
         except SystemExit as exc:
             failed += bool(exc.code)
         except Exception:

@@ -332,7 +332,7 @@ def test_nbgrader_config_is_in_effect(tmp_path):
 
 
 def test_nbgrader_cli_reads_the_config():
-    """The nbgrader command line, run from the course root, picks up the course id and timeout."""
+    """The nbgrader command line, run from the course root, loads the course's nbgrader_config.py."""
     proc = nbrun.nbgrader("list", "--log-level=DEBUG", cwd=ROOT, check=False)
     out = proc.stdout + proc.stderr
-    assert "nbgrader_config.py" in out, out[-2000:]
+    assert f"Loaded config file: {ROOT / 'nbgrader_config.py'}" in out, out[-2000:]
