@@ -6,6 +6,15 @@ from unlearnkit import data as D, models, training as T
 from unlearnkit.training import ManyModels, TrainConfig, fit, fit_many, model_seeds
 
 
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    """Small models train fastest on one thread (and a busy shared CPU makes two much slower)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 @pytest.fixture(scope="module")
 def moons():
     return D.make_moons(120, seed=3)
@@ -141,4 +150,15 @@ def test_bad_input_raises(moons):
         fit_many(net, moons, ok, cfg, seed=-1.5)
     with pytest.raises(ValueError):
         model_seeds(0, -1)
+    with pytest.raises(ValueError, match="threads"):
+        fit_many(net, moons, ok, cfg, seed=0, threads=0)
     assert isinstance(three, ManyModels) and "m=3" in repr(three)
+
+
+def test_threads_setting_is_restored(moons):
+    torch.set_num_threads(2)
+    try:
+        fit_many(models.mlp(2, 2, 4), moons, torch.ones(2, len(moons), dtype=torch.bool), TrainConfig(steps=2), seed=0)
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(1)

@@ -330,14 +330,14 @@ def model_seeds(seed: int, i: int) -> tuple[int, int]:
     return _derive_seed(seed, "model", int(i)), _derive_seed(seed, "model", int(i), "order")
 
 
-def _reinit(template: nn.Module, seed: int) -> nn.Module:
-    """A copy of ``template`` whose parameters are re-drawn from ``seed``.
+def _reinit(template: nn.Module, seed: int, inplace: bool = False) -> nn.Module:
+    """``template`` (a copy of it unless ``inplace``) with its parameters re-drawn from ``seed``.
 
     Every submodule that owns parameters is reset with its own ``reset_parameters`` in module order,
     which is the order in which unlearnkit's models create them: for those models this equals
     building the model with ``seed`` (checked by tests/test_batched.py).
     """
-    new = _copy.deepcopy(template)
+    new = template if inplace else _copy.deepcopy(template)
     with _torch_seeded(seed):
         for mod in new.modules():
             if next(mod.parameters(recurse=False), None) is None:
@@ -484,7 +484,7 @@ def _check_masks(masks, n: int) -> torch.Tensor:
 
 
 def fit_many(model, data: Dataset, masks: torch.Tensor, config: TrainConfig, seed: int, *, init=None,
-             progress: bool = False) -> ManyModels:
+             threads: int | None = 1, progress: bool = False) -> ManyModels:
     """Train ``m`` copies of a small model at once, model ``i`` on the examples ``masks[i]`` selects.
 
     The ``m`` parameter sets are stacked (``torch.func.stack_module_state``) into leaf tensors of
@@ -516,6 +516,9 @@ def fit_many(model, data: Dataset, masks: torch.Tensor, config: TrainConfig, see
         init: ``None`` (fresh weights per model, above), ``"template"`` (all start from the
             template's current weights), or a :class:`ManyModels` with ``m`` models to continue from
             (fine-tuning; its optimiser state is not kept: the optimiser starts fresh).
+        threads: torch intra-op threads while training (the caller's setting is restored after);
+            one thread is fastest for small models, and several threads on a busy shared CPU can make
+            each step ten times slower. ``None`` keeps the caller's setting.
         progress: show a ``tqdm`` progress bar (silent when ``TQDM_DISABLE=1``).
 
     Returns:
@@ -551,12 +554,22 @@ def fit_many(model, data: Dataset, masks: torch.Tensor, config: TrainConfig, see
     steps = config.steps if config.steps is not None else config.num_steps(int(sizes.max()))
     if steps > 0 and bool((sizes == 0).any()):
         raise ValueError(f"masks row {int((sizes == 0).nonzero()[0])} selects no example; every model needs data")
+    if threads is not None and (isinstance(threads, bool) or not isinstance(threads, _numbers.Integral) or threads < 1):
+        raise ValueError(f"threads must be a positive integer or None, got {threads!r}")
     seeds = [model_seeds(seed, i) for i in range(m)]
 
     # ---- initial weights
+    stacked = None
     if init is None:
-        nets = [factory(s) if factory else _reinit(template, s) for s, _ in seeds]
         init_seeds = [s for s, _ in seeds]
+        if factory:
+            nets = [factory(s) for s in init_seeds]
+        else:       # re-draw one scratch copy m times: m deep copies of the template would be slow
+            nets = [template]
+            scratch = _copy.deepcopy(template)
+            states = [{k: v.detach().clone() for k, v in _reinit(scratch, s, inplace=True).named_parameters()}
+                      for s in init_seeds]
+            stacked = {k: torch.stack([st[k] for st in states]) for k in states[0]}
     elif isinstance(init, str) and init == "template":
         if template is None:
             raise ValueError("init='template' needs an nn.Module template, not a factory")
@@ -572,7 +585,11 @@ def fit_many(model, data: Dataset, masks: torch.Tensor, config: TrainConfig, see
     if nets is not None:
         tmpl = nets[0]
         _check_template(tmpl)
-        params, buffers = stack_module_state(nets)
+        if stacked is None:
+            params, buffers = stack_module_state(nets)
+        else:
+            params = stacked
+            buffers = {k: torch.stack([v] * m) for k, v in tmpl.named_buffers()}
         params = {k: v.detach().clone().requires_grad_(True) for k, v in params.items()}
         buffers = {k: v.detach().clone() for k, v in buffers.items()}
     else:
@@ -613,14 +630,20 @@ def fit_many(model, data: Dataset, masks: torch.Tensor, config: TrainConfig, see
     if progress:
         from tqdm.auto import tqdm
         it = tqdm(it, desc=f"training {m} models", leave=False)
+    caller_threads = torch.get_num_threads()
     start = time.perf_counter()
-    for k in it:
-        idx = pos[k].to(dev, torch.int64)
-        grads, value = step_fn(params, buffers, X[idx], target[idx], weight)
-        for name, p in params.items():
-            p.grad = grads[name]
-        opt.step()
-        losses[k] = value.detach().cpu()
+    try:
+        if threads is not None:
+            torch.set_num_threads(int(threads))
+        for k in it:
+            idx = pos[k].to(dev, torch.int64)
+            grads, value = step_fn(params, buffers, X[idx], target[idx], weight)
+            for name, p in params.items():
+                p.grad = grads[name]
+            opt.step()
+            losses[k] = value.detach().cpu()
+    finally:
+        torch.set_num_threads(caller_threads)
     seconds = time.perf_counter() - start
     per_model = b.to(torch.int64) * steps
     return ManyModels(tmpl, params, buffers, masks=masks.clone(), data_ids=data.ids.clone(), steps=steps,
