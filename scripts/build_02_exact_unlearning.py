@@ -154,7 +154,7 @@ cells = [
     """),
     md(r"""
     The coefficients agree with an independent refit up to floating-point rounding, far below the
-    $10^{-10}$ we ask for, and the removal took milliseconds. **Naive Bayes** is the paper's own canonical case. Gaussian naive Bayes keeps, per
+    $10^{-10}$ we ask for, and the removal never looked at the rows that remain. **Naive Bayes** is the paper's own canonical case. Gaussian naive Bayes keeps, per
     class, a count, a sum and a sum of squares of each feature; multinomial naive Bayes keeps counts. We
     forget the same kind of random 10% and compare every parameter with scikit-learn refitted on the rest.
     """),
@@ -199,6 +199,20 @@ cells = [
     and re-add the blocks that remain. Summation form is exact and cheap, but only for learners that are
     sums. A neural network is not: every SGD step depends on the weights left by all earlier steps. For
     those we need a different way to localise an example's influence.
+
+    **Check your understanding**
+
+    1. Besides regularising, why does $\lambda > 0$ matter when rows are *removed* from ridge regression?
+    2. The per-class sums of Gaussian naive Bayes take $O(Cd)$ memory. What does one removal cost, and how
+       does that compare with refitting?
+
+    <details><summary>Answer</summary>
+
+    1. After a removal, $X^\top X$ may become singular (fewer rows left than features, or a feature that
+       is now constant); $X^\top X + \lambda I$ stays invertible, so every removal has a unique answer.
+    2. Subtracting one row touches $O(d)$ numbers and recomputing the parameters costs $O(Cd)$, whatever
+       n is; a refit reads all n rows, $O(nd)$.
+    </details>
     """),
     md(r"""
     ## 3. SISA step by step: where does a request land, and what must be retrained?
@@ -314,14 +328,14 @@ cells = [
 
     **Check your understanding**
 
-    1. Why must a checkpoint hold the optimiser's state (here the momentum buffers) and not only the weights?
-    2. The removed example sat in slice 3. Which checkpoint would a request for an example of slice 1 restore, and what would it cost compared with this one?
+    3. Why must a checkpoint hold the optimiser's state (here the momentum buffers) and not only the weights?
+    4. The removed example sat in slice 3. Which checkpoint would a request for an example of slice 1 restore, and what would it cost compared with this one?
 
     <details><summary>Answer</summary>
 
-    1. Stage 3 started from the weights *and* the momentum left by stage 2. Restarting with zero momentum
+    3. Stage 3 started from the weights *and* the momentum left by stage 2. Restarting with zero momentum
        would give a different run from the one trained from scratch, and the result would not be exact.
-    2. Checkpoint 0, the untrained model: the whole shard is retrained (all R stages). Stages grow with
+    4. Checkpoint 0, the untrained model: the whole shard is retrained (all R stages). Stages grow with
        r, so losing the early ones costs most; on average a request costs a fraction (2R+1)/(3R) of its
        shard's training.
     </details>
@@ -521,14 +535,14 @@ cells = [
 
     **Check your understanding**
 
-    3. With S = 20 and R = 5, how many random requests in one batch make the expected fraction of
+    5. With S = 20 and R = 5, how many random requests in one batch make the expected fraction of
        shards touched exceed one half?
-    4. Why does a larger R help a single request but hardly help a large batch?
+    6. Why does a larger R help a single request but hardly help a large batch?
 
     <details><summary>Answer</summary>
 
-    3. We need $1 - (19/20)^K > 1/2$, i.e. $K > \ln 2 / \ln(20/19) \approx 13.5$: 14 requests.
-    4. Slicing saves the stages *before* the first affected slice. With many removed examples in a shard,
+    5. We need $1 - (19/20)^K > 1/2$, i.e. $K > \ln 2 / \ln(20/19) \approx 13.5$: 14 requests.
+    6. Slicing saves the stages *before* the first affected slice. With many removed examples in a shard,
        one of them almost surely sits in slice 1, so the shard restarts from checkpoint 0 whatever R is.
     </details>
     """),
@@ -640,16 +654,16 @@ cells = [
 
     **Check your understanding**
 
-    5. Two models are trained on the permitted part: one as a single model, one with SISA (S = 5). A
+    7. Two models are trained on the permitted part: one as a single model, one with SISA (S = 5). A
        creator withdraws. Which one can comply exactly, and at what cost?
-    6. Does training on CC-licensed data only guarantee the model never draws a trademarked character?
+    8. Does training on CC-licensed data only guarantee the model never draws a trademarked character?
 
     <details><summary>Answer</summary>
 
-    5. Both. The single model must be retrained from scratch (a full training run); SISA retrains only
+    7. Both. The single model must be retrained from scratch (a full training run); SISA retrains only
        the shards holding the creator's examples, from the earliest affected slice, which for a large
        creator spread over all shards may be nearly as expensive.
-    6. No. Section 5 is the reason: if licensed images contain the character (fan art, photos of toys),
+    8. No. Section 5 is the reason: if licensed images contain the character (fan art, photos of toys),
        the model can still learn to draw it. Licence filtering removes examples, not concepts.
     </details>
     """),
