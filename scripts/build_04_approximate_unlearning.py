@@ -232,6 +232,14 @@ cells = [
     random labels, for instance, is built to push S towards wrong answers, which is exactly what
     retraining does on memorized and unseen-class examples.
 
+    Look back at the entanglement scores too. A random S has (nearly) the same mean embedding as R,
+    so the distance between the two means is tiny and its score is by far the largest, yet it is the
+    easiest set to match. Neither score alone orders the three kinds: the whole class has low mean
+    memorization *and* the lowest entanglement score, yet the methods match retraining on it no better
+    than on the memorized set (compare the printed means). Zhao et al. use both scores to compare
+    forget sets of the same kind (sets of graded memorization or entanglement drawn from the same
+    data), and that is how to read them.
+
     ## 3. The tug of war: how hard should we pull?
 
     NegGrad+ has one knob, the weight a of the retain term. With a = 1 it is fine-tuning; as a falls,
