@@ -97,10 +97,17 @@ cells = [
     """, "task1_md"),
     answer(r"""
     def stratified_shards(labels, n_shards, seed):
-        '''Split positions 0..n-1 into n_shards disjoint, class-stratified groups (see the task).
+        '''Split positions 0..n-1 into n_shards disjoint, class-stratified groups.
+
+        Args:
+            labels: int64 tensor (n,) of class labels (any integers).
+            n_shards: number of groups, 1 <= n_shards <= n.
+            seed: int, seeds the torch.Generator that shuffles (no global random state).
 
         Returns:
-            list of n_shards int64 tensors of positions, each sorted ascending.
+            list of n_shards int64 tensors of positions, each sorted ascending; disjoint, covering
+            0..n-1, every class spread evenly (counts differ by at most one) and sizes differing by at
+            most one.
         '''
         ### BEGIN SOLUTION
         g = torch.Generator().manual_seed(int(seed))
@@ -180,7 +187,19 @@ cells = [
     """, "task2_md"),
     answer(r"""
     def resume_checkpoints(slice_ids, ids):
-        '''{shard: checkpoint to restore} for the shards that hold at least one of ids (see the task).'''
+        '''Which checkpoint each touched shard restores for a request removing ids.
+
+        Args:
+            slice_ids: slice_ids[s][j] is the int64 tensor of ids in slice j + 1 of shard s.
+            ids: int64 tensor (k,) of ids to remove.
+
+        Returns:
+            dict {s: j - 1} (plain ints) for every shard s holding at least one of ids, where j is the
+            first 1-based slice of s holding one of them.
+
+        Raises:
+            ValueError: an id is in no slice.
+        '''
         ### BEGIN SOLUTION
         ids = torch.as_tensor(ids, dtype=torch.int64).flatten()
         found = torch.zeros(ids.numel(), dtype=torch.bool)
@@ -257,7 +276,18 @@ cells = [
     """, "task3_md"),
     answer(r"""
     def ridge_forget(A, b, X_forget, y_forget, fit_intercept=True):
-        '''Remove rows from ridge's sums A, b and solve again: (A_new, b_new, coef, intercept).'''
+        '''Forget rows from ridge regression's sums and solve again.
+
+        Args:
+            A: float64 (p, p), the penalised Gram matrix of the rows seen so far.
+            b: float64 (p,), X~^T y of the rows seen so far.
+            X_forget: (k, d) rows to forget; y_forget: (k,) their targets.
+            fit_intercept: whether X~ has a column of ones appended (then p = d + 1, else p = d).
+
+        Returns:
+            (A_new, b_new, coef, intercept): new arrays (A and b unchanged), coef float64 (d,),
+            intercept a float (0.0 without intercept).
+        '''
         ### BEGIN SOLUTION
         Z = np.asarray(X_forget, dtype=np.float64)
         if fit_intercept:
@@ -330,7 +360,15 @@ cells = [
     """, "task4_md"),
     answer(r"""
     def majority_vote(labels, num_classes):
-        '''Most frequent label per column of labels (m, n); ties to the smallest label. int64 (n,).'''
+        '''Majority vote of m models.
+
+        Args:
+            labels: int64 tensor (m, n), labels[i, t] = model i's label for input t, in 0..num_classes-1.
+            num_classes: the number of classes.
+
+        Returns:
+            int64 tensor (n,): for each input the label most models chose; ties to the smallest label.
+        '''
         ### BEGIN SOLUTION
         m, n = labels.shape
         counts = torch.zeros(n, num_classes, dtype=torch.int64)
@@ -389,7 +427,11 @@ cells = [
     """, "task5_md"),
     answer(r"""
     def expected_speedup(S, R):
-        '''Full retraining cost / expected cost of one uniformly random request (float).'''
+        '''SISA's expected speed-up for one uniformly random request (S shards, R equal slices).
+
+        Returns:
+            float: (cost of retraining every shard from scratch) / (expected cost of the request).
+        '''
         ### BEGIN SOLUTION
         # a shard's training costs sum_{r=1}^R r = R(R+1)/2; restarting at slice j costs sum_{r=j}^R r;
         # averaged over j this is (R+1)(2R+1)/6, i.e. a fraction (2R+1)/(3R) of the shard, 1/S of the total.
@@ -424,8 +466,6 @@ cells = [
     lecture 02 measured.
     """, "task6_md"),
     written(r"""
-    YOUR ANSWER HERE
-
     ### BEGIN SOLUTION
     **Model answer.** (1) *When sharding costs too much accuracy.* Each shard model sees n/S examples; on
     a hard task (MNIST-1D in lecture 02 fell from about 0.58 with one model to about 0.36 with S = 20) the
