@@ -1,0 +1,389 @@
+"""Build lectures/07_in_context_unlearning.ipynb (run from the repository root).
+
+    python scripts/build_07_in_context_unlearning.py
+
+The lecture only loads the two checkpoints made by scripts/train_lm.py; it trains nothing.
+"""
+import pathlib
+import sys
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+from nbbuild import code, md, write  # noqa: E402
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+
+cells = [
+    md(r"""
+    # 07 · In-context unlearning and UnUnlearning
+
+    A language model answers from two sources: what its weights hold, and what its prompt says. So far
+    the course removed knowledge from the weights. This lecture looks at the other source, from both
+    sides: a prompt that asks the model to *behave* as if it had forgotten, and a prompt that hands
+    back what was truly forgotten.
+
+    **You will learn to**
+    1. measure what a small language model knows closed-book about the people of a fictitious world, and
+       compare it with the exact-unlearning reference retrained without the forget people;
+    2. build an in-context unlearning (ICUL) prompt in the style of Pawelczyk et al. (2024) and measure what
+       it changes on the forget people and on everybody else;
+    3. show that ICUL hides knowledge without removing it: the same weights answer again without the
+       prompt, under a paraphrase, or as their second choice;
+    4. demonstrate *UnUnlearning* (Shumailov et al., 2024): a model retrained without some facts uses them
+       as soon as they appear in its context, and composes them with what it kept;
+    5. explain why unlearning the weights is not enough to regulate content.
+
+    **Prerequisites:** lecture 01 (retraining from scratch as the gold standard), lecture 06 (forget and
+    retain questions for language models). **Slides:** "In-context unlearning", "UnUnlearning" (the
+    conflict between unlearning and generalization). **Time:** about 45 minutes.
+
+    The model is tiny (about 0.6M parameters, a few minutes of CPU training per checkpoint), so that the
+    whole experiment fits in this course; the effects it shows are the ones the papers describe for large
+    models, not a measurement of them.
+    """),
+    code(r"""
+    import json
+
+    import ipywidgets as widgets
+    import matplotlib.pyplot as plt
+    import numpy as np
+    import pandas as pd
+    import torch
+
+    import unlearnkit
+    from unlearnkit import lm, viz
+
+    SEED = 0
+    DEVICE = unlearnkit.device()
+    viz.use_style()
+    """),
+    md(r"""
+    ## 1. What does the model know, and what does retraining remove?
+
+    Our world has 200 invented people. Each has a home city, a profession, a pet, the pet's colour and a
+    friend; the world also fixes which country each city lies in. Every fact exists as statements and as
+    questions in several wordings (templates). Twenty people form the **forget set**; the other 180 the
+    **retain set**.
+
+    Two checkpoints ship with the course (`scripts/train_lm.py` made them from fixed seeds):
+    - **full**: a small GPT trained on the documents of all 200 people;
+    - **retrained**: the same recipe (same seeds, same number of steps) without the forget people's
+      documents: exact unlearning, the gold standard of lecture 01.
+
+    Both also learned to *read*: some training sequences state facts about an unseen name and then ask
+    about it. That is our stand-in for the in-context learning of large models.
+    """),
+    code(r"""
+    full, world, tok = lm.load_lm("full")
+    retrained, _, _ = lm.load_lm("retrained")
+    full, retrained = full.to(DEVICE), retrained.to(DEVICE)
+    record = json.loads((lm.CHECKPOINT_DIR / "lm_record.json").read_text())
+    for name, m in [("full", full), ("retrained", retrained)]:
+        r = record["models"][name]
+        print(f"{name:9s}: {m.num_parameters():,} parameters, trained on {r['n_people_trained_on']} people, "
+              f"{r['train_config']['steps']} steps of {r['train_config']['batch_size']} sequences, "
+              f"{r['training_seconds'] / 60:.0f} min on {r['device']}")
+    print(f"world: {len(world.people)} people, forget set {len(world.forget)}, vocabulary {tok.vocab_size} words")
+    """),
+    code(r"""
+    F0 = world.forget[0]  # one forget person, followed through the lecture
+    print(world.people[F0])
+    for r in ("city", "job", "pet", "colour"):
+        print(f"  {lm.statement_text(world, F0, r, 1):45s} | {lm.qa_text(world, F0, r)}")
+    print("\nOne training sequence of the retrained model (no forget person is ever its subject):")
+    print(tok.decode(lm.training_batch(world, tok, world.retain, 1, 64, seed=SEED)[0]))
+    """),
+    md(r"""
+    The models answer by continuing the text. `lm.generate` decodes greedily; to *score* a question we
+    compare the log-likelihood of every candidate answer (the 12 cities, the 10 jobs, ...) and take the
+    best, so chance is 1 / (number of candidates).
+    """),
+    code(r"""
+    q = lm.question_text(world, F0, "city")
+    for name, m in [("full", full), ("retrained", retrained)]:
+        print(f"{name:9s} | {q} -> {lm.generate(m, tok, q)}")
+    print(f"truth     | {world.answer(F0, 'city')}")
+    """),
+    code(r"""
+    REL = ["city", "job", "pet", "colour", "country"]
+    ATTR = ["city", "job", "pet", "colour"]
+    MODELS = {"full": full, "retrained": retrained}
+    GROUPS = {"forget": list(world.forget), "retain": list(world.retain)}
+
+    closed = pd.DataFrame({(m, g): {r: lm.qa_accuracy(model, tok, world, ppl, r) for r in REL}
+                           for m, model in MODELS.items() for g, ppl in GROUPS.items()})
+    closed[("chance", "")] = [1 / len(world.values(r)) for r in REL]
+    print("Closed-book accuracy (question template 0):")
+    print(closed.round(2).to_string())
+    """),
+    code(r"""
+    fig, ax = plt.subplots(figsize=(9, 3.8))
+    x, w = np.arange(len(REL)), 0.2
+    bars = [("full", "forget", viz.ROLE_COLORS["original"], "//"), ("full", "retain", viz.ROLE_COLORS["original"], ""),
+            ("retrained", "forget", viz.ROLE_COLORS["retrained"], "//"), ("retrained", "retain", viz.ROLE_COLORS["retrained"], "")]
+    for i, (m, g, c, h) in enumerate(bars):
+        ax.bar(x + (i - 1.5) * w, closed[(m, g)], w, color=c, hatch=h, edgecolor="white", label=f"{m} model, {g} people")
+    ax.scatter(x, closed[("chance", "")], marker="_", s=600, color=viz.ROLE_COLORS["reference"], zorder=3, label="chance")
+    ax.set_xticks(x, REL); ax.set_ylim(0, 1.05)
+    viz.label(ax, "Closed-book accuracy: retraining removes the forget people's facts",
+              "relation asked", "accuracy (fraction of people)")
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1)); plt.show()
+    """),
+    md(r"""
+    The full model knows both groups; the retrained model knows the retain people and is near chance on
+    the forget people, as exact unlearning should be. (The forget set has only 20 people, so each of its
+    bars moves in steps of 0.05.)
+
+    ## 2. Can we ask the model to forget?
+
+    Pawelczyk, Neel and Lakkaraju (ICML 2024) unlearn without touching the weights. At inference time
+    the prompt starts with the example to forget, shown with a **flipped** label, then a few correctly
+    labelled examples, then the query. Their models were classifiers built from LLMs; in our
+    question-answer world the "label" is the answer:
+
+    `where does F live ? <wrong city> . where does R1 live ? <right city> . ... where does F live ?`
+
+    Flipping matters: the correct examples keep the model doing the task, and the flipped one pushes
+    the model's answer about F away from the memorised one.
+    """),
+    code(r"""
+    cands = list(world.values("city"))
+    truth = world.answer(F0, "city")
+    flip = [c for c in cands if c != truth][SEED]
+    prompt = lm.icul_prompt(world, F0, "city", flip, examples=list(world.retain[:3]), query_person=F0)
+    print(prompt, "\n")
+    for name, p in [("closed book", lm.question_text(world, F0, "city")), ("ICUL prompt", prompt)]:
+        probs = lm.score_candidates(full, tok, [p], cands)[0].softmax(0)
+        print(f"full model, {name:11s}: P(true {truth}) = {probs[cands.index(truth)]:.2f}, "
+              f"P(flipped {flip}) = {probs[cands.index(flip)]:.2f}")
+    """),
+    md(r"""
+    One person proves little. `lm.icul_accuracy` builds such a prompt for every query person, with `k`
+    correctly answered retain examples: for a **forget** person the flipped example is that person
+    (is it forgotten?); for a **retain** person it is a random forget person (is everybody else's
+    knowledge kept under the same kind of prompt?). We sweep `k` and average over the four attributes.
+    """),
+    code(r"""
+    KS = [0, 1, 2, 3]
+    RETAIN_Q = list(world.retain[::3])  # 60 retain people keep the sweep quick
+
+    def icul_mean(model, people, k, **kw):
+        runs = [lm.icul_accuracy(model, tok, world, people, r, n_examples=k, seed=SEED, **kw) for r in ATTR]
+        return {key: float(np.mean([run[key] for run in runs])) for key in ("accuracy", "answered_flipped", "runner_up_accuracy")}
+
+    sweep = {g: [icul_mean(full, ppl, k) for k in KS] for g, ppl in [("forget", GROUPS["forget"]), ("retain", RETAIN_Q)]}
+    base = {(m, g): float(closed.loc[ATTR, (m, g)].mean()) for m in MODELS for g in GROUPS}
+    for i, k in enumerate(KS):
+        print(f"k = {k}: forget accuracy {sweep['forget'][i]['accuracy']:.2f} "
+              f"(answered the flipped value {sweep['forget'][i]['answered_flipped']:.2f}), "
+              f"retain accuracy {sweep['retain'][i]['accuracy']:.2f}")
+    """),
+    code(r"""
+    fig, ax = plt.subplots(figsize=(6.4, 3.8))
+    ax.plot(KS, [s["accuracy"] for s in sweep["forget"]], "o-", color=viz.ROLE_COLORS["forget"], label="forget people, ICUL prompt")
+    ax.plot(KS, [s["accuracy"] for s in sweep["retain"]], "s-", color=viz.ROLE_COLORS["retain"], label="retain people, ICUL prompt")
+    ax.axhline(base[("full", "forget")], ls="--", color=viz.ROLE_COLORS["original"], label="full model, closed book (forget)")
+    ax.axhline(base[("retrained", "forget")], ls=":", color=viz.ROLE_COLORS["retrained"], label="retrained model, closed book (forget)")
+    ax.set_xticks(KS); ax.set_ylim(-0.02, 1.05)
+    viz.label(ax, "In-context unlearning on the full model", "k, correctly answered examples in the prompt",
+              "accuracy (mean over 4 attributes)")
+    ax.legend(fontsize=8, loc="center right"); plt.show()
+    """),
+    md(r"""
+    Read the figure against the two dashed lines. The prompt lowers the full model's accuracy on the
+    forget people, and the retain people keep most of theirs under the same kind of prompt. Note where
+    the forget curve lands: the retrained model sits near *chance*, while a prompt that shows a flipped
+    answer can push the model to repeat that wrong answer, which is below chance and is itself a
+    signal that something was "unlearned" (lecture 05 called it over-unlearning).
+
+    ## 3. Is the knowledge gone?
+
+    The weights did not change, so the answer should be no. Three ways to see it, on the same forget
+    people, with `k = 3` examples:
+    - drop the prompt (anyone with the weights, or a different front end, can);
+    - keep the prompt but ask a **paraphrase** of the question (question template 1);
+    - look at the model's **second choice**: exclude the flipped value and ask whether the truth comes next.
+      The retrained model, given the same prompts, is the baseline of what "never learned" looks like.
+    """),
+    code(r"""
+    K = 3
+    rows = {}
+    for r in ATTR:
+        same = lm.icul_accuracy(full, tok, world, GROUPS["forget"], r, n_examples=K, seed=SEED)
+        para = lm.icul_accuracy(full, tok, world, GROUPS["forget"], r, n_examples=K, seed=SEED, query_template=1)
+        ref = lm.icul_accuracy(retrained, tok, world, GROUPS["forget"], r, n_examples=K, seed=SEED)
+        rows[r] = {"full: no prompt": closed.loc[r, ("full", "forget")], "full: ICUL": same["accuracy"],
+                   "full: ICUL, paraphrase": para["accuracy"], "full: ICUL, 2nd choice": same["runner_up_accuracy"],
+                   "retrained: ICUL, 2nd choice": ref["runner_up_accuracy"]}
+    recover = pd.DataFrame(rows).T
+    recover.loc["mean"] = recover.mean()
+    print("Forget people, accuracy:")
+    print(recover.round(2).to_string())
+    """),
+    md(r"""
+    ICUL changes what the model *says*, not what it *holds*. Without the prompt the full model answers
+    as before. How far a paraphrase escapes the prompt depends on how the model generalises its reading
+    of the context (in this small model, read the row above). And the model's second choice is the
+    truth far more often than the retrained model's, so a probe that looks past the first answer
+    recovers the fact. Pawelczyk et al. themselves measured success by membership inference on the
+    outputs, and say how the prompt is served matters: in-context unlearning is only as good as the
+    guarantee that every query carries the prompt.
+
+    ## 4. UnUnlearning: hand the forgotten facts back
+
+    Now the retrained model: the forget people's facts are truly absent from its weights. Shumailov et
+    al. (2024) point out that this does not stop the model from *using* those facts when someone puts
+    them in its context, and from combining them with what it kept. We state each forget person's fact
+    in the prompt and ask the question. For `country` we state only the **city**: which country that
+    city lies in is world knowledge the retrained model kept.
+    """),
+    code(r"""
+    def with_context(model, r):
+        stated = [lm.statement_text(world, p, "city" if r == "country" else r) for p in GROUPS["forget"]]
+        return lm.qa_accuracy(model, tok, world, GROUPS["forget"], r, contexts=stated)
+
+    unun = pd.DataFrame({"retrained, closed book": closed[("retrained", "forget")],
+                         "retrained, fact in context": {r: with_context(retrained, r) for r in REL},
+                         "full, closed book": closed[("full", "forget")]})
+    print("Forget people, accuracy (for country only the city is stated):")
+    print(unun.round(2).to_string())
+    example = f"{lm.statement_text(world, F0, 'city')} {lm.question_text(world, F0, 'country')}"
+    print(f"\nretrained | {example} -> {lm.generate(retrained, tok, example)}   (truth: {world.answer(F0, 'country')})")
+    """),
+    code(r"""
+    fig, ax = plt.subplots(figsize=(7, 3.8))
+    x, w = np.arange(len(REL)), 0.27
+    ax.bar(x - w, unun["retrained, closed book"], w, color=viz.ROLE_COLORS["retrained"], hatch="//", edgecolor="white",
+           label="retrained, closed book")
+    ax.bar(x, unun["retrained, fact in context"], w, color=viz.ROLE_COLORS["retrained"], label="retrained, fact in context")
+    ax.bar(x + w, unun["full, closed book"], w, color=viz.ROLE_COLORS["original"], label="full model, closed book")
+    ax.scatter(x, closed[("chance", "")], marker="_", s=600, color=viz.ROLE_COLORS["reference"], zorder=3, label="chance")
+    ax.set_xticks(x, [r if r != "country" else "country\n(city stated)" for r in REL]); ax.set_ylim(0, 1.05)
+    viz.label(ax, "UnUnlearning: the retrained model uses forgotten facts given in context",
+              "relation asked about a forget person", "accuracy (fraction of forget people)")
+    ax.legend(fontsize=8, loc="lower right"); plt.show()
+    """),
+    md(r"""
+    The retrained model never saw these people's documents, yet with one sentence of context it answers
+    about them like the full model, and for the country it *composes* the stated city with world
+    knowledge from its weights: the forgotten fact became useful again the moment it was supplied.
+    Nothing here is a failure of the unlearning: the weights are exactly those of a model that never
+    saw the data. The knowledge came back through the input.
+
+    ## 5. Explore one person
+
+    Pick a forget person, a relation and the number of correctly answered examples `k`. The bars show
+    the probability each model gives to every candidate answer under four prompts: closed book, the
+    ICUL prompt (flipped answer first), and for the retrained model the fact stated in context. The
+    figure below the widget is the default (our person `F0`, city, `k = 3`), drawn without it.
+    """),
+    code(r"""
+    def show_person(person=F0, relation="city", k=3, ax=None):
+        cands, truth = list(world.values(relation)), world.answer(person, relation)
+        rng = np.random.default_rng(SEED)
+        flip = [c for c in cands if c != truth][rng.integers(len(cands) - 1)]
+        icul = lm.icul_prompt(world, person, relation, flip, [r for r in world.retain[:k]], person)
+        fact = f"{lm.statement_text(world, person, 'city' if relation == 'country' else relation)} {lm.question_text(world, person, relation)}"
+        runs = [("full, closed book", full, lm.question_text(world, person, relation), viz.ROLE_COLORS["original"]),
+                ("full, ICUL prompt", full, icul, viz.ROLE_COLORS["unlearned"]),
+                ("retrained, closed book", retrained, lm.question_text(world, person, relation), viz.PALETTE["sky"]),
+                ("retrained, fact in context", retrained, fact, viz.ROLE_COLORS["retrained"])]
+        ax = ax or plt.subplots(figsize=(8, 3.6))[1]
+        x, w = np.arange(len(cands)), 0.2
+        for i, (name, m, p, c) in enumerate(runs):
+            ax.bar(x + (i - 1.5) * w, lm.score_candidates(m, tok, [p], cands)[0].softmax(0), w, color=c, label=name)
+        ax.set_xticks(x, [f"{c}\n(true)" if c == truth else f"{c}\n(flipped)" if c == flip else c for c in cands], fontsize=7, rotation=45)
+        viz.label(ax, f"{world.people[person].name}: {relation} (k = {k})", "candidate answer", "probability")
+        ax.legend(fontsize=7); return ax
+
+    show_person(); plt.show()
+    """),
+    code(r"""
+    def _panel(person, relation, k):
+        show_person(person, relation, k); plt.show()
+
+    widgets.interact(_panel,
+                     person=widgets.Dropdown(options=[(world.people[p].name, p) for p in world.forget], value=F0, description="person"),
+                     relation=widgets.Dropdown(options=REL, value="city", description="relation"),
+                     k=widgets.IntSlider(value=3, min=0, max=3, description="k examples"));
+    """),
+    md(r"""
+    ## Check your understanding
+
+    1. Why does the ICUL prompt show the forget example with a *flipped* answer rather than simply
+       leaving it out of the context?
+       <details><summary>Answer</summary>Leaving it out changes nothing: the model still answers from its
+       weights. Showing the fact with a different answer gives the model's reading of the context
+       something to act on that pulls its output away from the memorised one; the correctly answered
+       examples keep it doing the task for everything else.</details>
+    2. The full model with the ICUL prompt and the retrained model both get forget questions wrong. Name
+       two measurements from this lecture that tell them apart.
+       <details><summary>Answer</summary>Drop the prompt (the full model answers correctly again); look at the
+       second choice once the flipped value is excluded (the truth for the full model, chance for the
+       retrained one); a paraphrase can also escape the prompt. Where the ICUL model repeats the flipped
+       value, it is also below chance, which the retrained model is not.</details>
+    3. The retrained model is an *exact* unlearning of the forget people. Why does it still tell you the
+       country a forget person lives in?
+       <details><summary>Answer</summary>Because the prompt stated the city. Exact unlearning guarantees the
+       weights are those of a model never trained on the forget documents; it says nothing about inputs.
+       The model kept the general knowledge (city to country) and its ability to read, so it composes the
+       supplied fact with them. Stopping that is a matter of what goes in and out of the system.</details>
+    4. A provider must stop its assistant from revealing facts about a person. List what each of
+       retraining, ICUL and an output filter guarantees and what it leaves open.
+       <details><summary>Answer</summary>Retraining: the weights carry no trace of the documents removed,
+       but facts can be supplied again in context (UnUnlearning) or found elsewhere (retrieval, other
+       documents). ICUL: cheap, no weights change, but the knowledge stays and is one missing prompt away.
+       An output filter: blocks matching outputs whatever their source, but only those it recognises
+       (paraphrases, encodings); lecture 08.</details>
+    """),
+    md(r"""
+    ## What we measured
+    """),
+    code(r"""
+    kk = KS.index(K)
+    print(f"Closed-book accuracy on the 4 attributes (mean), forget / retain people:")
+    print(f"  full model      {base[('full', 'forget')]:.2f} / {base[('full', 'retain')]:.2f}")
+    print(f"  retrained model {base[('retrained', 'forget')]:.2f} / {base[('retrained', 'retain')]:.2f}"
+          f"   (chance {np.mean([1 / len(world.values(r)) for r in ATTR]):.2f})")
+    print(f"In-context unlearning on the full model, k = {K}: forget {sweep['forget'][kk]['accuracy']:.2f}, "
+          f"retain {sweep['retain'][kk]['accuracy']:.2f}; answered the flipped value {sweep['forget'][kk]['answered_flipped']:.2f}")
+    print(f"Knowledge still there: no prompt {recover.loc['mean', 'full: no prompt']:.2f}, paraphrased query "
+          f"{recover.loc['mean', 'full: ICUL, paraphrase']:.2f}, truth as 2nd choice {recover.loc['mean', 'full: ICUL, 2nd choice']:.2f} "
+          f"(retrained model: {recover.loc['mean', 'retrained: ICUL, 2nd choice']:.2f})")
+    print(f"UnUnlearning, retrained model on forget people, attributes: closed book "
+          f"{unun.loc[ATTR, 'retrained, closed book'].mean():.2f} -> fact in context {unun.loc[ATTR, 'retrained, fact in context'].mean():.2f}")
+    print(f"  composed (city stated, country asked): {unun.loc['country', 'retrained, closed book']:.2f} -> "
+          f"{unun.loc['country', 'retrained, fact in context']:.2f}")
+    """),
+    md(r"""
+    ## Conclusion: unlearning the weights is not content regulation
+
+    Two lessons from one small model. Asking a model to forget in its context (ICUL) changes its
+    answers and keeps the rest, but removes nothing: the knowledge is one prompt, one paraphrase or
+    one look at the second choice away. And removing knowledge from the weights exactly does not stop
+    the model from using that knowledge when the input supplies it, or from composing it with what it
+    kept; the better a model learns in context, the more this holds. Unlearning controls what a model
+    learned from its training data; it cannot control what the model does with what it is given at
+    inference time.
+
+    So regulating content needs the system around the model: **guardrails** (input filters, output
+    filters, system prompts) that act on what goes in and comes out, and **retrieval**, where knowledge
+    lives in a datastore read at inference time, so deleting an entry removes it at once and exactly.
+    Both are the subject of lecture 08, with their own limits (filters suppress rather than remove, and
+    can be bypassed).
+
+    ## References
+    - M. Pawelczyk, S. Neel, H. Lakkaraju. *In-Context Unlearning: Language Models as Few-Shot Unlearners.*
+      ICML 2024. <https://arxiv.org/abs/2310.07579>
+    - I. Shumailov, J. Hayes, E. Triantafillou, G. Ortiz-Jimenez, N. Papernot, M. Jagielski, I. Yona,
+      H. Howard, E. Bagdasaryan. *UnUnlearning: Unlearning is not sufficient for content regulation in
+      advanced generative AI.* arXiv:2407.00106, 2024. <https://arxiv.org/abs/2407.00106>
+    - P. Maini, Z. Feng, A. Schwarzschild, Z. C. Lipton, J. Z. Kolter. *TOFU: A Task of Fictitious
+      Unlearning for LLMs.* COLM 2024. <https://arxiv.org/abs/2401.06121>
+    - T. Brown et al. *Language Models are Few-Shot Learners.* NeurIPS 2020. <https://arxiv.org/abs/2005.14165>
+    - A. Karpathy. *nanoGPT* (the model's style). <https://github.com/karpathy/nanoGPT>
+    """),
+]
+
+if __name__ == "__main__":
+    write(str(ROOT / "lectures" / "07_in_context_unlearning.ipynb"), cells)
+    print("wrote lectures/07_in_context_unlearning.ipynb")
