@@ -350,6 +350,32 @@ def _reinit(template: nn.Module, seed: int, inplace: bool = False) -> nn.Module:
     return new
 
 
+def _reinit_many(template: nn.Module, seeds: list) -> dict:
+    """Stacked parameters ``(m, *shape)`` of ``template`` re-drawn from each seed (same as :func:`_reinit`).
+
+    One CPU scratch copy is re-drawn m times inside a single ``torch_seeded`` block (which restores the
+    caller's RNG afterwards), re-seeding only the CPU generator per model: ``torch.manual_seed`` and m
+    deep copies are each slow enough to dominate training a few hundred tiny models.
+    """
+    scratch = _copy.deepcopy(template).to("cpu")
+    owners = [mod for mod in scratch.modules() if next(mod.parameters(recurse=False), None) is not None]
+    for mod in owners:
+        if not callable(getattr(mod, "reset_parameters", None)):
+            raise ValueError(f"cannot re-initialise a {type(mod).__name__} (it has no reset_parameters); "
+                             "pass a factory model(seed) -> nn.Module instead of a template")
+    names = [k for k, _ in scratch.named_parameters()]
+    out = {k: [] for k in names}
+    with _torch_seeded(0):
+        for s in seeds:
+            torch.default_generator.manual_seed(s)
+            for mod in owners:
+                mod.reset_parameters()
+            for k, v in scratch.named_parameters():
+                out[k].append(v.detach().clone())
+    dev = _model_device(template)
+    return {k: torch.stack(v).to(dev) for k, v in out.items()}
+
+
 _STATEFUL = (nn.modules.batchnorm._BatchNorm, nn.modules.dropout._DropoutNd)
 
 
@@ -532,8 +558,6 @@ def fit_many(model, data: Dataset, masks: torch.Tensor, config: TrainConfig, see
 
     Introduced in lecture 01 (reused for shadow models, memorization and epsilon estimates).
     """
-    from torch.func import functional_call, grad_and_value, stack_module_state, vmap
-
     if not isinstance(data, Dataset):
         raise TypeError(f"data must be an unlearnkit Dataset, got {type(data).__name__}")
     if not isinstance(config, TrainConfig):
@@ -556,6 +580,19 @@ def fit_many(model, data: Dataset, masks: torch.Tensor, config: TrainConfig, see
         raise ValueError(f"masks row {int((sizes == 0).nonzero()[0])} selects no example; every model needs data")
     if threads is not None and (isinstance(threads, bool) or not isinstance(threads, _numbers.Integral) or threads < 1):
         raise ValueError(f"threads must be a positive integer or None, got {threads!r}")
+    caller_threads = torch.get_num_threads()
+    try:
+        if threads is not None:
+            torch.set_num_threads(int(threads))
+        return _fit_many(template, factory, data, masks, config, seed, init, steps, sizes, progress)
+    finally:
+        torch.set_num_threads(caller_threads)
+
+
+def _fit_many(template, factory, data, masks, config, seed, init, steps, sizes, progress) -> ManyModels:
+    from torch.func import functional_call, grad_and_value, stack_module_state, vmap
+
+    m = masks.shape[0]
     seeds = [model_seeds(seed, i) for i in range(m)]
 
     # ---- initial weights
@@ -564,12 +601,9 @@ def fit_many(model, data: Dataset, masks: torch.Tensor, config: TrainConfig, see
         init_seeds = [s for s, _ in seeds]
         if factory:
             nets = [factory(s) for s in init_seeds]
-        else:       # re-draw one scratch copy m times: m deep copies of the template would be slow
+        else:
             nets = [template]
-            scratch = _copy.deepcopy(template)
-            states = [{k: v.detach().clone() for k, v in _reinit(scratch, s, inplace=True).named_parameters()}
-                      for s in init_seeds]
-            stacked = {k: torch.stack([st[k] for st in states]) for k in states[0]}
+            stacked = _reinit_many(template, init_seeds)
     elif isinstance(init, str) and init == "template":
         if template is None:
             raise ValueError("init='template' needs an nn.Module template, not a factory")
@@ -603,14 +637,17 @@ def fit_many(model, data: Dataset, masks: torch.Tensor, config: TrainConfig, see
     # ---- every model's batches, as global row positions (steps, m, B), and loss weights (m, B)
     b = torch.clamp(sizes, max=config.batch_size)
     B = int(b.max()) if m else 0
-    pos = torch.zeros(steps, m, B, dtype=torch.int32 if len(data) < 2**31 else torch.int64)
     weight = torch.zeros(m, B)
+    orders = []
     for i in range(m):
         rows = masks[i].nonzero().flatten()
         bi = int(b[i])
         weight[i, :bi] = 1.0 / bi if bi else 0.0
-        if steps:
-            pos[:, i, :bi] = rows[batch_order(len(rows), config.batch_size, steps, seeds[i][1])].to(pos.dtype)
+        o = (rows.index_select(0, batch_order(len(rows), config.batch_size, steps, seeds[i][1]).reshape(-1)).view(steps, bi)
+             if steps else torch.empty(0, bi, dtype=torch.int64))
+        orders.append(o if bi == B else torch.cat([o, torch.zeros(steps, B - bi, dtype=torch.int64)], 1))
+    pos = torch.stack(orders, 1).to(torch.int32 if len(data) < 2**31 else torch.int64)   # (steps, m, B)
+    del orders
     weight = weight.to(dev)
     X = data.X.to(dev)
     target = data.y.to(dev) if config.loss == "cross_entropy" else data.tags["target"].to(dev, torch.float32)
@@ -630,20 +667,16 @@ def fit_many(model, data: Dataset, masks: torch.Tensor, config: TrainConfig, see
     if progress:
         from tqdm.auto import tqdm
         it = tqdm(it, desc=f"training {m} models", leave=False)
-    caller_threads = torch.get_num_threads()
     start = time.perf_counter()
-    try:
-        if threads is not None:
-            torch.set_num_threads(int(threads))
-        for k in it:
-            idx = pos[k].to(dev, torch.int64)
-            grads, value = step_fn(params, buffers, X[idx], target[idx], weight)
-            for name, p in params.items():
-                p.grad = grads[name]
-            opt.step()
-            losses[k] = value.detach().cpu()
-    finally:
-        torch.set_num_threads(caller_threads)
+    for k in it:
+        idx = pos[k].reshape(-1).to(dev, torch.int64)
+        xb = X.index_select(0, idx).view(m, B, *X.shape[1:])
+        tb = target.index_select(0, idx).view(m, B)
+        grads, value = step_fn(params, buffers, xb, tb, weight)
+        for name, p in params.items():
+            p.grad = grads[name]
+        opt.step()
+        losses[k] = value.detach().cpu()
     seconds = time.perf_counter() - start
     per_model = b.to(torch.int64) * steps
     return ManyModels(tmpl, params, buffers, masks=masks.clone(), data_ids=data.ids.clone(), steps=steps,
