@@ -149,6 +149,8 @@ def test_newton_logistic_close_to_refit_and_bound_holds():
     lam = 1e-2
     full = ap.L2LinearModel(lam=lam).fit(tr)
     assert training.accuracy(full, tr) > 0.9
+    assert full.converged_ and 1 < full.n_iter_ < 50
+    assert not ap.L2LinearModel(lam=lam).fit(tr, max_iter=1).converged_
     assert float(full.gradient(tr).norm()) < 1e-6  # fitted to its optimum
     forget_ids = tr.ids[:10]
     forget, retain = tr.subset(forget_ids), tr.without(forget_ids)

@@ -421,6 +421,8 @@ class L2LinearModel(nn.Module):
     Attributes (after fit):
         coef_: float64 ``(outputs, d)``.
         n_: the number of training examples the objective currently sums over.
+        n_iter_, converged_: Newton iterations used by ``fit`` and whether the step fell below ``tol``
+            (the removal bound assumes the fit reached the optimum).
         residual_bound_: float, the gradient-residual bound accumulated by removals since fitting.
         bound_history_: list of floats, ``residual_bound_`` after each removal step.
 
@@ -441,6 +443,8 @@ class L2LinearModel(nn.Module):
         self.loss = loss
         self.register_buffer("coef_", torch.zeros(0, 0, dtype=torch.float64))
         self.n_ = 0
+        self.n_iter_ = 0
+        self.converged_ = False
         self.residual_bound_ = 0.0
         self.bound_history_: list[float] = []
 
@@ -469,13 +473,16 @@ class L2LinearModel(nn.Module):
         X, T = self._X(data), self._targets(data)
         n, d = X.shape
         W = torch.zeros(T.shape[1], d, dtype=torch.float64)
-        for _ in range(max_iter):
+        self.converged_ = False
+        for it in range(1, max_iter + 1):
             G = _grad_sum(W, X, T, self.loss) + self.lam * n * W
             H = _hessian_sum(W, X, T, self.loss) + self.lam * n * torch.eye(d, dtype=torch.float64)
             step = torch.linalg.solve(H, G.unsqueeze(-1)).squeeze(-1)
             W = W - step
             if float(step.abs().max()) < tol:
+                self.converged_ = True
                 break
+        self.n_iter_ = it
         self.coef_ = W
         self.n_ = n
         self.residual_bound_ = 0.0
