@@ -154,7 +154,8 @@ cells = [
     those that did not. A typical digit is classified correctly either way (mem near 0); an atypical
     or mislabelled one is right only when it was trained on (mem near 1). The scores below were
     computed by `scripts/build_memorization.py` with 256 MLPs of our recipe on random 70% subsets,
-    trained at once with `training.fit_many` (about two minutes, too long for a lecture), and ship
+    trained at once with `training.fit_many` (tens of seconds, too much of this lecture's one-minute
+    budget), and ship
     with the library. `metrics.memorization(masks, correct)` is the estimator itself.
     """),
     code("""
