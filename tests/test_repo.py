@@ -258,7 +258,7 @@ def test_release_bundle_has_no_solutions(tmp_path):
     assert not tops & {"solutions", "scripts", "tests", ".ci", ".git", ".venv", "solution_release",
                        "submitted", "autograded", "feedback", "gradebook.db"}, tops
     assert tops <= set(make_release.FOLDERS) | set(make_release.FILES), tops
-    for name in nbrun.problem_sets():
+    for name in nbrun.problem_sets(ROOT, "exercises"):
         assert f"exercises/{name}/{name}.ipynb" in files
     for path in nbrun.lectures():
         assert f"lectures/{path.name}" in files
