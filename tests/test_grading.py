@@ -267,10 +267,17 @@ def test_hanging_submission_is_cut_off_and_other_cells_graded(toy_course, runs, 
     ps = ProblemSet(toy_course, TOY, runs)
     hang = ps.spliced()
     hang.cells[2].source = 'def add(a, b):\n    """Return a + b."""\n    pass\n\nwhile True:\n    pass'
+    # a loop that swallows the interrupt: without Execute.raise_on_iopub_timeout = False it would
+    # abort this student's whole autograde; with it, the cells before the loop keep their points
+    stubborn = ps.spliced()
+    stubborn.cells[4].source = ("import time\n\ndef mean_of(xs):\n    return 0\n\nwhile True:\n    try:\n"
+                                "        time.sleep(0.05)\n    except KeyboardInterrupt:\n        pass")
     timeout = 5
-    _, scores = ps.autograde(tmp_path, {"hang": hang, "solver": ps.spliced()}, f"--Execute.timeout={timeout}")
+    _, scores = ps.autograde(tmp_path, {"hang": hang, "stubborn": stubborn, "solver": ps.spliced()},
+                             f"--Execute.timeout={timeout}")
     assert scores["solver"] == (5.0, 5.0)
     assert scores["hang"] == (3.0, 5.0), f"the hanging student should keep mean_of's 3 points: {scores}"
+    assert scores["stubborn"] == (2.0, 5.0), f"the stubborn student should keep add's 2 points: {scores}"
 
 
 # ----------------------------------------------------------------------------- the real problem sets
