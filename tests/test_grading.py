@@ -263,7 +263,10 @@ def test_toy_pipeline_catches_planted_faults(toy_course, runs, tmp_path):
 
 
 def test_hanging_submission_is_cut_off_and_other_cells_graded(toy_course, runs, tmp_path):
-    """A student whose answer loops forever: that task times out, the other task still scores."""
+    """A student whose answer loops forever: that task times out, the other task still scores.
+
+    Also: a loop that ignores the interrupt, and a deleted test cell (both settings of
+    nbgrader_config.py that NBGRADER.md found necessary, checked in a real autograde)."""
     ps = ProblemSet(toy_course, TOY, runs)
     hang = ps.spliced()
     hang.cells[2].source = 'def add(a, b):\n    """Return a + b."""\n    pass\n\nwhile True:\n    pass'
@@ -272,9 +275,18 @@ def test_hanging_submission_is_cut_off_and_other_cells_graded(toy_course, runs, 
     stubborn = ps.spliced()
     stubborn.cells[4].source = ("import time\n\ndef mean_of(xs):\n    return 0\n\nwhile True:\n    try:\n"
                                 "        time.sleep(0.05)\n    except KeyboardInterrupt:\n        pass")
+    # a student who deleted a test cell: it is put back and graded (OverwriteCells.add_missing_cells)
+    deleter = ps.spliced()
+    del deleter.cells[3]
     timeout = 5
-    _, scores = ps.autograde(tmp_path, {"hang": hang, "stubborn": stubborn, "solver": ps.spliced()},
-                             f"--Execute.timeout={timeout}")
+    course, scores = ps.autograde(tmp_path, {"hang": hang, "stubborn": stubborn, "solver": ps.spliced(),
+                                             "deleter": deleter}, f"--Execute.timeout={timeout}")
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}", course_id="unlearnkit") as gb:
+        grade = gb.find_grade("test_add", TOY, TOY, "deleter")
+        assert (grade.auto_score, grade.needs_manual_grade) == (2.0, False)
+    assert scores["deleter"] == (5.0, 5.0)
     assert scores["solver"] == (5.0, 5.0)
     assert scores["hang"] == (3.0, 5.0), f"the hanging student should keep mean_of's 3 points: {scores}"
     assert scores["stubborn"] == (2.0, 5.0), f"the stubborn student should keep add's 2 points: {scores}"
