@@ -33,6 +33,10 @@ def run(n_models: int = 256, steps: int = 200, hidden: int = 16, n: int = 400, b
     build = (lambda s: models.mlp(2, 2, hidden, seed=s)) if hidden else (lambda s: models.logistic_regression(2, 2, seed=s))
     config = T.TrainConfig(optimizer="sgd", lr=0.1, momentum=0.9, batch_size=batch_size, steps=steps)
 
+    # Warm-up: the first optimiser a process builds imports torch._dynamo (seconds, once per process).
+    T.fit_many(build(0), data, masks[:2], config.replace(steps=2), seed=seed, threads=threads)
+    T.fit(build(0), data, config.replace(steps=2))
+
     start = time.perf_counter()
     many = T.fit_many(build(0), data, masks, config, seed=seed, threads=threads)
     batched = time.perf_counter() - start

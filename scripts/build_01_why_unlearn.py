@@ -207,9 +207,26 @@ cells = [
     """),
     md(r"""
     One call trained all of them: `fit_many` stacks the models' weights into tensors with a leading
-    model dimension and computes every model's gradient on its own minibatch with `torch.func.vmap`
-    (a Python loop over `fit` gives the same weights to float rounding and is many times slower; see
-    `scripts/bench_batched.py`).
+    model dimension and computes every model's gradient on its own minibatch with `torch.func.vmap`.
+    Model `i` follows the same recipe as `fit` with the seeds `training.model_seeds(SEED, i)`; let us
+    check that on a few models, and time the Python loop we avoided.
+    """),
+    code("""
+    start = time.perf_counter()
+    gaps = []
+    for i in range(0, 3 * N, 150):                     # 4 of the 600 models, one by one
+        init_seed, order_seed = training.model_seeds(SEED, i)
+        net = models.mlp(2, 2, 16, seed=init_seed)
+        training.fit(net, D.where(masks[i]), cfg.replace(seed=order_seed))
+        mine, batched = net.state_dict(), many.model(i).state_dict()
+        gaps.append(max(float((mine[k] - batched[k]).abs().max()) for k in mine))
+    per_model = (time.perf_counter() - start) / len(gaps)
+    print(f"largest weight difference, batched vs one at a time: {max(gaps):.1e}")
+    print(f"one at a time: {per_model:.2f} s per model, so about {per_model * len(many):.0f} s for all {len(many)} "
+          f"(batched: {t_many:.1f} s, {per_model * len(many) / t_many:.0f}x faster)")
+    """),
+    md(r"""
+    (`scripts/bench_batched.py` measures the same ratio on a full loop.)
 
     Which number should we compare across models? Following LiRA (Carlini et al., 2022) and the
     NeurIPS 2023 challenge we use the **LiRA-scaled confidence** on the target,
@@ -231,7 +248,8 @@ cells = [
     a few steps on the retain set $D \setminus S$ only (lecture 04 studies such methods properly). We
     fine-tune in chunks, keeping the models after 10, 20, 40, ... steps, so the effect of the number of
     steps can be seen. Each chunk is `fit_many(..., init=previous)`: it continues from the previous
-    weights with a fresh optimiser and its own seed.
+    weights with a fresh optimiser (momentum restarts, so the path is not perfectly smooth) and its own
+    seed.
     """),
     code("""
     originals = many.select(range(N))
@@ -335,7 +353,7 @@ cells = [
     max-over-thresholds bias. So at course scale the estimator **ranks** methods (more distinguishable,
     larger estimate, up to the ceiling) but does not **measure** $\varepsilon$: read every value as a
     noisy lower bound that cannot exceed about $\ln(N-1)$. The challenge used 512 models per side for
-    this reason, and still scored every estimate above $\lceil \ln 511 \rceil = 7$ as 0.
+    this reason, and still scored every estimate at or above $\lceil \ln 511 \rceil = 7$ as 0.
 
     Now explore: how does $\varepsilon$ change with the number of fine-tuning steps? (The figure in
     section 4 is the static version of this widget, at 40 steps.)
@@ -417,7 +435,8 @@ cells = [
     code("""
     print(f"Poisoning: test accuracy {acc_with:.3f} with 30 mislabelled points, {acc_without:.3f} after retraining without them.")
     print(f"No output suppression: P(label) of a typical example {p_before:.4f} -> {p_after:.4f} after retraining without it.")
-    print(f"Batched training: {len(many)} models x {many.steps} steps in {t_many:.1f} s.")
+    print(f"Batched training: {len(many)} models x {many.steps} steps in {t_many:.1f} s, about "
+          f"{per_model * len(many) / t_many:.0f}x faster than one at a time (extrapolated from {len(gaps)} models).")
     print(f"Epsilon at delta = {DELTA:g} with N = {N} models per group: original {eps_orig:.2f}, "
           f"fine-tuned 40 / 320 steps {eps_ft[40]:.2f} / {eps_ft[320]:.2f}, retrained vs retrained {eps_floor:.2f}, "
           f"ceiling {eps_cap:.2f}.")
