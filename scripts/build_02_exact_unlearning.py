@@ -48,7 +48,6 @@ cells = [
     import torch
     from sklearn.linear_model import Ridge
     from sklearn.naive_bayes import GaussianNB, MultinomialNB
-    from tqdm.auto import tqdm
 
     import unlearnkit
     from unlearnkit import data, exact, models, sisa, training, viz
@@ -354,7 +353,7 @@ cells = [
     S_VALUES, R_VALUES = [1, 2, 5, 10, 20], [1, 5, 10]
     grid = [(s_, 5) for s_ in S_VALUES] + [(s_, r_) for s_ in (1, 5, 20) for r_ in (1, 10)]
     ensembles = {(S, R): ens}
-    for key in tqdm(grid, desc="SISA ensembles"):
+    for key in viz.progress(grid, desc="SISA ensembles"):
         if key not in ensembles:
             ensembles[key] = sisa.SISA(train, model_fn, CONFIG, n_shards=key[0], n_slices=key[1], seed=SEED)
     baseline_acc = ensembles[(1, 1)].accuracy(test)

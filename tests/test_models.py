@@ -180,3 +180,13 @@ def test_label_sets_title_axes_and_legend():
     viz.label(ax, "Cost", "shards S", "time [s]", legend=True)
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["retrained"]
     plt.close(fig)
+
+
+def test_progress_bar_is_silent_when_tqdm_disable_is_set(monkeypatch):
+    from unlearnkit import viz
+
+    monkeypatch.setenv("TQDM_DISABLE", "1")
+    assert viz.progress(range(3)).disable is True
+    monkeypatch.setenv("TQDM_DISABLE", "0")
+    bar = viz.progress(range(3), file=__import__("io").StringIO())
+    assert bar.disable is False and list(bar) == [0, 1, 2]

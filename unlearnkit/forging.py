@@ -891,8 +891,8 @@ def forge_log(model: nn.Module, data: Dataset, record: TrainingRecord, forget_id
     batches, steps, errs, cand, noise = [], [], [], [], []
     it = enumerate(record.batches, start=1)
     if progress:
-        from tqdm.auto import tqdm
-        it = tqdm(it, total=record.steps, desc="forging", leave=False)
+        from .viz import progress
+        it = progress(it, total=record.steps, desc="forging", leave=False)
     for t, B in it:
         if not bool(torch.isin(B, S).any()):
             batches.append(B.clone())

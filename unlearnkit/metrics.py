@@ -197,8 +197,8 @@ def compare_methods(make_model: Callable[[int], nn.Module], train_config: TrainC
     rows = []
     it = seeds
     if progress:
-        from tqdm.auto import tqdm
-        it = tqdm(seeds, desc="seeds", leave=False)
+        from .viz import progress
+        it = progress(seeds, desc="seeds", leave=False)
     for s in it:
         cfg = train_config.replace(seed=derive_seed(s, "train"))
         original = make_model(derive_seed(s, "init"))

@@ -445,8 +445,8 @@ class SISA:
             start = time.perf_counter()
             it = range(S)
             if progress:
-                from tqdm.auto import tqdm
-                it = tqdm(it, desc="SISA shards", leave=False)
+                from .viz import progress
+                it = progress(it, desc="SISA shards", leave=False)
             for s in it:
                 self.models[s], self.checkpoints[s], self.stage_logs[s] = train_shard(
                     model_fn, self.slices(s), self.schedule[s], config, self.seed, s)
@@ -607,8 +607,8 @@ class SISA:
         new_state = {}
         it = touched
         if progress:
-            from tqdm.auto import tqdm
-            it = tqdm(touched, desc="unlearning", leave=False)
+            from .viz import progress
+            it = progress(touched, desc="unlearning", leave=False)
         for s in it:
             k = resume_stage(slices[shards == s])
             model = copy.deepcopy(self.models[s])

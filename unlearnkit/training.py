@@ -234,8 +234,8 @@ def fit(model: nn.Module, data: Dataset, config: TrainConfig, *, optimizer: torc
     log = TrainLog(batches=[] if record_batches else None)
     it = range(steps)
     if progress:
-        from tqdm.auto import tqdm
-        it = tqdm(it, desc="training", leave=False)
+        from .viz import progress
+        it = progress(it, desc="training", leave=False)
     model.train()
     start = time.perf_counter()
     for k in it:
@@ -665,8 +665,8 @@ def _fit_many(template, factory, data, masks, config, seed, init, steps, sizes, 
     losses = torch.empty(steps, m)
     it = range(steps)
     if progress:
-        from tqdm.auto import tqdm
-        it = tqdm(it, desc=f"training {m} models", leave=False)
+        from .viz import progress
+        it = progress(it, desc=f"training {m} models", leave=False)
     start = time.perf_counter()
     for k in it:
         idx = pos[k].reshape(-1).to(dev, torch.int64)

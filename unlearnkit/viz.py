@@ -8,10 +8,12 @@ Introduced in lecture 01 (used by every lecture).
 """
 from __future__ import annotations
 
+import os
+
 import matplotlib as mpl
 from cycler import cycler
 
-__all__ = ["PALETTE", "ROLE_COLORS", "use_style", "label"]
+__all__ = ["PALETTE", "ROLE_COLORS", "use_style", "label", "progress"]
 
 #: Okabe & Ito (2008) colour-blind-safe palette, by name.
 PALETTE = {
@@ -63,3 +65,20 @@ def label(ax, title: str, xlabel: str, ylabel: str, legend: bool = False):
     if legend:
         ax.legend()
     return ax
+
+
+def progress(iterable=None, **kwargs):
+    """A ``tqdm.auto`` progress bar that stays silent when the environment sets ``TQDM_DISABLE=1``.
+
+    tqdm's notebook bar ignores that variable (it always passes ``disable=False`` itself), so every
+    bar in the course comes from here; the tests and the problem sets set the variable.
+
+    Args:
+        iterable: what to iterate over (or None with ``total=`` for a manual bar).
+        **kwargs: passed to ``tqdm`` (``desc``, ``total``, ``leave``, ...).
+    """
+    from tqdm.auto import tqdm
+
+    if "disable" not in kwargs:
+        kwargs["disable"] = os.environ.get("TQDM_DISABLE", "").strip().lower() in ("1", "true", "yes")
+    return tqdm(iterable, **kwargs)
