@@ -4,6 +4,10 @@
     python scripts/train_lm.py --which full     # only the model trained on every person
     python scripts/train_lm.py --which retrained --threads 1
 
+Two phases (both in :func:`unlearnkit.lm.train_lm`): phase 1 (``TRAIN``) teaches the facts and reading
+from the context; phase 2 (``PHASE2``) continues it with sequences in which a fact stated in the context
+overrides the remembered one. ``--phase1-from DIR`` resumes from phase-1 checkpoints saved in DIR.
+
 (a) ``full``: the GPT of :mod:`unlearnkit.lm` trained on the documents of all people of the world;
 (b) ``retrained``: the exact-unlearning reference, the same recipe (same seeds, same steps, same
     model initialisation) without the forget people's documents, i.e. trained on ``world.retain``.
@@ -29,6 +33,7 @@ import time
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 import unlearnkit  # noqa: E402
@@ -36,7 +41,14 @@ from unlearnkit import lm  # noqa: E402
 
 WORLD = {"n_people": 200, "n_forget": 20, "seed": 0}
 MODEL_SEED = 7
-TRAIN = dict(steps=4000, batch_size=64, lr=3e-3, warmup=100, weight_decay=0.01, grad_clip=1.0, p_context=0.5, seed=11)
+# Phase 1: closed-book facts about the training people, and reading facts about fresh names from the context.
+TRAIN = dict(steps=2500, batch_size=64, lr=3e-3, warmup=100, weight_decay=0.01, grad_clip=1.0, p_context=0.5, seed=11)
+# Phase 2 (continues phase 1 with a fresh optimiser): the same mixture plus "update" sequences, where a
+# training person's fact is restated with a new value and then asked. After phase 1 alone the model
+# ignored a contradicting fact in its prompt (see the record's "phase1" entry); large language models
+# follow their context, and in-context unlearning relies on it.
+PHASE2 = dict(steps=1000, batch_size=64, lr=2e-3, warmup=50, weight_decay=0.01, grad_clip=1.0, p_context=0.5, p_update=0.25,
+              seed=12)
 MODEL = dict(block_size=64, n_layer=3, n_head=4, n_embd=128)
 
 
@@ -61,6 +73,26 @@ def evaluate(model, world, tok, full: bool = True) -> dict:
     return out
 
 
+def behaviour(model, world, tok, k: int = 3) -> dict:
+    """In-context unlearning (k examples, mean over the 4 attributes) and reading facts about fresh names."""
+    attrs = ("city", "job", "pet", "colour")
+    out = {}
+    for group, people in (("forget", list(world.forget)), ("retain", list(world.retain[::3]))):
+        runs = [lm.icul_accuracy(model, tok, world, people, r, n_examples=k, seed=0) for r in attrs]
+        out[f"icul_k{k}_{group}"] = {key: sum(run[key] for run in runs) / len(runs)
+                                     for key in ("accuracy", "answered_flipped", "runner_up_accuracy")}
+    rng = np.random.default_rng(0)
+    fresh = {}
+    for r in attrs:
+        names = [world.fresh_names[i] for i in rng.choice(len(world.fresh_names), 60, replace=False)]
+        vals = [world.values(r)[i] for i in rng.integers(len(world.values(r)), size=len(names))]
+        prompts = [f"{lm.statement_text(world, n, r, value=v)} {lm.question_text(world, n, r)}" for n, v in zip(names, vals)]
+        pred = lm.score_candidates(model, tok, prompts, world.values(r)).argmax(1).tolist()
+        fresh[r] = float(np.mean([world.values(r)[i] == v for i, v in zip(pred, vals)]))
+    out["fresh_name_reading"] = fresh
+    return out
+
+
 def merge_record(path: pathlib.Path, key: str, entry: dict, common: dict) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(str(path) + ".lock", "w") as lock:
@@ -73,11 +105,13 @@ def merge_record(path: pathlib.Path, key: str, entry: dict, common: dict) -> Non
     os.remove(str(path) + ".lock")
 
 
-def run(which: str, out_dir: pathlib.Path, steps: int, snapshot_dir: pathlib.Path | None, log_every: int) -> None:
+def run(which: str, out_dir: pathlib.Path, steps: int, snapshot_dir: pathlib.Path | None, log_every: int,
+        phase1_from: pathlib.Path | None = None, phase2_steps: int = PHASE2["steps"]) -> None:
     world = lm.make_world(**WORLD)
     tok = lm.Tokenizer.for_world(world)
     mcfg = lm.GPTConfig(vocab_size=tok.vocab_size, **MODEL)
     tcfg = lm.LMTrainConfig(**{**TRAIN, "steps": steps})
+    tcfg2 = lm.LMTrainConfig(**{**PHASE2, "steps": phase2_steps})
     people = range(len(world.people)) if which == "full" else world.retain
     dev = unlearnkit.device()
 
@@ -95,10 +129,30 @@ def run(which: str, out_dir: pathlib.Path, steps: int, snapshot_dir: pathlib.Pat
 
     print(f"[{which}] training on {len(people)} people, {steps} steps, device {dev}, "
           f"{torch.get_num_threads()} threads", flush=True)
-    model, log = lm.train_lm(world, people, mcfg, tcfg, model_seed=MODEL_SEED, callback=callback, log_every=log_every)
+    if phase1_from is not None:
+        # Resume: phase 1 was already run by this script (same seeds) and saved in phase1_from.
+        model1, _, _ = lm.load_lm(str(phase1_from / f"lm_{which}.pt"), directory=phase1_from)
+        if model1.config != mcfg:
+            raise ValueError(f"{phase1_from}: the phase-1 checkpoint has another configuration")
+        old = json.loads((phase1_from / "lm_record.json").read_text())["models"][which]
+        if old["train_config"] != {**TRAIN, "steps": steps} or old["model_seed"] != MODEL_SEED:
+            raise ValueError(f"{phase1_from}: the phase-1 checkpoint was made with other seeds or settings")
+        log1 = {"seconds": old["training_seconds"], "tokens": old["target_tokens_seen"], "losses": None,
+                "loss_every_50_steps": old["loss_every_50_steps"]}
+        print(f"[{which}] phase 1 loaded from {phase1_from}", flush=True)
+    else:
+        model1, log1 = lm.train_lm(world, people, mcfg, tcfg, model_seed=MODEL_SEED, callback=callback, log_every=log_every)
+        log1["loss_every_50_steps"] = [round(x, 4) for x in log1["losses"][::50]]
+    phase1 = {"training_seconds": round(log1["seconds"], 1), "target_tokens_seen": log1["tokens"],
+              "loss_every_50_steps": log1["loss_every_50_steps"],
+              "accuracy": evaluate(model1, world, tok, full=False), **behaviour(model1, world, tok)}
+    print(f"[{which}] phase 1: {json.dumps({k: v for k, v in phase1.items() if k != 'loss_every_50_steps'})}", flush=True)
+    model, log = lm.train_lm(world, people, mcfg, tcfg2, init_model=model1, callback=callback, log_every=log_every)
     t0 = time.perf_counter()
     acc = evaluate(model, world, tok, full=True)
+    beh = behaviour(model, world, tok)
     eval_seconds = time.perf_counter() - t0
+    out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / f"lm_{which}.pt"
     lm.save_lm(model, path)
     entry = {
@@ -106,18 +160,22 @@ def run(which: str, out_dir: pathlib.Path, steps: int, snapshot_dir: pathlib.Pat
         "n_people_trained_on": len(people),
         "model_seed": MODEL_SEED,
         "train_config": {**TRAIN, "steps": steps},
+        "phase2_config": {**PHASE2, "steps": phase2_steps},
+        "phase1": phase1,
         "model_config": {"vocab_size": tok.vocab_size, **MODEL},
         "n_parameters": model.num_parameters(),
-        "training_seconds": round(log["seconds"], 1),
+        "training_seconds": round(log1["seconds"] + log["seconds"], 1),
+        "phase2_training_seconds": round(log["seconds"], 1),
         "eval_seconds": round(eval_seconds, 1),
-        "target_tokens_seen": log["tokens"],
+        "target_tokens_seen": log1["tokens"] + log["tokens"],
         "final_loss_mean_last_100": sum(log["losses"][-100:]) / max(1, len(log["losses"][-100:])),
-        "loss_every_50_steps": [round(x, 4) for x in log["losses"][::50]],
+        "loss_every_50_steps": log1["loss_every_50_steps"] + [round(x, 4) for x in log["losses"][::50]],
         "device": str(dev),
         "torch_threads": torch.get_num_threads(),
         "file": path.name,
         "file_bytes": path.stat().st_size,
         "accuracy": acc,
+        **beh,
         "finished_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
     common = {
@@ -136,16 +194,19 @@ def run(which: str, out_dir: pathlib.Path, steps: int, snapshot_dir: pathlib.Pat
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--which", choices=["full", "retrained", "both"], default="both")
-    ap.add_argument("--steps", type=int, default=TRAIN["steps"])
+    ap.add_argument("--steps", type=int, default=TRAIN["steps"], help="phase-1 steps")
+    ap.add_argument("--phase2-steps", type=int, default=PHASE2["steps"])
     ap.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
     ap.add_argument("--out", type=pathlib.Path, default=lm.CHECKPOINT_DIR)
     ap.add_argument("--snapshot-dir", type=pathlib.Path, default=None, help="save the model here at each evaluation")
     ap.add_argument("--log-every", type=int, default=500)
+    ap.add_argument("--phase1-from", type=pathlib.Path, default=None,
+                    help="skip phase 1: load its checkpoints and record from this folder (made by this script)")
     args = ap.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
     for which in (["full", "retrained"] if args.which == "both" else [args.which]):
-        run(which, args.out, args.steps, args.snapshot_dir, args.log_every)
+        run(which, args.out, args.steps, args.snapshot_dir, args.log_every, args.phase1_from, args.phase2_steps)
 
 
 if __name__ == "__main__":

@@ -42,6 +42,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from ._seeding import check_seed, derive_seed, torch_seeded
+from ._seeding import device as _device
 
 __all__ = [
     "RELATIONS", "ATTRIBUTES", "STATEMENTS", "QUESTIONS",
@@ -525,6 +526,10 @@ class LMTrainConfig:
         weight_decay: AdamW weight decay. grad_clip: max gradient norm.
         p_context: share of sequences that teach reading from the context (a fresh name's facts are
             stated, then asked); the rest are closed-book facts about the training people.
+        p_update: share of sequences that open with an *update*: a training person's fact restated
+            with a new value, then asked (the answer is the new value), and sometimes another of their
+            facts asked (the answer is the remembered one). It teaches what large language models do
+            with text in their prompt: the context wins over memory when the two disagree.
         seed: seeds the data stream (each step's batch comes from ``derive_seed(seed, "batch", step)``).
     """
 
@@ -535,6 +540,7 @@ class LMTrainConfig:
     weight_decay: float = 0.01
     grad_clip: float = 1.0
     p_context: float = 0.5
+    p_update: float = 0.0
     seed: int = 0
 
     def __post_init__(self):
@@ -545,6 +551,8 @@ class LMTrainConfig:
             raise ValueError(f"lr must be > 0, got {self.lr!r}")
         if not (isinstance(self.p_context, numbers.Real) and 0 <= self.p_context <= 1):
             raise ValueError(f"p_context must be in [0, 1], got {self.p_context!r}")
+        if not (isinstance(self.p_update, numbers.Real) and 0 <= self.p_update <= 1 - self.p_context):
+            raise ValueError(f"p_update must be in [0, 1 - p_context], got {self.p_update!r}")
         check_seed(self.seed)
 
 
@@ -585,16 +593,46 @@ def _context_episode(world, rng, people):
     return docs
 
 
+def _update_episode(world, rng, people):
+    """A training person's fact restated with a new value, distractors, then questions: the restated
+    relation is answered with the new value; another relation (sometimes) with the remembered one."""
+    person = int(people[rng.integers(len(people))])
+    name = world.people[person].name
+    r = ATTRIBUTES[rng.integers(len(ATTRIBUTES))]
+    if r == "friend":
+        others = [world.people[int(i)].name for i in people if world.people[int(i)].name not in (name, world.people[person].friend)]
+        value = others[rng.integers(len(others))]
+    else:
+        wrong = [v for v in world.values(r) if v != world.answer(person, r)]
+        value = wrong[rng.integers(len(wrong))]
+    if rng.random() < 0.5:
+        fact = _template(STATEMENTS, r, int(rng.integers(len(STATEMENTS[r])))).format(n=name, v=value)
+    else:
+        fact = qa_text(world, name, r, int(rng.integers(len(QUESTIONS[r]))), value=value)
+    docs = [fact] + [_closed_book_doc(world, rng, people) for _ in range(int(rng.integers(0, 4)))]
+    docs = [docs[i] for i in rng.permutation(len(docs))]
+    docs.append(qa_text(world, name, r, int(rng.integers(len(QUESTIONS[r]))), value=value))
+    if r == "city" and rng.random() < 0.5:
+        docs.append(qa_text(world, name, "country", int(rng.integers(2)), value=world.countries[value]))
+    if rng.random() < 0.5:
+        other = [x for x in RELATIONS if x != r and not (r == "city" and x == "country")]
+        o = other[rng.integers(len(other))]
+        docs.insert(len(docs) - int(rng.integers(2)), qa_text(world, person, o, int(rng.integers(len(QUESTIONS[o])))))
+    return docs
+
+
 def training_batch(world: World, tokenizer: Tokenizer, people, batch_size: int, block_size: int, seed: int,
-                   p_context: float = 0.5) -> torch.Tensor:
+                   p_context: float = 0.5, p_update: float = 0.0) -> torch.Tensor:
     """One batch of training sequences, ``(batch_size, block_size + 1)`` int64, right-padded with ``<pad>``.
 
     Each sequence starts with ``<bos>`` and packs whole documents (never cut): with probability
     ``p_context`` it opens with a context episode (facts about a name from ``world.fresh_names``,
     a few distractor documents, then questions about the stated facts, sometimes the country of the
-    stated city), then closed-book documents about ``people`` (statements, questions with answers,
-    and city-country facts) fill the rest. Only ``people``'s facts are ever shown: the retrained
-    model of lecture 07 gets ``world.retain``.
+    stated city); with probability ``p_update`` it opens with an update episode instead (a fact of
+    one of ``people`` restated with a new value, then asked: see :class:`LMTrainConfig`); then
+    closed-book documents about ``people`` (statements, questions with answers, and city-country
+    facts) fill the rest. Only ``people``'s facts are ever shown: the retrained model of lecture 07
+    gets ``world.retain``.
 
     Raises:
         ValueError: ``people`` is empty or holds an index out of range.
@@ -608,7 +646,9 @@ def training_batch(world: World, tokenizer: Tokenizer, people, batch_size: int, 
     out = torch.full((batch_size, block_size + 1), tokenizer.pad_id, dtype=torch.int64)
     for b in range(batch_size):
         seq = [tokenizer.bos_id]
-        docs = _context_episode(world, rng, people) if rng.random() < p_context else []
+        u = rng.random()  # one draw decides the opening, so p_update = 0 leaves the stream unchanged
+        docs = (_context_episode(world, rng, people) if u < p_context
+                else _update_episode(world, rng, people) if u < p_context + p_update else [])
         misses = 0
         while misses < 3:
             doc = docs.pop(0) if docs else _closed_book_doc(world, rng, people)
@@ -629,7 +669,7 @@ def _lr_at(step, cfg: LMTrainConfig):
 
 
 def train_lm(world: World, people, model_config: GPTConfig, train_config: LMTrainConfig, *, model_seed: int = 0,
-             progress: bool = False, log_every: int = 100, callback=None):
+             init_model: GPT | None = None, device=None, progress: bool = False, log_every: int = 100, callback=None):
     """Train a :class:`GPT` from ``model_seed`` on the facts of ``people`` (and on reading from context).
 
     The loss is the next-token cross-entropy on every non-padding token. AdamW with linear warm-up
@@ -640,10 +680,13 @@ def train_lm(world: World, people, model_config: GPTConfig, train_config: LMTrai
     Args:
         people: indices of the people whose documents are trained on (``range(len(world.people))``
             for the full model, ``world.retain`` for the exact-unlearning reference).
+        init_model: continue training a copy of this model (a second training phase, with a fresh
+            optimiser) instead of a new model from ``model_seed``; it must have ``model_config``.
+        device: where to train (default :func:`unlearnkit.device`); data is drawn on the CPU.
         callback: optional ``callback(step, model)`` called every ``log_every`` steps (evaluation).
 
     Returns:
-        ``(model, log)``: the trained :class:`GPT` (on the CPU) and a dict with ``losses`` (the mean
+        ``(model, log)``: the trained :class:`GPT` (moved back to the CPU) and a dict with ``losses`` (the mean
         loss of each step), ``seconds``, ``steps``, ``tokens`` (non-padding target tokens seen).
 
     Introduced in lecture 07 (the shipped checkpoints are made by ``scripts/train_lm.py``).
@@ -654,6 +697,11 @@ def train_lm(world: World, people, model_config: GPTConfig, train_config: LMTrai
                          f"got {model_config.vocab_size}")
     people = list(people)
     model = GPT(model_config, seed=model_seed)
+    if init_model is not None:
+        if init_model.config != model_config:
+            raise ValueError("init_model.config must equal model_config")
+        model.load_state_dict(init_model.state_dict())
+    model.to(device if device is not None else _device())
     decay = [p for n, p in model.named_parameters() if p.dim() >= 2]
     other = [p for n, p in model.named_parameters() if p.dim() < 2]
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": train_config.weight_decay},
@@ -665,8 +713,10 @@ def train_lm(world: World, people, model_config: GPTConfig, train_config: LMTrai
         bar = tqdm(total=train_config.steps, desc="train_lm")
     for step in range(train_config.steps):
         batch = training_batch(world, tokenizer, people, train_config.batch_size, model_config.block_size,
-                               derive_seed(train_config.seed, "batch", step), train_config.p_context)
-        x, y = batch[:, :-1], batch[:, 1:]
+                               derive_seed(train_config.seed, "batch", step), train_config.p_context,
+                               train_config.p_update)
+        dev = _model_device(model)
+        x, y = batch[:, :-1].to(dev), batch[:, 1:].to(dev)
         for g in opt.param_groups:
             g["lr"] = _lr_at(step, train_config)
         logits = model(x)
@@ -684,7 +734,7 @@ def train_lm(world: World, people, model_config: GPTConfig, train_config: LMTrai
     if bar is not None:
         bar.close()
     model.eval()
-    return model, {"losses": losses, "seconds": time.perf_counter() - t0, "steps": train_config.steps, "tokens": tokens}
+    return model.cpu(), {"losses": losses, "seconds": time.perf_counter() - t0, "steps": train_config.steps, "tokens": tokens}
 
 
 # --------------------------------------------------------------------------------------------------
