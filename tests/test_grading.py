@@ -228,6 +228,13 @@ def test_toy_pipeline_all_checks(toy_course, runs, tmp_path):
                         'assert add(-7, 7) == 0, "hidden_add_check"']
     graded = (course / "autograded" / "solver" / TOY / f"{TOY}.ipynb").read_text()
     assert "hidden_add_check" in graded  # autograde did run the hidden tests
+    # README's last instructor step: export the grades
+    nbrun.nbgrader("export", cwd=course)
+    import csv
+
+    with open(course / "grades.csv") as f:
+        rows = {r["student_id"]: r for r in csv.DictReader(f)}
+    assert float(rows["solver"]["raw_score"]) == 5.0 and float(rows["stub"]["raw_score"]) == 0.0, rows
 
 
 def test_toy_pipeline_catches_planted_faults(toy_course, runs, tmp_path):
