@@ -279,3 +279,24 @@ def test_release_bundle_refuses_a_leaking_exercise(tmp_path):
     with pytest.raises(RuntimeError, match="ps99_leak"):
         make_release.build(tmp_path / "out", root=course)
     assert not (tmp_path / "out").exists()
+
+
+def test_make_exercises_refuses_a_bad_source(tmp_path):
+    """An executed source or an extra file in the assignment folder is refused before nbgrader runs."""
+    import make_exercises
+
+    folder = tmp_path / "solutions" / "ps99_demo"
+    folder.mkdir(parents=True)
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("x = 1")]
+    nbformat.write(nb, folder / "ps99_demo.ipynb")
+    make_exercises.check_source("ps99_demo", tmp_path)  # clean: accepted
+    nb.cells[0].execution_count = 1
+    nbformat.write(nb, folder / "ps99_demo.ipynb")
+    with pytest.raises(ValueError, match="was executed"):
+        make_exercises.check_source("ps99_demo", tmp_path)
+    nb.cells[0].execution_count = None
+    nbformat.write(nb, folder / "ps99_demo.ipynb")
+    (folder / "helper.py").write_text("ANSWER = 42\n")
+    with pytest.raises(ValueError, match="helper.py"):
+        make_exercises.check_source("ps99_demo", tmp_path)
