@@ -44,6 +44,20 @@ class RunCache:
         return self._done[key]
 
 
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """Run a test module's torch work on one thread, restoring the caller's setting afterwards.
+
+    Tiny models train fastest on one thread (two workers share two cores); bitwise comparisons in a
+    module always compare runs made with the same thread count."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 @pytest.fixture(scope="session")
 def runs():
     return RunCache()

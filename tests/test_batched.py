@@ -7,12 +7,8 @@ from unlearnkit.training import ManyModels, TrainConfig, fit, fit_many, model_se
 
 
 @pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Small models train fastest on one thread (and a busy shared CPU makes two much slower)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+def _one_thread(one_torch_thread):
+    """Every test here runs on one torch thread (fixture in conftest.py)."""
 
 
 @pytest.fixture(scope="module")

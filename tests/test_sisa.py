@@ -24,14 +24,8 @@ ADAM = training.TrainConfig(optimizer="adam", lr=0.01, batch_size=8, epochs=3)
 
 
 @pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """Tiny models train fastest on one thread (and the 2 shared cores are busy); restored afterwards.
-
-    Bitwise comparisons below always compare runs made with the same thread count."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+def _one_thread(one_torch_thread):
+    """Every test here runs on one torch thread (fixture in conftest.py)."""
 
 
 @pytest.fixture(scope="module")

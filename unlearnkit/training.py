@@ -198,6 +198,16 @@ def _model_device(model: nn.Module) -> torch.device:
     return p.device if p is not None else torch.device("cpu")
 
 
+def _check_fit_args(data, config) -> None:
+    """The argument checks ``fit`` and ``fit_many`` share."""
+    if not isinstance(data, Dataset):
+        raise TypeError(f"data must be an unlearnkit Dataset, got {type(data).__name__}")
+    if not isinstance(config, TrainConfig):
+        raise TypeError(f"config must be a TrainConfig, got {type(config).__name__}")
+    if config.loss == "mse" and "target" not in data.tags:
+        raise ValueError("loss='mse' needs the float tag 'target' on data")
+
+
 def fit(model: nn.Module, data: Dataset, config: TrainConfig, *, optimizer: torch.optim.Optimizer | None = None,
         record_batches: bool = False, progress: bool = False) -> TrainLog:
     """Train ``model`` in place on ``data`` as ``config`` says.
@@ -221,12 +231,7 @@ def fit(model: nn.Module, data: Dataset, config: TrainConfig, *, optimizer: torc
         TypeError: ``data`` is not a Dataset or ``config`` not a TrainConfig.
         ValueError: ``data`` is empty while steps > 0, or "mse" without a ``"target"`` tag.
     """
-    if not isinstance(data, Dataset):
-        raise TypeError(f"data must be an unlearnkit Dataset, got {type(data).__name__}")
-    if not isinstance(config, TrainConfig):
-        raise TypeError(f"config must be a TrainConfig, got {type(config).__name__}")
-    if config.loss == "mse" and "target" not in data.tags:
-        raise ValueError("loss='mse' needs the float tag 'target' on data")
+    _check_fit_args(data, config)
     steps = config.num_steps(len(data))
     order = batch_order(len(data), config.batch_size, steps, config.seed)
     opt = optimizer if optimizer is not None else make_optimizer(model.parameters(), config)
@@ -558,12 +563,7 @@ def fit_many(model, data: Dataset, masks: torch.Tensor, config: TrainConfig, see
 
     Introduced in lecture 01 (reused for shadow models, memorization and epsilon estimates).
     """
-    if not isinstance(data, Dataset):
-        raise TypeError(f"data must be an unlearnkit Dataset, got {type(data).__name__}")
-    if not isinstance(config, TrainConfig):
-        raise TypeError(f"config must be a TrainConfig, got {type(config).__name__}")
-    if config.loss == "mse" and "target" not in data.tags:
-        raise ValueError("loss='mse' needs the float tag 'target' on data")
+    _check_fit_args(data, config)
     check_seed(seed)
     masks = _check_masks(masks, len(data))
     m = masks.shape[0]
