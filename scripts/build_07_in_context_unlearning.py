@@ -27,7 +27,7 @@ cells = [
     2. build an in-context unlearning (ICUL) prompt in the style of Pawelczyk et al. (2024) and measure what
        it changes on the forget people and on everybody else;
     3. show that ICUL hides knowledge without removing it: the same weights answer again without the
-       prompt, under a paraphrase, or as their second choice;
+       prompt, and a likelihood probe tells them apart from a model that never learned the facts;
     4. demonstrate *UnUnlearning* (Shumailov et al., 2024): a model retrained without some facts uses them
        as soon as they appear in its context, and composes them with what it kept;
     5. explain why unlearning the weights is not enough to regulate content.
@@ -70,7 +70,11 @@ cells = [
       documents: exact unlearning, the gold standard of lecture 01.
 
     Both also learned to *read*: some training sequences state facts about an unseen name and then ask
-    about it. That is our stand-in for the in-context learning of large models.
+    about it. That is our stand-in for the in-context learning of large models. Training has two phases
+    (about an hour of a shared 2-core CPU per model): phase 1 teaches the facts and the reading; phase 2
+    continues with extra sequences in which a known person's fact is restated with a new value and the
+    question is answered with the new value, so that, like large language models, the model lets its
+    context win when context and memory disagree. Section 2 shows why that matters.
     """),
     code(r"""
     full, world, tok = lm.load_lm("full")
@@ -80,8 +84,8 @@ cells = [
     for name, m in [("full", full), ("retrained", retrained)]:
         r = record["models"][name]
         print(f"{name:9s}: {m.num_parameters():,} parameters, trained on {r['n_people_trained_on']} people, "
-              f"{r['train_config']['steps']} steps of {r['train_config']['batch_size']} sequences, "
-              f"{r['training_seconds'] / 60:.0f} min on {r['device']}")
+              f"{r['train_config']['steps']} + {r['phase2_config']['steps']} steps of {r['train_config']['batch_size']} "
+              f"sequences, {r['training_seconds'] / 60:.0f} min on a shared {r['device']}")
     print(f"world: {len(world.people)} people, forget set {len(world.forget)}, vocabulary {tok.vocab_size} words")
     """),
     code(r"""
@@ -189,31 +193,51 @@ cells = [
     ax.legend(fontsize=8, loc="center right"); plt.show()
     """),
     md(r"""
+    ICUL only works if the model lets its context override its memory. After phase 1 alone our model
+    did not: the training script measured the same prompts (`k = 3`) on the phase-1 model before phase 2
+    and stored the result in the checkpoint record.
+    """),
+    code(r"""
+    for name in MODELS:
+        p1, p2 = record["models"][name]["phase1"], record["models"][name]
+        print(f"{name:9s} ICUL k=3, forget accuracy: after phase 1 {p1['icul_k3_forget']['accuracy']:.2f}, "
+              f"after phase 2 {p2['icul_k3_forget']['accuracy']:.2f} | reading facts about unseen names: "
+              f"{np.mean(list(p1['fresh_name_reading'].values())):.2f} -> {np.mean(list(p2['fresh_name_reading'].values())):.2f}")
+    """),
+    md(r"""
     Read the figure against the two dashed lines. The prompt lowers the full model's accuracy on the
-    forget people, and the retain people keep most of theirs under the same kind of prompt. Note where
-    the forget curve lands: the retrained model sits near *chance*, while a prompt that shows a flipped
-    answer can push the model to repeat that wrong answer, which is below chance and is itself a
-    signal that something was "unlearned" (lecture 05 called it over-unlearning).
+    forget people far below the closed-book line, while the retain people keep theirs under the same
+    kind of prompt (the flipped example names someone else). Note where the forget curve lands: the
+    retrained model sits near *chance*, but the prompted model mostly repeats the flipped answer it was
+    shown (printed above), and more correct examples dilute that without bringing the truth back. An
+    answer pattern that differs from "never learned" is itself a signal (lecture 05's point about
+    comparing with the retrained model, never with zero).
 
     ## 3. Is the knowledge gone?
 
-    The weights did not change, so the answer should be no. Three ways to see it, on the same forget
+    The weights did not change, so the answer should be no. Three ways to look, on the same forget
     people, with `k = 3` examples:
     - drop the prompt (anyone with the weights, or a different front end, can);
     - keep the prompt but ask a **paraphrase** of the question (question template 1);
-    - look at the model's **second choice**: exclude the flipped value and ask whether the truth comes next.
-      The retrained model, given the same prompts, is the baseline of what "never learned" looks like.
+    - a **likelihood probe**: how much probability does the prompted model still give the true answer,
+      compared with the retrained model given exactly the same prompts (what "never learned" looks
+      like)? Pawelczyk et al. evaluate ICUL in the same spirit, with a membership-inference test
+      against retrained models.
     """),
     code(r"""
     K = 3
-    rows = {}
+    rows, n = {}, len(GROUPS["forget"])
     for r in ATTR:
-        same = lm.icul_accuracy(full, tok, world, GROUPS["forget"], r, n_examples=K, seed=SEED)
+        cands = list(world.values(r))
+        truth = torch.tensor([cands.index(world.answer(p, r)) for p in GROUPS["forget"]])
+        runs = {m: lm.icul_accuracy(model, tok, world, GROUPS["forget"], r, n_examples=K, seed=SEED) for m, model in MODELS.items()}
+        logp = {m: run["scores"].log_softmax(1)[torch.arange(n), truth] for m, run in runs.items()}  # log P(truth)
         para = lm.icul_accuracy(full, tok, world, GROUPS["forget"], r, n_examples=K, seed=SEED, query_template=1)
-        ref = lm.icul_accuracy(retrained, tok, world, GROUPS["forget"], r, n_examples=K, seed=SEED)
-        rows[r] = {"full: no prompt": closed.loc[r, ("full", "forget")], "full: ICUL": same["accuracy"],
-                   "full: ICUL, paraphrase": para["accuracy"], "full: ICUL, 2nd choice": same["runner_up_accuracy"],
-                   "retrained: ICUL, 2nd choice": ref["runner_up_accuracy"]}
+        rows[r] = {"full: no prompt": closed.loc[r, ("full", "forget")], "full: ICUL": runs["full"]["accuracy"],
+                   "full: ICUL, paraphrase": para["accuracy"],
+                   "P(truth), full + ICUL": float(logp["full"].exp().mean()),
+                   "P(truth), retrained + same prompt": float(logp["retrained"].exp().mean()),
+                   "share: full gives truth more": float((logp["full"] > logp["retrained"]).float().mean())}
     recover = pd.DataFrame(rows).T
     recover.loc["mean"] = recover.mean()
     print("Forget people, accuracy:")
@@ -221,12 +245,12 @@ cells = [
     """),
     md(r"""
     ICUL changes what the model *says*, not what it *holds*. Without the prompt the full model answers
-    as before. How far a paraphrase escapes the prompt depends on how the model generalises its reading
-    of the context (in this small model, read the row above). And the model's second choice is the
-    truth far more often than the retrained model's, so a probe that looks past the first answer
-    recovers the fact. Pawelczyk et al. themselves measured success by membership inference on the
-    outputs, and say how the prompt is served matters: in-context unlearning is only as good as the
-    guarantee that every query carries the prompt.
+    every forget question as before: the knowledge is one missing prompt away, so ICUL is only as good
+    as the guarantee that every query carries the prompt. A paraphrase does *not* escape the prompt in
+    our model (phase 2 taught it that a restated fact wins in any wording), so this is not a general
+    escape route. The likelihood probe still sees through it: for most forget questions the prompted
+    full model gives the true answer more probability than the retrained model does under the same
+    prompt, a difference a membership-inference attack can exploit (lecture 05).
 
     ## 4. UnUnlearning: hand the forgotten facts back
 
@@ -250,7 +274,7 @@ cells = [
     print(f"\nretrained | {example} -> {lm.generate(retrained, tok, example)}   (truth: {world.answer(F0, 'country')})")
     """),
     code(r"""
-    fig, ax = plt.subplots(figsize=(7, 3.8))
+    fig, ax = plt.subplots(figsize=(9, 3.8))
     x, w = np.arange(len(REL)), 0.27
     ax.bar(x - w, unun["retrained, closed book"], w, color=viz.ROLE_COLORS["retrained"], hatch="//", edgecolor="white",
            label="retrained, closed book")
@@ -260,7 +284,7 @@ cells = [
     ax.set_xticks(x, [r if r != "country" else "country\n(city stated)" for r in REL]); ax.set_ylim(0, 1.05)
     viz.label(ax, "UnUnlearning: the retrained model uses forgotten facts given in context",
               "relation asked about a forget person", "accuracy (fraction of forget people)")
-    ax.legend(fontsize=8, loc="lower right"); plt.show()
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1)); plt.show()
     """),
     md(r"""
     The retrained model never saw these people's documents, yet with one sentence of context it answers
@@ -317,10 +341,10 @@ cells = [
        examples keep it doing the task for everything else.</details>
     2. The full model with the ICUL prompt and the retrained model both get forget questions wrong. Name
        two measurements from this lecture that tell them apart.
-       <details><summary>Answer</summary>Drop the prompt (the full model answers correctly again); look at the
-       second choice once the flipped value is excluded (the truth for the full model, chance for the
-       retrained one); a paraphrase can also escape the prompt. Where the ICUL model repeats the flipped
-       value, it is also below chance, which the retrained model is not.</details>
+       <details><summary>Answer</summary>Drop the prompt (the full model answers correctly again); compare the
+       probability each gives the true answer under the same prompt (the full model gives it more, for most
+       forget questions). The answer pattern differs too: the prompted model mostly repeats the flipped
+       value, the retrained one answers near chance.</details>
     3. The retrained model is an *exact* unlearning of the forget people. Why does it still tell you the
        country a forget person lives in?
        <details><summary>Answer</summary>Because the prompt stated the city. Exact unlearning guarantees the
@@ -346,9 +370,9 @@ cells = [
           f"   (chance {np.mean([1 / len(world.values(r)) for r in ATTR]):.2f})")
     print(f"In-context unlearning on the full model, k = {K}: forget {sweep['forget'][kk]['accuracy']:.2f}, "
           f"retain {sweep['retain'][kk]['accuracy']:.2f}; answered the flipped value {sweep['forget'][kk]['answered_flipped']:.2f}")
-    print(f"Knowledge still there: no prompt {recover.loc['mean', 'full: no prompt']:.2f}, paraphrased query "
-          f"{recover.loc['mean', 'full: ICUL, paraphrase']:.2f}, truth as 2nd choice {recover.loc['mean', 'full: ICUL, 2nd choice']:.2f} "
-          f"(retrained model: {recover.loc['mean', 'retrained: ICUL, 2nd choice']:.2f})")
+    print(f"Knowledge still there: accuracy without the prompt {recover.loc['mean', 'full: no prompt']:.2f}, with a paraphrased "
+          f"query {recover.loc['mean', 'full: ICUL, paraphrase']:.2f}; the prompted full model gives the truth more probability "
+          f"than the retrained model on {recover.loc['mean', 'share: full gives truth more']:.0%} of forget questions")
     print(f"UnUnlearning, retrained model on forget people, attributes: closed book "
           f"{unun.loc[ATTR, 'retrained, closed book'].mean():.2f} -> fact in context {unun.loc[ATTR, 'retrained, fact in context'].mean():.2f}")
     print(f"  composed (city stated, country asked): {unun.loc['country', 'retrained, closed book']:.2f} -> "
@@ -358,8 +382,8 @@ cells = [
     ## Conclusion: unlearning the weights is not content regulation
 
     Two lessons from one small model. Asking a model to forget in its context (ICUL) changes its
-    answers and keeps the rest, but removes nothing: the knowledge is one prompt, one paraphrase or
-    one look at the second choice away. And removing knowledge from the weights exactly does not stop
+    answers and keeps the rest, but removes nothing: the knowledge is one missing prompt away, and
+    the model's probabilities still tell it apart from a model that never learned it. And removing knowledge from the weights exactly does not stop
     the model from using that knowledge when the input supplies it, or from composing it with what it
     kept; the better a model learns in context, the more this holds. Unlearning controls what a model
     learned from its training data; it cannot control what the model does with what it is given at

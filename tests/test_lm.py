@@ -256,3 +256,108 @@ def test_save_and_load_round_trip(tmp_path, model, world):
         assert k == k2 and torch.equal(p, q)
     with pytest.raises(FileNotFoundError):
         lm.load_lm("nothing", directory=tmp_path)
+
+
+# ------------------------------------------------------------------------- the shipped checkpoints
+ATTR = ("city", "job", "pet", "colour")
+ICUL_DROP = 0.5   # lecture 07: ICUL lowers the full model's forget accuracy far below closed book
+UNUN_MIN = 0.9    # lecture 07: with the fact in context the retrained model answers like the full one
+
+
+@pytest.fixture(scope="module")
+def shipped():
+    full, world, tok = lm.load_lm("full")
+    retrained, world2, _ = lm.load_lm("retrained")
+    assert world2 == world
+    return full, retrained, world, tok
+
+
+def _mean(model, tok, world, people, relations=ATTR, contexts=None):
+    return float(np.mean([lm.qa_accuracy(model, tok, world, people, r, contexts=contexts(r) if contexts else None)
+                          for r in relations]))
+
+
+def test_shipped_checkpoints_are_tensors_only_and_small():
+    total = 0
+    for name in ("full", "retrained"):
+        path = lm.CHECKPOINT_DIR / f"lm_{name}.pt"
+        blob = torch.load(path, weights_only=True)
+        assert set(blob) == {"config", "state_dict"}
+        total += path.stat().st_size
+    assert total < 6e6, f"lecture 07's checkpoints take {total / 1e6:.1f} MB (budget 6 MB)"
+
+
+def test_shipped_checkpoints_closed_book_claims(shipped):
+    """Lecture 07, section 1: the full model knows everybody; retraining removes the forget people."""
+    full, retrained, world, tok = shipped
+    chance = float(np.mean([1 / len(world.values(r)) for r in ATTR]))
+    assert _mean(full, tok, world, world.forget, ATTR + ("country",)) >= 0.95
+    assert _mean(full, tok, world, world.retain, ATTR + ("country",)) >= 0.95
+    assert _mean(retrained, tok, world, world.retain, ATTR + ("country",)) >= 0.95
+    assert _mean(retrained, tok, world, world.forget) <= chance + 0.15
+
+
+def test_shipped_checkpoints_icul_claims(shipped):
+    """Lecture 07, sections 2 and 3: ICUL lowers forget accuracy, keeps retain, removes nothing."""
+    full, retrained, world, tok = shipped
+    forget_runs = [lm.icul_accuracy(full, tok, world, world.forget, r, n_examples=3, seed=0) for r in ATTR]
+    retain_runs = [lm.icul_accuracy(full, tok, world, world.retain[::3], r, n_examples=3, seed=0) for r in ATTR]
+    ref_runs = [lm.icul_accuracy(retrained, tok, world, world.forget, r, n_examples=3, seed=0) for r in ATTR]
+    icul_forget = np.mean([r["accuracy"] for r in forget_runs])
+    icul_retain = np.mean([r["accuracy"] for r in retain_runs])
+    closed_forget = _mean(full, tok, world, world.forget)
+    closed_retain = _mean(full, tok, world, world.retain[::3])
+    assert icul_forget <= closed_forget - ICUL_DROP, (icul_forget, closed_forget)
+    assert icul_retain >= closed_retain - 0.1, (icul_retain, closed_retain)
+    assert _mean(full, tok, world, world.forget) >= 0.95  # without the prompt, everything is back
+    # the likelihood probe: the prompted full model gives the truth more probability than the retrained one
+    wins = []
+    for r, a, b in zip(ATTR, forget_runs, ref_runs):
+        cands = list(world.values(r))
+        truth = torch.tensor([cands.index(world.answer(p, r)) for p in world.forget])
+        rows = torch.arange(len(truth))
+        wins += (a["scores"].log_softmax(1)[rows, truth] > b["scores"].log_softmax(1)[rows, truth]).tolist()
+    assert np.mean(wins) >= 0.6, np.mean(wins)
+
+
+def test_shipped_checkpoints_ununlearning_claims(shipped):
+    """Lecture 07, section 4: the retrained model answers forget questions once the fact is in its
+    context, and composes a stated city with the city-country knowledge it kept."""
+    full, retrained, world, tok = shipped
+    closed = _mean(retrained, tok, world, world.forget)
+    stated = _mean(retrained, tok, world, world.forget,
+                   contexts=lambda r: [lm.statement_text(world, p, r) for p in world.forget])
+    assert stated >= UNUN_MIN and stated >= closed + 0.4, (closed, stated)
+    country = lm.qa_accuracy(retrained, tok, world, world.forget, "country",
+                             contexts=[lm.statement_text(world, p, "city") for p in world.forget])
+    assert country >= UNUN_MIN
+    assert lm.qa_accuracy(retrained, tok, world, world.forget, "country") <= 0.5
+
+
+def test_update_episodes_and_second_phase(world, tok):
+    with pytest.raises(ValueError, match="p_update"):
+        lm.LMTrainConfig(p_context=0.8, p_update=0.3)
+    # p_update = 0 draws the same stream as before the option existed; p_update > 0 changes it
+    a = lm.training_batch(world, tok, world.retain, 16, 48, seed=5, p_context=0.5)
+    assert torch.equal(a, lm.training_batch(world, tok, world.retain, 16, 48, seed=5, p_context=0.5, p_update=0.0))
+    b = lm.training_batch(world, tok, world.retain, 32, 48, seed=5, p_context=0.0, p_update=1.0)
+    # every sequence opens with an update: a training person's fact with a value that is not theirs
+    contradicted = 0
+    for row in b:
+        text = tok.decode(row[1:])
+        for i in world.retain:
+            p = world.people[i]
+            for r in ("city", "job", "pet", "colour"):
+                for t in range(len(lm.QUESTIONS[r])):
+                    q = lm.question_text(world, i, r, t)
+                    if q in text and f"{q} {getattr(p, r)} ." not in text:
+                        contradicted += 1
+    assert contradicted >= 16
+    cfg = lm.GPTConfig(vocab_size=tok.vocab_size, block_size=32, n_layer=1, n_head=2, n_embd=32)
+    first, _ = lm.train_lm(world, world.retain, cfg, lm.LMTrainConfig(steps=2, batch_size=4, warmup=1, seed=0), model_seed=1)
+    same, _ = lm.train_lm(world, world.retain, cfg, lm.LMTrainConfig(steps=0, seed=0), init_model=first)
+    assert all(torch.equal(p, q) for p, q in zip(first.parameters(), same.parameters()))
+    assert same is not first
+    with pytest.raises(ValueError, match="init_model"):
+        lm.train_lm(world, world.retain, lm.GPTConfig(vocab_size=tok.vocab_size, block_size=16, n_layer=1, n_head=2, n_embd=32),
+                    lm.LMTrainConfig(steps=0), init_model=first)
