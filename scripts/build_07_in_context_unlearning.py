@@ -298,7 +298,9 @@ cells = [
     Pick a forget person, a relation and the number of correctly answered examples `k`. The bars show
     the probability each model gives to every candidate answer under four prompts: closed book, the
     ICUL prompt (flipped answer first), and for the retrained model the fact stated in context. The
-    figure below the widget is the default (our person `F0`, city, `k = 3`), drawn without it.
+    figure below is the default (our person `F0`, city, `k = 3`), drawn without the widget. Look where
+    the prompted full model puts its probability: on the flipped value, or on an answer copied from one
+    of the examples; rarely on the truth. Try `k = 0`.
     """),
     code(r"""
     def show_person(person=F0, relation="city", k=3, ax=None):

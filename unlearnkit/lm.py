@@ -14,7 +14,9 @@ Nothing may be downloaded in this course, so it brings its own small world and i
 - :func:`train_lm` teaches it two things at once: the facts about the training people
   (closed-book), and reading from its context: some training sequences state facts about a new,
   unseen name and then ask about them, so the model learns to answer from its prompt and to compose
-  a stated fact with world knowledge it holds (city stated, country asked).
+  a stated fact with world knowledge it holds (city stated, country asked). With ``p_update > 0``
+  some sequences also restate a known person's fact with a new value, so that the context wins over
+  memory when they disagree (the shipped checkpoints get this in a second training phase).
 - :func:`sequence_log_likelihood`, :func:`score_candidates` and :func:`qa_accuracy` score answers
   by log-likelihood; the log-likelihood of a sequence depends neither on padding nor on what else is
   in the batch. :func:`generate` continues a prompt.
