@@ -104,6 +104,12 @@ cells = [
     table.round(3)
     """),
     md(r"""
+    The `cost vs retraining` column counts gradient evaluations relative to retraining on R. The
+    `original` row's cost is that of training on all of D: the same recipe on
+    $|D|/|R|$ times as many examples, hence a little above 1; it is the price already paid, listed
+    for scale, not a way to unlearn.
+    """),
+    md(r"""
     ### ToW: one number for "as good as retraining"
 
     Zhao et al. (2024) compare theta_u with theta_r on the three sets at once. With
@@ -114,7 +120,7 @@ cells = [
     ToW is 1 when the three accuracies match retraining and falls as any of them drifts, in either
     direction: forgetting *more* than the retrained model (which still classifies many forget
     examples correctly, since they resemble the rest of the data) is penalised as much as forgetting
-    less. The worked example from the paper's definition:
+    less. A worked example (our own numbers, not from the paper):
     """),
     code("""
     print(f"ToW((0.60, 0.95, 0.90) vs (0.50, 0.97, 0.91)) = {metrics.tow((0.60, 0.95, 0.90), (0.50, 0.97, 0.91)):.5f}")
@@ -138,11 +144,21 @@ cells = [
     fig.suptitle("Random forget set (40 digits), mean and std over 3 seeds")
     fig.tight_layout()
     plt.show()
+    tow_do_nothing = table.loc["original", "tow_mean"]
+    near = [m for m in METHODS if abs(table.loc[m, "tow_mean"] - tow_do_nothing) < 0.01]
+    print(f"ToW of doing nothing (the original): {tow_do_nothing:.3f}; methods within 0.01 of it: "
+          + (", ".join(f"{m} {table.loc[m, 'tow_mean']:.3f}" for m in near) or "none"))
     """),
     md(r"""
     On a random forget set the retrained model still classifies most of S correctly (those digits
     look like the others), so the target is *not* "accuracy 0 on S". The bars show how close each
     method gets, at a small fraction of retraining's cost (the `cost vs retraining` column).
+
+    Now look at the `original` bar and the line printed under the figure: the model that did nothing
+    at all scores a ToW as high as the methods listed next to it. On a random forget set the
+    original and the retrained model already agree on S, R and the test set, so ToW barely separates
+    an unlearning method from doing nothing. A benchmark that only uses random forget sets cannot
+    tell a working method from a no-op; that is why the hard forget sets of the next section matter.
 
     ## 2. Are some forget sets harder than others?
 
@@ -153,7 +169,7 @@ cells = [
     estimated by training many models on random subsets and comparing the models that saw i with
     those that did not. A typical digit is classified correctly either way (mem near 0); an atypical
     or mislabelled one is right only when it was trained on (mem near 1). The scores below were
-    computed by `scripts/build_memorization.py` with 256 MLPs of our recipe on random 70% subsets,
+    computed by the course maintainers' script (it is not part of the student bundle) with 256 MLPs of our recipe on random 70% subsets,
     trained at once with `training.fit_many` (tens of seconds, too much of this lecture's one-minute
     budget), and ship
     with the library. `metrics.memorization(masks, correct)` is the estimator itself.
@@ -224,18 +240,46 @@ cells = [
     width = 0.27
     for j, (kind, color) in enumerate(zip(FORGET_SETS, [viz.PALETTE["sky"], viz.PALETTE["orange"], viz.PALETTE["vermillion"]])):
         s = by_kind[by_kind.kind == kind].loc[names]
-        ax.bar(np.arange(len(names)) + (j - 1) * width, s["tow_mean"], width, yerr=s["tow_std"], capsize=2, color=color, label=kind)
+        x = np.arange(len(names)) + (j - 1) * width
+        ax.bar(x, s["tow_mean"], width, color=color, alpha=0.8, label=kind)
+        per_seed = runs[kind].pivot(index="method", columns="seed", values="tow").loc[names]
+        for k, seed in enumerate(per_seed.columns):   # one dot per seed, spread a little sideways
+            ax.scatter(x + (k - 1) * width / 4, per_seed[seed], s=14, color="k", zorder=3,
+                       label="one seed" if j == 0 and k == 0 else None)
     ax.set_xticks(range(len(names)), names)
     ax.set_ylim(0, 1.05)
-    viz.label(ax, "ToW by kind of forget set (mean and std over 3 seeds)", "model", "ToW (1 = like retraining)")
+    viz.label(ax, "ToW by kind of forget set (bars: mean over 3 seeds; dots: each seed)", "model", "ToW (1 = like retraining)")
     ax.legend(title="forget set", loc="upper left", bbox_to_anchor=(1.0, 1.0))
     plt.show()
+    for kind in FORGET_SETS:       # where do the seeds disagree? a mean of a split result describes no run
+        per_seed = runs[kind].pivot(index="method", columns="seed", values="tow")
+        for m in names:
+            v = per_seed.loc[m]
+            if v.max() - v.min() > 0.5:
+                worst = runs[kind].query("method == @m and seed == @v.idxmin()").iloc[0]
+                ret = runs[kind].query("method == 'retrained' and seed == @v.idxmin()").iloc[0]
+                org = runs[kind].query("method == 'original' and seed == @v.idxmin()").iloc[0]
+                print(f"split result: {m} on '{kind}', ToW per seed " + ", ".join(f"{t:.3f}" for t in v)
+                      + f"; median {v.median():.3f}.\\n  On seed {v.idxmin()} it ends with accuracy on forget / retain / test "
+                      f"{worst['forget']:.3f} / {worst['retain']:.3f} / {worst['test']:.3f}; "
+                      f"retrained {ret['forget']:.3f} / {ret['retain']:.3f} / {ret['test']:.3f}; "
+                      f"original {org['forget']:.3f} / {org['retain']:.3f} / {org['test']:.3f}")
     mean_tow = tow_table.loc[list(METHODS)].mean()
     print("mean ToW over the five methods:", {k: round(v, 3) for k, v in mean_tow.items()})
     r = by_kind[by_kind.index == "retrained"].set_index("kind")
     print("retrained model, accuracy on S:", r["forget_mean"].round(3).to_dict(), " on the test set:", r["test_mean"].round(3).to_dict())
     """),
     md(r"""
+    First, the dots. Where the three seeds of a method lie close together, the bar is a fair
+    summary. Where they do not, the cell prints the method as a *split result*, with its ToW per
+    seed, its median, and the accuracies of its worst seed next to the retrained and the original
+    model's (on this run: does the failed seed look like retraining, or like doing nothing?). A method
+    that matches retraining on two seeds and fails completely on the third has a mean that describes
+    none of its runs, and a mean plus or minus a standard deviation would hide the failure. In
+    practice an owner runs the method once, so a failure on one seed in three is a failure on one
+    request in three; report per-seed values (or the median and the worst case) whenever the seeds
+    disagree.
+
     Read the table row by row. For the memorized set the retrained model gets most of S *wrong*
     (these digits are only right when trained on), so doing nothing (the `original` row) scores a
     low ToW, and so do methods that barely move the model on S. A method must now both lower the
@@ -311,7 +355,8 @@ cells = [
     md(r"""
     ## 4. Does unlearning remove a backdoor?
 
-    A backdoor is a small trigger (here: four bright pixels in the bottom-right corner) added to a
+    A backdoor is a small trigger (here: the four pixels of the bottom-right corner set to full
+    intensity, which the figure below draws in black, since it uses an inverted grey map) added to a
     few training images that are relabelled as a target class (0). The model learns "trigger means 0"
     and applies it to any image carrying the trigger. If the 30 poisoned images are found, we can ask
     each method to forget them. The **attack success rate** (ASR) is the fraction of triggered test
@@ -328,7 +373,7 @@ cells = [
     triggered_test = data.add_backdoor(others, others.ids, trigger, TARGET)
     ASR = {"asr": lambda model, forget, retain, test: metrics.attack_success_rate(model, triggered_test, TARGET)}
     runs["backdoor"] = metrics.compare_methods(make_model, config, poisoned, poison_ids, test, METHODS, SEEDS, measures=ASR)
-    backdoor = metrics.summarize(runs["backdoor"], columns=("asr", "test", "tow"))
+    backdoor = metrics.summarize(runs["backdoor"], columns=("asr", "forget", "test", "tow"))
     backdoor.round(3)
     """),
     code("""
@@ -347,6 +392,12 @@ cells = [
     The retrained model never saw the poison, so its attack success is the base rate of calling a
     triggered non-0 digit "0". Compare each method's bar with it: a method can score well on test
     accuracy while leaving much of the backdoor in place.
+
+    In the table, `forget` is the accuracy on the 30 poisoned images *with their poisoned label 0*.
+    The original learnt those labels and the retrained model, which never saw them, calls the
+    images by their true digit (compare the two `forget_mean` values), so da(S) is (close to) 1 and
+    the original's ToW is (close to) 0: ToW ranks a model that kept the backdoor as far from
+    retraining as it can be, as it should.
 
     ## 5. Can we bound the error? Newton-step removal
 
@@ -408,16 +459,40 @@ cells = [
     mia.round(3)
     """),
     code("""
-    gap_orig = abs(mia.loc["original", "random"] - mia.loc["retrained", "random"])
-    print(f"random S: the untouched original has AUC {mia.loc['original', 'random']:.3f}, the retrained model {mia.loc['retrained', 'random']:.3f} "
-          f"(gap {gap_orig:.3f})")
-    print(f"most memorized S: original {mia.loc['original', 'most memorized']:.3f}, retrained {mia.loc['retrained', 'most memorized']:.3f}")
+    for kind in mia.columns:
+        o, r = mia.loc["original", kind], mia.loc["retrained", kind]
+        print(f"{kind} S: the untouched original has AUC {o:.3f}, the retrained model {r:.3f} (gap {abs(o - r):.3f})")
+        below = [f"{m} {mia.loc[m, kind]:.3f}" for m in METHODS if mia.loc[m, kind] < r - 0.05]
+        print(f"   below 0.5 (S has higher loss than the test set): "
+              f"{', '.join(n for n in mia.index if mia.loc[n, kind] < 0.5) or 'none'}; "
+              f"more than 0.05 below the retrained model (over-unlearning): {', '.join(below) or 'none'}")
+        seeds_auc = runs[kind].pivot(index="method", columns="seed", values="mia_auc")
+        apart = seeds_auc.loc["original"].min() > seeds_auc.loc["retrained"].max()
+        print(f"   per seed, original {seeds_auc.loc['original'].round(3).tolist()} vs retrained "
+              f"{seeds_auc.loc['retrained'].round(3).tolist()}: "
+              + ("every original seed lies above every retrained seed: the test separates them" if apart
+                 else "the seeds overlap: the test does not separate them"))
     """),
     md(r"""
+    How to read these numbers. The AUC is the probability that a random forget example has a
+    *lower* loss than a random test example. Above 0.5 the model fits S better than unseen data (the
+    signature of training on it); **below 0.5 the forget examples have a *higher* loss than the test
+    examples**. That is what a model that never trained on a hard S shows: the most memorized digits
+    are atypical or mislabelled, so a model that did not memorize them gets most of them wrong, with
+    a large loss, which puts the retrained model's AUC far below 0.5. The same happens to a random S
+    after a method that pushed S too far (the cell below lists which). So the reference is the
+    retrained model's AUC on the same S, never 0.5. An AUC far *below* the retrained value is not
+    extra safety but **over-unlearning**: S now stands out by its unusually high loss, and that is
+    itself a leak (an attacker learns which examples were deleted). The cell prints, for each forget
+    set, which models fall below 0.5 and which fall well below the retrained model.
+
     On a random forget set the loss threshold barely separates the *original* model from the
-    retrained one: a method that did nothing would pass this check. The test looks at the population
-    of S as a whole with one global threshold; lecture 05 builds per-example attacks (LiRA, U-LiRA)
-    that are far more sensitive, and shows that methods which pass the weak check can still leak.
+    retrained one (compare the printed gap and the per-seed values): a method that did nothing would
+    pass this check. On the most memorized set, read the per-seed line: it says whether this weak
+    test tells a model that still holds S from one that never saw it, and the gap says by how much
+    (small next to the distance of either from 0.5). Even where it separates them, it looks at S as a whole with one global threshold; a later lecture (planned)
+    builds per-example attacks (LiRA, U-LiRA) that are far more sensitive, and shows that methods
+    which pass the weak check can still leak.
 
     ## Check your understanding
 
@@ -457,7 +532,9 @@ cells = [
           + ", ".join(f"{m} {backdoor.loc[m, 'asr_mean']:.3f}" for m in METHODS))
     print(f"Newton-step removal of 100 points: ||w - w_refit|| {dist(linear, refit):.3f} -> {dist(removed, refit):.4f}; "
           f"bound {removed.bound_history_[-1]:.2f} vs actual residual {actual[-1]:.4f}")
-    print(f"Loss-threshold AUC on random S: original {mia.loc['original', 'random']:.3f} vs retrained {mia.loc['retrained', 'random']:.3f}")
+    print(f"Loss-threshold AUC on random S: original {mia.loc['original', 'random']:.3f} vs retrained {mia.loc['retrained', 'random']:.3f}; "
+          f"most memorized S: original {mia.loc['original', 'most memorized']:.3f} vs retrained {mia.loc['retrained', 'most memorized']:.3f}")
+    print(f"ToW of doing nothing on random S: {tow_do_nothing:.3f}")
     """),
     md(r"""
     ## References

@@ -80,6 +80,16 @@ cells = [
         same = tow_score({"forget": 0.3, "retain": 0.99, "test": 0.8}, {"forget": 0.3, "retain": 0.99, "test": 0.8})
     assert abs(got - 0.87318) < 1e-9, f"the worked example gives 0.9 * 0.98 * 0.99 = 0.87318, got {got}"
     assert same == 1.0, "identical accuracies must give ToW = 1"
+    assert isinstance(got, float), "return a Python float"
+    with mock.patch.object(metrics, "tow", **_off), mock.patch.object(metrics, "accuracy_gaps", **_off):
+        for _bad in ({"forget": 60, "retain": 0.95, "test": 0.9}, {"forget": float("nan"), "retain": 0.95, "test": 0.9},
+                     {"forget": 0.6, "retain": 0.95}):
+            try:
+                tow_score(_bad, {"forget": 0.5, "retain": 0.97, "test": 0.91})
+            except ValueError:
+                pass
+            else:
+                raise AssertionError(f"{_bad} must raise ValueError (a percentage, nan or a missing key)")
     ### BEGIN HIDDEN TESTS
     import math
     with mock.patch.object(metrics, "tow", **_off), mock.patch.object(metrics, "accuracy_gaps", **_off):
@@ -147,6 +157,13 @@ cells = [
     assert torch.is_tensor(val) and val.dim() == 0, "return a scalar tensor"
     assert torch.allclose(val, expected, atol=1e-6), f"expected {float(expected):.6f}, got {float(val):.6f}"
     assert val.requires_grad, "the objective must stay differentiable (do not detach it)"
+    with mock.patch.object(approximate, "neggrad_plus_loss", **_off):
+        try:
+            neggrad_plus_objective(net, xr, yr, xf, yf, 1.5)
+        except ValueError:
+            pass
+        else:
+            raise AssertionError("a = 1.5 is outside [0, 1] and must raise ValueError")
     ### BEGIN HIDDEN TESTS
     with mock.patch.object(approximate, "neggrad_plus_loss", **_off):
         v1 = neggrad_plus_objective(net, xr, yr, xf, yf, 1.0)
@@ -209,6 +226,14 @@ cells = [
     # example 1: right in 2 of 2 models that saw it, 0 of 2 that did not -> 1 - 0
     assert torch.is_tensor(mem) and mem.shape == (2,), "return one value per example"
     assert torch.allclose(mem.double(), torch.tensor([0.5, 1.0], dtype=torch.float64)), f"expected [0.5, 1.0], got {mem}"
+    assert mem.dtype == torch.float64, f"return float64, got {mem.dtype}"
+    with mock.patch.object(metrics, "memorization", **_off), mock.patch.object(metrics, "memorization_scores", **_off):
+        try:
+            _nan = memorization_estimate(masks[:2], correct[:2])   # example 0 is in both models: no 'out' estimate
+        except ValueError:
+            pass
+        else:
+            raise AssertionError(f"an example trained on by every model must raise ValueError (not return {_nan})")
     ### BEGIN HIDDEN TESTS
     g = torch.Generator().manual_seed(7)
     m_big = metrics.subset_masks(300, 50, 0.6, seed=3)
