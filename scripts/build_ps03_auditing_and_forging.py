@@ -139,7 +139,13 @@ cells = [
       same sum of outer products as the old ones. `angle = 0` must return `Z` unchanged.
     - Raise `ValueError` with the word `Z` in the message if `Z` does not have exactly 3 rows.
 
-    Hint: pick an orthonormal basis $u_1, u_2$ of the plane orthogonal to $\mathbf 1$; then
+    - Use this basis of the plane orthogonal to $\mathbf 1$ and this direction of turning (the
+      tests check it): $u_1 = (1, -1, 0)/\sqrt2$, $u_2 = (1, 1, -2)/\sqrt6$, and a positive `angle`
+      $\phi$ turns $u_1$ towards $u_2$, that is $Qu_1 = \cos\phi\,u_1 + \sin\phi\,u_2$ and
+      $Qu_2 = \cos\phi\,u_2 - \sin\phi\,u_1$. (Swapping $u_1$ and $u_2$ gives the rotation by
+      $-\phi$: it also keeps the sums, but it is not the answer asked for.)
+
+    Hint: with that basis,
     $Q = \tfrac13\mathbf 1\mathbf 1^\top + \cos\phi\,(u_1u_1^\top + u_2u_2^\top) + \sin\phi\,(u_2u_1^\top - u_1u_2^\top)$.
     Do not call `forging.twin_points`.
     """, "task2"),
@@ -168,9 +174,13 @@ cells = [
         assert torch.allclose(_T.sum(0), _Z.sum(0), atol=1e-12), "same sum"
         assert torch.allclose(_T.T @ _T, _Z.T @ _Z, atol=1e-12), "same sum of outer products"
         assert (_T - _Z).abs().max() > 0.1, "the twins must be new points"
+        assert torch.allclose(twin_triple(_Z, 0.0), _Z, atol=1e-12), "angle 0 must return Z unchanged"
+        _u1 = torch.tensor([[1.0], [-1.0], [0.0]], dtype=torch.float64) / 2 ** 0.5
+        _u2 = torch.tensor([[1.0], [1.0], [-2.0]], dtype=torch.float64) / 6 ** 0.5
+        assert torch.allclose(twin_triple(_u1, 0.3), np.cos(0.3) * _u1 + np.sin(0.3) * _u2, atol=1e-12), \
+            "orientation: Q u1 must be cos(angle) u1 + sin(angle) u2 (a positive angle turns u1 towards u2)"
     ### BEGIN HIDDEN TESTS
     with mock.patch.object(forging, "twin_points", side_effect=AssertionError("do not call forging.twin_points")):
-        assert torch.allclose(twin_triple(_Z, 0.0), _Z, atol=1e-12), "angle 0 keeps Z"
         _Z3 = torch.randn(3, 4, dtype=torch.float64, generator=torch.Generator().manual_seed(1))
         for _a in (0.3, 2.0, -1.1):
             _T3 = twin_triple(_Z3, _a)
@@ -236,6 +246,14 @@ cells = [
         assert _err.shape == (20,) and _err.dtype == torch.float64
         assert torch.allclose(_err, _ref, atol=1e-6), "errors[i] = lr * ||g_B - mean of the candidate's gradients||"
         assert isinstance(_best, int) and _best == int(_ref.argmin())
+        assert closest_batch_step(_G, _gB, torch.stack([_C[1], _C[1]]), 0.1)[0] == 0, "the first index on ties"
+        for _bad in (torch.empty(0, 5, dtype=torch.int64), torch.arange(5)):
+            try:
+                closest_batch_step(_G, _gB, _bad, 0.1)
+            except ValueError as _e:
+                assert "candidates" in str(_e), "the error message names candidates"
+            else:
+                raise AssertionError("no candidates, or a 1-D candidates, must raise ValueError")
     ### BEGIN HIDDEN TESTS
     with mock.patch.object(forging, "closest_batch", **_off), mock.patch.object(forging, "forge_log", **_off):
         _C2 = torch.cat([_C, torch.arange(5).unsqueeze(0), _C[:3]])  # row 20 is the true batch itself
@@ -247,13 +265,13 @@ cells = [
         assert _b3 == 0 and _e3.shape == (1,)
         _tie = torch.stack([_C[0], _C[0]])
         assert closest_batch_step(_G, _gB, _tie, 0.1)[0] == 0, "first index on ties"
-        for _bad in (torch.empty(0, 5, dtype=torch.int64), torch.arange(5)):
-            try:
-                closest_batch_step(_G, _gB, _bad, 0.1)
-            except ValueError as _e:
-                assert "candidates" in str(_e)
-            else:
-                raise AssertionError("no candidates must raise ValueError")
+        assert closest_batch_step(_G, _gB, torch.stack([_C[4], _C[2], _C[2]]), 0.1)[0] == int(_ref[[4, 2]].argmin())
+        try:
+            closest_batch_step(_G, _gB, torch.zeros(2, 3, 5, dtype=torch.int64), 0.1)
+        except ValueError as _e3d:
+            assert "candidates" in str(_e3d), "a 3-D candidates: the message names candidates"
+        else:
+            raise AssertionError("a 3-D candidates must raise ValueError")
         # on a real model: agrees with the library's per-example gradients and a real SGD step
         _net = models.mlp(2, 3, hidden=8, seed=1)
         _pool = blobs.ids[10:]
@@ -315,12 +333,14 @@ cells = [
         assert first_divergence(init, blobs, log) is None, "the honest log replays exactly"
         _bad = log.with_batch(5, log.batches[5])        # step 5 now claims step 6's batch
         assert first_divergence(init, blobs, _bad) == 5
+        _other = models.mlp(2, 3, hidden=8, seed=SEED + 1)
+        assert first_divergence(_other, blobs, log) == 0, "a different initial model diverges at checkpoint 0"
     ### BEGIN HIDDEN TESTS
     from dataclasses import replace as _replace
     with mock.patch.object(forging, "replay", **_off), mock.patch.object(forging, "train_on_batches", **_off), \
          mock.patch.object(training, "fit", **_off):
         _h0 = forging.state_hash(init)
-        assert first_divergence(models.mlp(2, 3, hidden=8, seed=SEED + 1), blobs, log) == 0, "wrong initial model"
+        assert first_divergence(models.mlp(2, 3, hidden=8, seed=SEED + 7), blobs, log) == 0, "wrong initial model"
         assert forging.state_hash(init) == _h0, "the caller's model must not change"
         _hs = list(log.hashes); _hs[3] = "0" * 64
         assert first_divergence(init, blobs, _replace(log, hashes=_hs)) == 3, "a tampered hash"
