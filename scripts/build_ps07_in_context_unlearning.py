@@ -177,8 +177,9 @@ cells = [
     - `closed_book`: the fraction of `people` for whom the candidate of `world.values(relation)` with the
       highest log-likelihood after `lm.question_text(world, p, relation)` is the true answer
       `world.answer(p, relation)`;
-    - `in_context`: the same, with the prompt `lm.statement_text(world, p, stated) + " " + question`,
-      where `stated = stated_relation or relation` (state the city, ask the country: composition).
+    - `in_context`: the same, with the prompt `lm.statement_text(world, p, S) + " " + question`, where the
+      stated relation `S` is `stated_relation` if one is given and `relation` otherwise (state the city,
+      ask the country: composition).
 
     Use your `answer_log_likelihoods`; do not call `lm.qa_accuracy` or `lm.score_candidates`. Break ties
     by the first candidate in `world.values(relation)` order (as `argmax` does).
