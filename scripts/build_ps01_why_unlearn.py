@@ -66,6 +66,19 @@ cells = [
         finally:
             for owner, name, original in saved:
                 setattr(owner, name, original)
+
+
+    @contextmanager
+    def correct_task1():
+        '''While the block runs, two_sided_epsilon is a correct version (task 3 is graded on its own).'''
+        namespace = globals()
+        yours = namespace.get("two_sided_epsilon")
+        rates = mia.epsilon_from_rates
+        namespace["two_sided_epsilon"] = lambda fpr, fnr, delta: float(rates(fpr, fnr, delta))
+        try:
+            yield
+        finally:
+            namespace["two_sided_epsilon"] = yours
     """),
     locked_md(r"""
     ## Task 1 (2 points): the epsilon one threshold proves
@@ -115,7 +128,8 @@ cells = [
         e = two_sided_epsilon(0.1, 0.2, 1e-5)
         chance = two_sided_epsilon(0.5, 0.5, 1e-5)
     assert isinstance(e, float), "return a Python float"
-    assert abs(e - max(math.log(1 - 1e-5 - 0.1) - math.log(0.2), math.log(1 - 1e-5 - 0.2) - math.log(0.1))) < 1e-12
+    assert abs(e - max(math.log(1 - 1e-5 - 0.1) - math.log(0.2), math.log(1 - 1e-5 - 0.2) - math.log(0.1))) < 1e-12, \
+        f"two_sided_epsilon(0.1, 0.2, 1e-5) = {e}: check the formula"
     assert chance == 0.0, "a test no better than chance proves nothing: epsilon 0"
     print("visible tests passed")
     ### BEGIN HIDDEN TESTS
@@ -129,7 +143,7 @@ cells = [
         assert math.isnan(two_sided_epsilon(0.4, 0.0, 1e-5)), "exactly one rate 0: nan"
         assert two_sided_epsilon(0.01, 0.3, 1e-5) == two_sided_epsilon(0.3, 0.01, 1e-5), "the bound is symmetric"
     for (p, q, d), g, x in zip(cases, got, expected):
-        assert abs(g - x) < 1e-9, f"two_sided_epsilon({p}, {q}, {d}) = {g}, expected {x}"
+        assert abs(g - x) < 1e-9 or (math.isnan(g) and math.isnan(x)), f"two_sided_epsilon({p}, {q}, {d}) = {g}: wrong value"
     ### END HIDDEN TESTS
     """, "task1_tests", points=2),
     locked_md(r"""
@@ -174,7 +188,12 @@ cells = [
         phi = scaled_confidence(z, y)
     p = torch.softmax(z.double(), dim=1)
     assert isinstance(phi, torch.Tensor) and phi.shape == (2,) and phi.dtype == torch.float64, "a float64 tensor (m,)"
-    assert torch.allclose(phi, torch.log(p[[0, 1], [0, 2]]) - torch.log(1 - p[[0, 1], [0, 2]]))
+    assert torch.allclose(phi, torch.log(p[[0, 1], [0, 2]]) - torch.log(1 - p[[0, 1], [0, 2]])), \
+        "phi must equal log p_y - log(1 - p_y) on moderate logits"
+    with forbid((mia, "lira_phi")):
+        confident = scaled_confidence(torch.tensor([[1000.0, 0.0]]), torch.tensor([0]))
+    assert torch.isfinite(confident).all(), "logits [1000, 0], label 0: got inf or nan; work with the logits"
+    assert abs(float(confident[0]) - 1000.0) < 1e-9, f"logits [1000, 0], label 0: phi is 1000, got {float(confident[0])}"
     print("visible tests passed")
     ### BEGIN HIDDEN TESTS
     big = torch.tensor([[1000.0, 0.0], [0.0, 1000.0], [30.0, -30.0]])
@@ -182,14 +201,15 @@ cells = [
     with forbid((mia, "lira_phi")):
         got = scaled_confidence(big, lab)
     assert torch.isfinite(got).all(), "very confident models must not give inf or nan"
-    assert torch.allclose(got, torch.tensor([1000.0, -1000.0, -60.0], dtype=torch.float64), atol=1e-9)
+    assert torch.allclose(got, torch.tensor([1000.0, -1000.0, -60.0], dtype=torch.float64), atol=1e-9), \
+        "very confident models, either label: wrong phi"
     g = torch.Generator().manual_seed(3)
     many = torch.randn(50, 10, generator=g) * 5
     lab = torch.randint(0, 10, (50,), generator=g)
     expected = torch.as_tensor(mia.lira_phi(many, lab))
     with forbid((mia, "lira_phi")):
         got = scaled_confidence(many, lab)
-    assert torch.allclose(got, expected, atol=1e-9)
+    assert got.shape == (50,) and torch.allclose(got, expected, atol=1e-9), "50 random rows, 10 classes: wrong phi"
     ### END HIDDEN TESTS
     """, "task2_tests", points=2),
     locked_md(r"""
@@ -210,6 +230,9 @@ cells = [
 
     You may not call `unlearnkit.mia.empirical_epsilon` (nor `epsilon_from_rates`). A loop over a few hundred
     thresholds is fast enough.
+
+    Call your task 1 function by its name, `two_sided_epsilon`. Task 3 is graded on its own: while its tests
+    run, that name points to a correct version, so a mistake in task 1 does not cost you task 3 as well.
     """, "task3_md"),
     answer(r"""
     def single_threshold_epsilon(unlearned, retrained, delta, per_unit=100):
@@ -248,10 +271,11 @@ cells = [
     tests(r"""
     rng = np.random.default_rng(SEED)
     a, b = rng.normal(0, 1, 300), rng.normal(1.5, 1, 300)
-    with forbid((mia, "empirical_epsilon"), (mia, "epsilon_from_rates")):
+    with correct_task1(), forbid((mia, "empirical_epsilon"), (mia, "epsilon_from_rates")):
         e = single_threshold_epsilon(a, b, 1e-5)
         same = single_threshold_epsilon(a, a.copy(), 1e-5)
-    assert isinstance(e, float) and 0 < e <= math.log(300 - 1 - 300 * 1e-5) + 1e-9, f"got {e}"
+    assert isinstance(e, float) and 0 < e <= math.log(300 - 1 - 300 * 1e-5) + 1e-9, \
+        f"two shifted normals: expected a float in (0, ln(N-1)], got {e}"
     assert same == 0.0, "identical samples cannot be told apart"
     print("visible tests passed")
     ### BEGIN HIDDEN TESTS
@@ -262,13 +286,14 @@ cells = [
               (np.full(5, 2.0), np.full(7, 2.0)), (np.full(5, 2.0), np.full(5, 3.0))]
     for delta in (1e-5, 0.01):
         expected = [mia.empirical_epsilon(u, r, delta, families=("single",)) for u, r in cases]
-        with forbid((mia, "empirical_epsilon"), (mia, "epsilon_from_rates")):
+        with correct_task1(), forbid((mia, "empirical_epsilon"), (mia, "epsilon_from_rates")):
             got = [single_threshold_epsilon(u, r, delta) for u, r in cases]
         for i, (g, x) in enumerate(zip(got, expected)):
-            assert abs(g - x) < 1e-9, f"case {i}, delta {delta}: got {g}, expected {x}"
-    with forbid((mia, "empirical_epsilon"), (mia, "epsilon_from_rates")):
+            assert abs(g - x) < 1e-9, f"hidden case {i}, delta {delta}: got {g}, which is wrong"
+    with correct_task1(), forbid((mia, "empirical_epsilon"), (mia, "epsilon_from_rates")):
         coarse = single_threshold_epsilon(cases[1][0], cases[1][1], 0.01, per_unit=5)
-    assert abs(coarse - mia.empirical_epsilon(cases[1][0], cases[1][1], 0.01, families=("single",), per_unit=5)) < 1e-9
+    assert abs(coarse - mia.empirical_epsilon(cases[1][0], cases[1][1], 0.01, families=("single",), per_unit=5)) < 1e-9, \
+        "per_unit=5 must give a coarser threshold grid"
     ### END HIDDEN TESTS
     """, "task3_tests", points=3),
     locked_md(r"""
@@ -278,6 +303,7 @@ cells = [
     soon as the data set does). Write `retrain_without(dataset, forget_ids, config, seed)`:
     - `dataset` is an `unlearnkit.data.Dataset`, `forget_ids` a list, numpy array or int64 tensor of ids;
     - if an id is not in `dataset`, or an id is repeated, raise `ValueError` (before training anything);
+    - an empty request (`[]`) is valid: the model is then trained on every example;
     - otherwise build a fresh `models.mlp(dataset.n_features, dataset.num_classes, 16, seed=seed)`, train it
       with `training.fit` on the examples whose ids are **not** in `forget_ids` (keep their order), and
       return the trained model.
@@ -297,6 +323,8 @@ cells = [
 
         Returns:
             the trained torch.nn.Module (models.mlp(d, classes, 16, seed=seed)).
+
+        An empty forget_ids ([]) is valid and trains on the whole dataset.
 
         Raises:
             ValueError: an id is not in dataset, or is repeated.
@@ -327,12 +355,16 @@ cells = [
 
 
     moons = data.make_moons(60, seed=1)
+    # in make_moons the ids equal the row positions; renumber them so that ids and positions differ
+    order = torch.randperm(60, generator=torch.Generator().manual_seed(11))
+    visible = data.Dataset(moons.X[order], moons.y[order], moons.ids[order] * 3 + 500, {}, 2, "renumbered")
     cfg = TrainConfig(lr=0.1, batch_size=16, steps=30, seed=4)
-    expected = _reference(moons, [3, 17, 42], cfg, seed=7)
+    request = [int(visible.ids[i]) for i in (4, 21, 50)]
+    expected = _reference(visible, request, cfg, seed=7)
     with forbid((data.Dataset, "without"), (data.Dataset, "subset")):
-        got = retrain_without(moons, [3, 17, 42], cfg, seed=7)
+        got = retrain_without(visible, request, cfg, seed=7)
     assert isinstance(got, torch.nn.Module), "return the trained model"
-    assert _same(got, expected), "the model differs from fit on the data without those ids"
+    assert _same(got, expected), "the model differs from fit on the data without those ids (ids, not row positions)"
     print("visible tests passed")
     ### BEGIN HIDDEN TESTS
     # ids that are not positions: a shuffled subset whose ids are far from 0..n-1
@@ -348,7 +380,7 @@ cells = [
     # the forgotten examples really are gone: retraining on everything gives a different model
     with forbid((data.Dataset, "without"), (data.Dataset, "subset")):
         nothing = retrain_without(shuffled, [], cfg, seed=3)
-    assert not _same(nothing, expected)
+    assert not _same(nothing, expected), "an empty request must not drop anything"
     full = models.mlp(2, 2, 16, seed=3)
     training.fit(full, shuffled, cfg)
     assert _same(nothing, full), "an empty request retrains on everything"

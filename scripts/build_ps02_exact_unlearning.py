@@ -145,16 +145,20 @@ cells = [
     _check_shards(labels, 4, groups)
     assert all(torch.equal(a, b) for a, b in zip(groups, again)), "the same seed must give the same groups"
     assert any(not torch.equal(a, b) for a, b in zip(groups, other)), "a different seed should shuffle differently"
+    # uneven class counts (7, 3, 1, 6 over 4 groups): the sizes stay balanced only if the deal continues across classes
+    uneven = torch.tensor([0] * 7 + [1] * 3 + [2] * 1 + [5] * 6)
+    with forbid((data, "stratified_split"), (sisa, "stratified_split")):
+        _check_shards(uneven, 4, stratified_shards(uneven, 4, seed=0))
     print("visible tests passed")
     ### BEGIN HIDDEN TESTS
     with forbid((data, "stratified_split"), (sisa, "stratified_split")):
         # uneven classes: sizes still balanced (needs the deal to continue across classes)
-        lab = torch.tensor([0] * 7 + [1] * 3 + [2] * 1 + [5] * 6)
-        _check_shards(lab, 4, stratified_shards(lab, 4, seed=0))
+        lab = torch.tensor([4] * 9 + [1] * 5 + [2] * 2 + [8] * 3)
+        _check_shards(lab, 4, stratified_shards(lab, 4, seed=3))
         # one shard, and as many shards as examples
         lab = torch.tensor([3, 1, 3, 2, 1, 1, 2])
         one = stratified_shards(lab, 1, seed=5)
-        assert len(one) == 1 and torch.equal(one[0], torch.arange(7))
+        assert len(one) == 1 and torch.equal(one[0], torch.arange(7)), "one shard holds every position, sorted"
         _check_shards(lab, 7, stratified_shards(lab, 7, seed=5))
         # non-contiguous labels, many random cases
         g = torch.Generator().manual_seed(123)
@@ -226,14 +230,16 @@ cells = [
         got = resume_checkpoints(layout, T(13, 4))
         assert got == {1: 2, 2: 0}, f"expected {{1: 2, 2: 0}}, got {got}"
         assert all(type(k) is int and type(v) is int for k, v in got.items()), "use plain Python ints"
+        got = resume_checkpoints(layout, T(10, 8, 3))
+        assert got == {0: 1}, f"ids 10, 8, 3 are in slices 3, 2, 2 of shard 0: the FIRST slice wins, got {got}"
     print("visible tests passed")
     ### BEGIN HIDDEN TESTS
     with forbid((sisa, "resume_stage")):
         # several ids in one shard: the earliest slice wins, whatever the order of the request
-        assert resume_checkpoints(layout, T(11, 3, 10)) == {0: 1}
-        assert resume_checkpoints(layout, T(17, 9, 15)) == {2: 0}
+        assert resume_checkpoints(layout, T(11, 3, 10)) == {0: 1}, "several ids in one shard: the earliest slice wins"
+        assert resume_checkpoints(layout, T(17, 9, 15)) == {2: 0}, "several ids in one shard: the earliest slice wins"
         # every shard
-        assert resume_checkpoints(layout, T(10, 7, 16)) == {0: 2, 1: 1, 2: 2}
+        assert resume_checkpoints(layout, T(10, 7, 16)) == {0: 2, 1: 1, 2: 2}, "a request touching every shard"
         # an unknown id is refused
         try:
             resume_checkpoints(layout, T(8, 99))
@@ -254,7 +260,7 @@ cells = [
                 js = [j for j in range(R) if bool(torch.isin(lay[s][j], req).any())]
                 if js:
                     want[s] = min(js)
-            assert resume_checkpoints(lay, req) == want, (trial, want)
+            assert resume_checkpoints(lay, req) == want, f"random layout {trial} (S={S}, R={R}, {k} ids): wrong checkpoints"
     ### END HIDDEN TESTS
     """, "task2_tests", points=3),
     locked_md(r"""
@@ -270,7 +276,8 @@ cells = [
     and `b` `(p,)` and the rows to forget, `X_forget` `(k, d)` and `y_forget` `(k,)`, return
     `(A_new, b_new, coef, intercept)`: the sums without those rows, the coefficients `(d,)` and the
     intercept (a float; `0.0` when `fit_intercept=False`). Do not change `A` and `b` in place. You are not
-    given the rows that remain: the sums are all you need.
+    given the rows that remain: the sums are all you need. Forgetting no rows (k = 0, `X_forget` of shape
+    `(0, d)`) must work too: the sums stay as they were and you return the current model.
 
     You may not use `unlearnkit.exact.SummationRidge`.
     """, "task3_md"),
@@ -281,7 +288,8 @@ cells = [
         Args:
             A: float64 (p, p), the penalised Gram matrix of the rows seen so far.
             b: float64 (p,), X~^T y of the rows seen so far.
-            X_forget: (k, d) rows to forget; y_forget: (k,) their targets.
+            X_forget: (k, d) rows to forget; y_forget: (k,) their targets. k = 0 (shape (0, d)) is valid:
+                nothing is forgotten and the result is the model of the current sums.
             fit_intercept: whether X~ has a column of ones appended (then p = d + 1, else p = d).
 
         Returns:
@@ -321,31 +329,41 @@ cells = [
     assert np.allclose(A_new, _sums(X[20:], y[20:], 2.0)[0], rtol=1e-10, atol=1e-10), "A_new is not the sum over the remaining rows"
     assert np.allclose(coef, ref.coef_, rtol=1e-10, atol=1e-10), f"coefficients differ from a refit: {coef} vs {ref.coef_}"
     assert abs(intercept - ref.intercept_) < 1e-9, f"intercept differs from a refit: {intercept} vs {ref.intercept_}"
+    # without an intercept: X~ = X, no column of ones, and the intercept is 0.0
+    A1, b1 = _sums(X, y, lam=0.5, fit_intercept=False)
+    with forbid((exact, "SummationRidge")):
+        _, _, c1, i1 = ridge_forget(A1, b1, X[150:], y[150:], fit_intercept=False)
+    r1 = Ridge(alpha=0.5, fit_intercept=False).fit(X[:150], y[:150])
+    assert np.allclose(c1, r1.coef_, rtol=1e-10, atol=1e-10), "fit_intercept=False: coefficients differ from a refit"
+    assert i1 == 0.0, "fit_intercept=False: the intercept must be 0.0"
     print("visible tests passed")
     ### BEGIN HIDDEN TESTS
     with forbid((exact, "SummationRidge")):
-        # no intercept
-        A1, b1 = _sums(X, y, lam=0.5, fit_intercept=False)
-        _, _, c1, i1 = ridge_forget(A1, b1, X[150:], y[150:], fit_intercept=False)
-        r1 = Ridge(alpha=0.5, fit_intercept=False).fit(X[:150], y[:150])
-        assert np.allclose(c1, r1.coef_, rtol=1e-10, atol=1e-10) and i1 == 0.0
+        # no intercept, other rows
+        _, _, c1, i1 = ridge_forget(A1, b1, X[:60], y[:60], fit_intercept=False)
+        r1 = Ridge(alpha=0.5, fit_intercept=False).fit(X[60:], y[60:])
+        assert np.allclose(c1, r1.coef_, rtol=1e-10, atol=1e-10) and i1 == 0.0, "fit_intercept=False: wrong model"
         # several requests in a row equal one refit; forgetting nothing changes nothing
         A2, b2 = A, b
         for lo in (0, 50, 100):
             A2, b2, c2, i2 = ridge_forget(A2, b2, X[lo:lo + 30], y[lo:lo + 30])
         keep = np.ones(200, dtype=bool); keep[[*range(0, 30), *range(50, 80), *range(100, 130)]] = False
         r2 = Ridge(alpha=2.0).fit(X[keep], y[keep])
-        assert np.allclose(c2, r2.coef_, rtol=1e-9, atol=1e-10) and abs(i2 - r2.intercept_) < 1e-9
-        _, _, c3, i3 = ridge_forget(A, b, X[:0], y[:0])
+        assert np.allclose(c2, r2.coef_, rtol=1e-9, atol=1e-10) and abs(i2 - r2.intercept_) < 1e-9, \
+            "three requests in a row must equal one refit on what remains"
+        A3, b3, c3, i3 = ridge_forget(A, b, X[:0], y[:0])
         r3 = Ridge(alpha=2.0).fit(X, y)
-        assert np.allclose(c3, r3.coef_, rtol=1e-10, atol=1e-10) and abs(i3 - r3.intercept_) < 1e-9
+        assert np.allclose(A3, A) and np.allclose(b3, b), "k = 0: the sums must stay as they were"
+        assert np.allclose(c3, r3.coef_, rtol=1e-10, atol=1e-10) and abs(i3 - r3.intercept_) < 1e-9, \
+            "k = 0 rows: the model of the current sums"
         # a single row, more features than remaining rows (lam > 0 keeps A invertible)
         Xw = rng.normal(size=(8, 12)); yw = rng.normal(size=8)
         A4, b4 = _sums(Xw, yw, lam=1.0)
         _, _, c4, i4 = ridge_forget(A4, b4, Xw[:1], yw[:1])
         r4 = Ridge(alpha=1.0).fit(Xw[1:], yw[1:])
-        assert np.allclose(c4, r4.coef_, rtol=1e-8, atol=1e-10) and abs(i4 - r4.intercept_) < 1e-8
-        assert isinstance(i4, float)
+        assert np.allclose(c4, r4.coef_, rtol=1e-8, atol=1e-10) and abs(i4 - r4.intercept_) < 1e-8, \
+            "one row forgotten, more features than rows: wrong model"
+        assert isinstance(i4, float), "the intercept must be a Python float"
     ### END HIDDEN TESTS
     """, "task3_tests", points=3),
     locked_md(r"""
@@ -355,6 +373,7 @@ cells = [
     `labels` is an int64 tensor `(m, n)` (row i = model i's predicted label for each of n inputs, each in
     `0..num_classes-1`); return an int64 tensor `(n,)` with the label that most models chose for each input.
     **Ties go to the smallest tied label**, so the result never depends on the order of the models.
+    With no inputs (n = 0, `labels` of shape `(m, 0)`) return an empty int64 tensor of shape `(0,)`.
 
     You may not call `unlearnkit.sisa.aggregate_votes` or `unlearnkit.sisa.vote_counts`.
     """, "task4_md"),
@@ -368,6 +387,7 @@ cells = [
 
         Returns:
             int64 tensor (n,): for each input the label most models chose; ties to the smallest label.
+            n = 0 (labels of shape (m, 0)) gives an empty int64 tensor of shape (0,).
         '''
         ### BEGIN SOLUTION
         m, n = labels.shape
@@ -382,7 +402,7 @@ cells = [
                           [0, 2, 1, 3]])
     with forbid((sisa, "aggregate_votes"), (sisa, "vote_counts")):
         got = majority_vote(votes, 4)
-    assert isinstance(got, torch.Tensor) and got.dtype == torch.int64 and got.shape == (4,)
+    assert isinstance(got, torch.Tensor) and got.dtype == torch.int64 and got.shape == (4,), "an int64 tensor (n,)"
     assert got.tolist() == [1, 2, 2, 3], f"expected [1, 2, 2, 3], got {got.tolist()}"
     with forbid((sisa, "aggregate_votes"), (sisa, "vote_counts")):
         tie = majority_vote(torch.tensor([[4], [1]]), 5)
@@ -401,14 +421,15 @@ cells = [
             for i in range(n):
                 col = lab[:, i].tolist()
                 best = max(col.count(v) for v in col)
-                assert got[i].item() == min(v for v in col if col.count(v) == best), (trial, col)
+                assert got[i].item() == min(v for v in col if col.count(v) == best), \
+                    f"votes {col}: wrong majority (ties go to the smallest label)"
             # the order of the models does not matter
-            assert torch.equal(majority_vote(lab.flip(0), C), got)
+            assert torch.equal(majority_vote(lab.flip(0), C), got), "the result must not depend on the order of the models"
         # one model: its labels; labels that never occur among classes; three-way tie
-        assert majority_vote(torch.tensor([[3, 0, 9]]), 10).tolist() == [3, 0, 9]
-        assert majority_vote(torch.tensor([[7, 2, 5]]).t(), 8).tolist() == [2]
+        assert majority_vote(torch.tensor([[3, 0, 9]]), 10).tolist() == [3, 0, 9], "one model: the vote is its labels"
+        assert majority_vote(torch.tensor([[7, 2, 5]]).t(), 8).tolist() == [2], "a three-way tie goes to the smallest label"
         empty = majority_vote(torch.zeros(3, 0, dtype=torch.int64), 4)
-        assert empty.shape == (0,) and empty.dtype == torch.int64
+        assert empty.shape == (0,) and empty.dtype == torch.int64, "n = 0 inputs: an empty int64 tensor (0,)"
     ### END HIDDEN TESTS
     """, "task4_tests", points=2),
     locked_md(r"""
@@ -453,9 +474,10 @@ cells = [
                 mean_cost = sum(sum(stage[j:]) for j in range(R_)) / R_ / S_
                 want = float(shard / mean_cost)
                 got = expected_speedup(S_, R_)
-                assert isinstance(got, float) and math.isclose(got, want, rel_tol=1e-12), (S_, R_, got, want)
+                assert isinstance(got, float) and math.isclose(got, want, rel_tol=1e-12), \
+                    f"expected_speedup({S_}, {R_}) = {got}: wrong (or not a float)"
         # slicing alone never gives more than 1.5x
-        assert expected_speedup(1, 10_000) < 1.5
+        assert expected_speedup(1, 10_000) < 1.5, "slicing alone (S = 1) never gives more than 1.5x"
     ### END HIDDEN TESTS
     """, "task5_tests", points=2),
     locked_md(r"""
