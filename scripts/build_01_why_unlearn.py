@@ -104,9 +104,9 @@ cells = [
         ax.plot([], [], color=colour, lw=2, label=name)
 
     fig, ax = plt.subplots(figsize=(9, 4.6))
-    for c, marker in ((0, "o"), (1, "s")):
+    for c, marker, colour in ((0, "o", viz.PALETTE["sky"]), (1, "s", viz.PALETTE["purple"])):
         pts = train.X[(poisoned.y == c) & ~poisoned.tags["relabelled"]]
-        ax.scatter(pts[:, 0], pts[:, 1], s=12, marker=marker, color="0.6", label=f"class {c}")
+        ax.scatter(pts[:, 0], pts[:, 1], s=12, marker=marker, color=colour, alpha=0.7, label=f"class {c}")
     bad = poisoned.subset(near).X
     ax.scatter(bad[:, 0], bad[:, 1], s=40, marker="x", color=viz.ROLE_COLORS["forget"], label="S: relabelled 1 -> 0")
     boundary(ax, with_S, viz.ROLE_COLORS["original"], f"trained on D (test acc {acc_with:.2f})")
@@ -139,7 +139,7 @@ cells = [
     The probability hardly moves: the neighbours of that example teach the same thing. This is the
     slides' second problem with the gold standard: **retraining does not guarantee output suppression.**
     If the goal is "the model must never say X", deleting the examples that said X may not be enough,
-    and the right tools are elsewhere (lectures 06 to 08).
+    and the right tools are elsewhere (lecture 07 and later lectures, planned).
 
     ## 2. What exactly are we asked to forget?
 
@@ -151,8 +151,9 @@ cells = [
 
     And *where* the forgetting should show: in the **model weights** (what training produced: the
     model should be as if S had never been used), or in the **model generations** (what inference
-    produces: the model's behaviour on certain inputs). Lectures 01 to 05 work on weights and specific
-    training examples; lectures 06 to 08 turn to generations and concepts in language models.
+    produces: the model's behaviour on certain inputs). Lectures 01 to 04 work on weights and specific
+    training examples; lecture 07 and later lectures (planned) turn to generations and concepts in
+    language models.
 
     ## 3. What does "forgotten" mean, exactly?
 
@@ -174,8 +175,10 @@ cells = [
     model that looks *too* forgetful (the forget set looks stranger to it than to any retrained model)
     fails it as surely as one that still remembers.
 
-    How could we check such a statement? No single model can be "in" or "out" of a set $T$ with a
-    probability; we need **many models** from each side, and a test that tries to tell them apart.
+    How could we check such a statement? The definition compares two *distributions*: the models that
+    the randomised algorithms $U$ and $A$ produce, run after run. One trained model is a single draw from
+    one of them, and a single draw says nothing about how likely a set $T$ is. We need **many models**
+    from each side (many runs with different seeds), and a test that tries to tell them apart.
     Each test (say "the model's confidence on the target example is above $t$") has a false positive
     rate FPR and a false negative rate FNR, and the definition forces
     $\mathrm{FPR} + e^{\varepsilon}\,\mathrm{FNR} \ge 1 - \delta$ and the same with the two swapped. So each
@@ -226,8 +229,6 @@ cells = [
           f"(batched: {t_many:.1f} s, {per_model * len(many) / t_many:.0f}x faster)")
     """),
     md(r"""
-    (`scripts/bench_batched.py` measures the same ratio on a full loop.)
-
     Which number should we compare across models? Following LiRA (Carlini et al., 2022) and the
     NeurIPS 2023 challenge we use the **LiRA-scaled confidence** on the target,
     $\phi = \log p_y - \log \sum_{y' \ne y} p_{y'}$: the logit of the model's probability for the
@@ -327,9 +328,10 @@ cells = [
         print(f"mu={mu}: {M:,} samples per side, delta=0.01: estimate {est:.3f}, exact {exact_mu:.3f} ({100 * (est - exact_mu) / exact_mu:+.1f}%)")
     """),
     md(r"""
-    The relative differences are printed above. How close the two must be, given the sampling error of
-    the small tail rates that the best threshold rests on, is what `tests/test_epsilon.py` checks, with
-    its tolerance worked out in the test. Now the course's scale: $N = 200$ per side and $\delta = 10^{-5}$, for Gaussians that are
+    The relative differences are printed above: with this many samples, estimate and exact value agree
+    to within the sampling error of the small tail rates that the best threshold rests on (the course
+    repository's test suite, for instructors, checks this with a tolerance derived from that error). Now
+    the course's scale: $N = 200$ per side and $\delta = 10^{-5}$, for Gaussians that are
     further and further apart.
     """),
     code("""
@@ -355,16 +357,21 @@ cells = [
     noisy lower bound that cannot exceed about $\ln(N-1)$. The challenge used 512 models per side for
     this reason, and still scored every estimate at or above $\lceil \ln 511 \rceil = 7$ as 0.
 
-    Now explore: how does $\varepsilon$ change with the number of fine-tuning steps? (The figure in
-    section 4 is the static version of this widget, at 40 steps.)
+    Now explore: how does $\varepsilon$ change with the number of fine-tuning steps? The figure just
+    below is the static version at 40 steps (the histograms of section 4, with the epsilons in the title);
+    the slider under it redraws it for any number of steps.
     """),
     code("""
     def explore(k=40):
         fig, ax = plt.subplots(figsize=(7, 4))
         histograms(ax, k)
-        ax.set_title(f"fine-tuned {k} steps: epsilon {eps_ft[k]:.2f} (original {eps_orig:.2f}, floor {eps_floor:.2f}, ceiling {eps_cap:.2f})", fontsize=10)
+        ax.set_title(f"fine-tuned {k} steps: epsilon {eps_ft[k]:.2f}\\n(original {eps_orig:.2f}, "
+                     f"floor {eps_floor:.2f}, ceiling {eps_cap:.2f})", fontsize=10)
         plt.show()
 
+    explore(40)   # the static figure (what the widget shows first)
+    """),
+    code("""
     widgets.interact(explore, k=widgets.SelectionSlider(options=FT_STEPS, value=40, description="steps"));
     """),
     md(r"""
@@ -383,20 +390,25 @@ cells = [
         log = training.fit(models.mlp(2, 2, 64, seed=SEED), d, cfg_cost)
         seconds.append(log.seconds)
         grad_evals.append(log.grad_evals)
-    fig, ax = plt.subplots()
-    ax.plot(SIZES, seconds, "o-", color=viz.ROLE_COLORS["retrained"], label="one retraining run (5 epochs)")
-    viz.label(ax, "Retraining from scratch grows with the data", "training set size n (examples)", "wall-clock time (s)", legend=True)
+    fig, (ax_g, ax_s) = plt.subplots(1, 2, figsize=(10, 3.8))
+    ax_g.plot(SIZES, grad_evals, "o-", color=viz.ROLE_COLORS["retrained"], label="one retraining run (5 epochs)")
+    viz.label(ax_g, "Work: gradient evaluations", "training set size n (examples)", "gradient evaluations", legend=True)
+    ax_s.plot(SIZES, seconds, "o-", color=viz.ROLE_COLORS["retrained"], label="the same runs")
+    viz.label(ax_s, "Wall-clock time (noisy)", "training set size n (examples)", "wall-clock time (s)", legend=True)
+    fig.suptitle("Retraining from scratch grows with the data")
     plt.show()
     for n, s, g in zip(SIZES, seconds, grad_evals):
         print(f"n = {n:5d}: {g:7,d} gradient evaluations, {s:.2f} s")
     """),
     md(r"""
-    The cost grows in proportion to the data (5 epochs are about $5n$ gradient evaluations), and every
-    deletion request pays it again: a thousand requests against a data set of a few million examples
+    The work grows in proportion to the data: 5 epochs are about $5n$ gradient evaluations (left). The
+    seconds (right) follow the same trend, but they are noisy on a shared machine and carry a fixed
+    overhead per run, so they need not double exactly when $n$ doubles. Either way, every deletion
+    request pays the whole run again: a thousand requests against a data set of a few million examples
     means a thousand full training runs. For a large language model that is not an option, which is
     why the rest of the course looks for cheaper routes: exact ones that retrain only a part of the model
     (lecture 02, SISA) and approximate ones that must then be *measured*, with tools like the
-    $\varepsilon$ estimate above (lectures 04 and 05).
+    $\varepsilon$ estimate above (lecture 04 and a later lecture, planned).
 
     ## Check your understanding
 
@@ -441,7 +453,7 @@ cells = [
           f"fine-tuned 40 / 320 steps {eps_ft[40]:.2f} / {eps_ft[320]:.2f}, retrained vs retrained {eps_floor:.2f}, "
           f"ceiling {eps_cap:.2f}.")
     print(f"Retraining cost: {seconds[0]:.2f} s for n = {SIZES[0]} to {seconds[-1]:.2f} s for n = {SIZES[-1]} "
-          f"({grad_evals[-1] // grad_evals[0]}x the gradient evaluations).")
+          f"({grad_evals[-1] / grad_evals[0]:.1f}x the gradient evaluations for {SIZES[-1] / SIZES[0]:.0f}x the data).")
     """),
     md(r"""
     ## References
