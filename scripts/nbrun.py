@@ -107,6 +107,25 @@ def execute(path, *, nb: nbformat.NotebookNode | None = None, allow_errors: bool
     return Run(path, nb, seconds, errors)
 
 
+def cell_seconds(nb) -> list[tuple[float, int, str]]:
+    """(seconds, cell index, first line) of each executed code cell, slowest first.
+
+    Read from the timestamps nbclient records in ``cell.metadata.execution`` (from the kernel's
+    start of execution to its reply).
+    """
+    from datetime import datetime
+
+    out = []
+    for i, cell in enumerate(nb.cells):
+        ex = cell.get("metadata", {}).get("execution", {})
+        start, end = ex.get("iopub.execute_input"), ex.get("shell.execute_reply")
+        if cell.cell_type == "code" and start and end:
+            secs = (datetime.fromisoformat(end.replace("Z", "+00:00"))
+                    - datetime.fromisoformat(start.replace("Z", "+00:00"))).total_seconds()
+            out.append((secs, i, (cell.source.strip().splitlines() or [""])[0][:60]))
+    return sorted(out, reverse=True)
+
+
 def stderr_text(cell) -> str:
     """Everything a code cell wrote to stderr."""
     return "".join(o.get("text", "") for o in cell.get("outputs", [])

@@ -43,8 +43,13 @@ def test_notebook_executes(path, runs, record_property):
     record_property("wall_s", round(run.seconds, 1))
     record_property("budget_s", budget)
     print(f"{name}: {run.seconds:.1f} s (budget {budget:.0f} s)")
+    cells = nbrun.cell_seconds(run.nb)
+    slowest = (f"cells take {sum(c[0] for c in cells):.1f} s in all (the rest is kernel start/stop); "
+               + "; ".join(f"cell {i} {s:.1f} s ({line})" for s, i, line in cells[:3]))
+    print(f"  slowest cells: {slowest}")
     if run.seconds > budget:
-        warnings.warn(f"{name} took {run.seconds:.1f} s, over its {budget:.0f} s budget", UserWarning)
+        warnings.warn(f"{name} took {run.seconds:.1f} s, over its {budget:.0f} s budget; slowest cells: {slowest}",
+                      UserWarning)
     if run.errors:
         index = run.errors[0][0]
         pytest.fail(f"{name}: cell {index} raised {run.errors[0][1]}\n{_traceback(run.nb.cells[index])}"
