@@ -27,17 +27,19 @@ cells = [
     2. build an in-context unlearning (ICUL) prompt in the style of Pawelczyk et al. (2024) and measure what
        it changes on the forget people and on everybody else;
     3. show that ICUL hides knowledge without removing it: the same weights answer again without the
-       prompt, and a likelihood probe tells them apart from a model that never learned the facts;
+       prompt, and a likelihood probe separates them, for some facts, from a model that never learned them;
     4. demonstrate *UnUnlearning* (Shumailov et al., 2024): a model retrained without some facts uses them
        as soon as they appear in its context, and composes them with what it kept;
     5. explain why unlearning the weights is not enough to regulate content.
 
-    **Prerequisites:** lecture 01 (retraining from scratch as the gold standard), lecture 06 (forget and
-    retain questions for language models). **Slides:** "In-context unlearning", "UnUnlearning" (the
+    **Prerequisites:** lecture 01 (retraining from scratch as the gold standard), lecture 04 (comparing an
+    unlearned model with the retrained one, membership checks); lecture 06 (planned: forget and retain
+    questions for language models) is helpful but not needed. **Slides:** "In-context unlearning", "UnUnlearning" (the
     conflict between unlearning and generalization). **Time:** about 45 minutes.
 
-    The model is tiny (about 0.6M parameters, a few minutes of CPU training per checkpoint), so that the
-    whole experiment fits in this course; the effects it shows are the ones the papers describe for large
+    The model is tiny (about 0.6M parameters, about an hour of CPU training per checkpoint, printed below
+    from the training record; shipped with the course, not retrained here), so that the whole experiment
+    fits in this course; the effects it shows are the ones the papers describe for large
     models, not a measurement of them.
     """),
     code(r"""
@@ -59,7 +61,7 @@ cells = [
     md(r"""
     ## 1. What does the model know, and what does retraining remove?
 
-    Our world has 200 invented people. Each has a home city, a profession, a pet, the pet's colour and a
+    Our world is TOFU-like (Maini et al. 2024) in miniature: 200 invented people. Each has a home city, a profession, a pet, the pet's colour and a
     friend; the world also fixes which country each city lies in. Every fact exists as statements and as
     questions in several wordings (templates). Twenty people form the **forget set**; the other 180 the
     **retain set**.
@@ -71,10 +73,11 @@ cells = [
 
     Both also learned to *read*: some training sequences state facts about an unseen name and then ask
     about it. That is our stand-in for the in-context learning of large models. Training has two phases
-    (about an hour of a shared 2-core CPU per model): phase 1 teaches the facts and the reading; phase 2
+    (together about an hour of a shared 2-core CPU per model, printed below): phase 1 teaches the facts and the reading; phase 2
     continues with extra sequences in which a known person's fact is restated with a new value and the
     question is answered with the new value, so that, like large language models, the model lets its
-    context win when context and memory disagree. Section 2 shows why that matters.
+    context win when context and memory disagree. Section 2 shows why that matters, and what it means
+    for how we read the results.
     """),
     code(r"""
     full, world, tok = lm.load_lm("full")
@@ -85,7 +88,7 @@ cells = [
         r = record["models"][name]
         print(f"{name:9s}: {m.num_parameters():,} parameters, trained on {r['n_people_trained_on']} people, "
               f"{r['train_config']['steps']} + {r['phase2_config']['steps']} steps of {r['train_config']['batch_size']} "
-              f"sequences, {r['training_seconds'] / 60:.0f} min on a shared {r['device']}")
+              f"sequences, {r['training_seconds'] / 60:.0f} min of training in all on a shared {r['device']}")
     print(f"world: {len(world.people)} people, forget set {len(world.forget)}, vocabulary {tok.vocab_size} words")
     """),
     code(r"""
@@ -150,10 +153,16 @@ cells = [
     the model's answer about F away from the memorised one.
     """),
     code(r"""
-    cands = list(world.values("city"))
-    truth = world.answer(F0, "city")
-    flip = [c for c in cands if c != truth][SEED]
-    prompt = lm.icul_prompt(world, F0, "city", flip, examples=list(world.retain[:3]), query_person=F0)
+    EXAMPLES = list(world.retain[:3])  # the correctly answered examples of the one-person prompts (here and section 5)
+
+    def pick_flip(person, relation):  # one seeded rule: a wrong answer that is none of the examples' answers
+        wrong = [c for c in world.values(relation) if c != world.answer(person, relation)]
+        free = [c for c in wrong if c not in {world.answer(e, relation) for e in EXAMPLES}] or wrong
+        return free[np.random.default_rng(unlearnkit.derive_seed(SEED, "flip", person, relation)).integers(len(free))]
+
+    cands, truth = list(world.values("city")), world.answer(F0, "city")
+    flip = pick_flip(F0, "city")
+    prompt = lm.icul_prompt(world, F0, "city", flip, examples=EXAMPLES, query_person=F0)
     print(prompt, "\n")
     for name, p in [("closed book", lm.question_text(world, F0, "city")), ("ICUL prompt", prompt)]:
         probs = lm.score_candidates(full, tok, [p], cands)[0].softmax(0)
@@ -165,6 +174,9 @@ cells = [
     correctly answered retain examples: for a **forget** person the flipped example is that person
     (is it forgotten?); for a **retain** person it is a random forget person (is everybody else's
     knowledge kept under the same kind of prompt?). We sweep `k` and average over the four attributes.
+    (`lm.icul_accuracy` draws each flipped value among all wrong answers with its own seed, so with
+    `k >= 1` it is sometimes also one of the examples' answers; the one-person prompts above and in
+    section 5 avoid that.)
     """),
     code(r"""
     KS = [0, 1, 2, 3]
@@ -172,7 +184,7 @@ cells = [
 
     def icul_mean(model, people, k, **kw):
         runs = [lm.icul_accuracy(model, tok, world, people, r, n_examples=k, seed=SEED, **kw) for r in ATTR]
-        return {key: float(np.mean([run[key] for run in runs])) for key in ("accuracy", "answered_flipped", "runner_up_accuracy")}
+        return {key: float(np.mean([run[key] for run in runs])) for key in ("accuracy", "answered_flipped")}
 
     sweep = {g: [icul_mean(full, ppl, k) for k in KS] for g, ppl in [("forget", GROUPS["forget"]), ("retain", RETAIN_Q)]}
     base = {(m, g): float(closed.loc[ATTR, (m, g)].mean()) for m in MODELS for g in GROUPS}
@@ -205,13 +217,21 @@ cells = [
               f"{np.mean(list(p1['fresh_name_reading'].values())):.2f} -> {np.mean(list(p2['fresh_name_reading'].values())):.2f}")
     """),
     md(r"""
-    Read the figure against the two dashed lines. The prompt lowers the full model's accuracy on the
-    forget people far below the closed-book line, while the retain people keep theirs under the same
-    kind of prompt (the flipped example names someone else). Note where the forget curve lands: the
-    retrained model sits near *chance*, but the prompted model mostly repeats the flipped answer it was
-    shown (printed above), and more correct examples dilute that without bringing the truth back. An
-    answer pattern that differs from "never learned" is itself a signal (lecture 05's point about
-    comparing with the retrained model, never with zero).
+    Read the figure against the two horizontal lines: dashed, the full model closed book; dotted, the
+    retrained model closed book. The prompt lowers the full model's accuracy on the forget people far
+    below the dashed line, while the retain people keep theirs under the same kind of prompt (the
+    flipped example names someone else). Note where the forget curve lands: the retrained model sits
+    near *chance*, but the prompted model mostly repeats the flipped answer it was shown (printed
+    above), and more correct examples dilute that without bringing the truth back. An answer pattern
+    that differs from "never learned" is itself a signal: compare with the retrained model, never with
+    zero (lecture 04; lecture 05, planned, measures it properly).
+
+    Be clear about what this shows. Phase 2 of training fed the model thousands of sequences of
+    essentially the ICUL pattern: a known person's fact restated with a new value, then the question,
+    answered with the new value. So "answers the flipped value" is behaviour we **trained in**, not an
+    ability that emerged, and the phase-1 numbers above show the prompt does nothing without it. Large
+    models are not trained on such prompts; Pawelczyk et al. rely on in-context learning that emerged
+    from pre-training. Our model shows the mechanics of ICUL, not evidence that it works.
 
     ## 3. Is the knowledge gone?
 
@@ -233,24 +253,40 @@ cells = [
         runs = {m: lm.icul_accuracy(model, tok, world, GROUPS["forget"], r, n_examples=K, seed=SEED) for m, model in MODELS.items()}
         logp = {m: run["scores"].log_softmax(1)[torch.arange(n), truth] for m, run in runs.items()}  # log P(truth)
         para = lm.icul_accuracy(full, tok, world, GROUPS["forget"], r, n_examples=K, seed=SEED, query_template=1)
-        rows[r] = {"full: no prompt": closed.loc[r, ("full", "forget")], "full: ICUL": runs["full"]["accuracy"],
-                   "full: ICUL, paraphrase": para["accuracy"],
-                   "P(truth), full + ICUL": float(logp["full"].exp().mean()),
-                   "P(truth), retrained + same prompt": float(logp["retrained"].exp().mean()),
-                   "share: full gives truth more": float((logp["full"] > logp["retrained"]).float().mean())}
+        rows[r] = {"acc, full, no prompt": closed.loc[r, ("full", "forget")], "acc, full + ICUL": runs["full"]["accuracy"],
+                   "acc, full + ICUL, paraphrase": para["accuracy"],
+                   "mean P(truth), full + ICUL": float(logp["full"].exp().mean()),
+                   "mean P(truth), retrained + same": float(logp["retrained"].exp().mean()),
+                   "share, full's P(truth) higher": float((logp["full"] > logp["retrained"]).float().mean())}
     recover = pd.DataFrame(rows).T
     recover.loc["mean"] = recover.mean()
-    print("Forget people, accuracy:")
+    print(f"Forget people, ICUL prompts with k = {K}: accuracies (acc), mean probability of the true answer, "
+          "and the share of people for whom the full model gives the truth more probability than the retrained one")
     print(recover.round(2).to_string())
+    for r in ATTR:
+        row = recover.loc[r]
+        print(f"  {r:6s}: full model's P(truth) higher for {row.iloc[-1]:.0%} of forget people; mean P(truth) "
+              f"{row.iloc[3]:.2f} vs {row.iloc[4]:.2f} -> {'higher' if row.iloc[3] > row.iloc[4] else 'NOT higher'} on average")
     """),
     md(r"""
     ICUL changes what the model *says*, not what it *holds*. Without the prompt the full model answers
     every forget question as before: the knowledge is one missing prompt away, so ICUL is only as good
     as the guarantee that every query carries the prompt. A paraphrase does *not* escape the prompt in
-    our model (phase 2 taught it that a restated fact wins in any wording), so this is not a general
-    escape route. The likelihood probe still sees through it: for most forget questions the prompted
-    full model gives the true answer more probability than the retrained model does under the same
-    prompt, a difference a membership-inference attack can exploit (lecture 05).
+    our model (phase 2 taught it that a restated fact wins in any wording), so it is no escape route.
+
+    The likelihood probe is a weaker signal than the first column, and it differs by attribute (the
+    lines under the table): for city and colour the prompted full model gives the truth more
+    probability than the retrained model for most forget people; for job and pet only for about half of
+    them, a coin flip, and for job its mean probability of the truth is not even higher. A per-question
+    comparison like this is what a membership-inference attack builds on (lecture 04; lecture 05,
+    planned), and here it would separate the two models well for some facts and hardly for others.
+
+    The paper reports a different picture. Pawelczyk et al. evaluate ICUL on fine-tuned LLM
+    classifiers with *LiRA-Forget*, a likelihood-ratio membership test adapted to unlearning, and find
+    ICUL on par with, and sometimes better than, unlearning methods that update the weights, with
+    better results for larger models. Our tiny model is no test of that claim: its ICUL behaviour was
+    trained in (section 2), and its probe, an average over few people, is not their attack. What holds
+    in both settings is the first column: the weights still hold the facts.
 
     ## 4. UnUnlearning: hand the forgotten facts back
 
@@ -296,8 +332,10 @@ cells = [
     ## 5. Explore one person
 
     Pick a forget person, a relation and the number of correctly answered examples `k`. The bars show
-    the probability each model gives to every candidate answer under four prompts: closed book, the
-    ICUL prompt (flipped answer first), and for the retrained model the fact stated in context. The
+    the probability each candidate answer gets in four runs: the full model closed book and with the
+    ICUL prompt (flipped answer first, then the first `k` of the three examples of section 2), and the
+    retrained model closed book and with the fact stated in context. The flipped value comes from the
+    same seeded rule as in section 2 (`pick_flip`), so `F0`'s city is flipped the same way. The
     figure below is the default (our person `F0`, city, `k = 3`), drawn without the widget. Look where
     the prompted full model puts its probability: on the flipped value, or on an answer copied from one
     of the examples; rarely on the truth. Try `k = 0`.
@@ -305,9 +343,8 @@ cells = [
     code(r"""
     def show_person(person=F0, relation="city", k=3, ax=None):
         cands, truth = list(world.values(relation)), world.answer(person, relation)
-        rng = np.random.default_rng(SEED)
-        flip = [c for c in cands if c != truth][rng.integers(len(cands) - 1)]
-        icul = lm.icul_prompt(world, person, relation, flip, [r for r in world.retain[:k]], person)
+        flip = pick_flip(person, relation)
+        icul = lm.icul_prompt(world, person, relation, flip, EXAMPLES[:k], person)
         fact = f"{lm.statement_text(world, person, 'city' if relation == 'country' else relation)} {lm.question_text(world, person, relation)}"
         runs = [("full, closed book", full, lm.question_text(world, person, relation), viz.ROLE_COLORS["original"]),
                 ("full, ICUL prompt", full, icul, viz.ROLE_COLORS["unlearned"]),
@@ -344,8 +381,9 @@ cells = [
     2. The full model with the ICUL prompt and the retrained model both get forget questions wrong. Name
        two measurements from this lecture that tell them apart.
        <details><summary>Answer</summary>Drop the prompt (the full model answers correctly again); compare the
-       probability each gives the true answer under the same prompt (the full model gives it more, for most
-       forget questions). The answer pattern differs too: the prompted model mostly repeats the flipped
+       probability each gives the true answer under the same prompt (the full model gives it more for most
+       forget people on city and colour, but only for about half on job and pet, so this one is weak). The
+       answer pattern differs too: the prompted model mostly repeats the flipped
        value, the retrained one answers near chance.</details>
     3. The retrained model is an *exact* unlearning of the forget people. Why does it still tell you the
        country a forget person lives in?
@@ -359,7 +397,7 @@ cells = [
        but facts can be supplied again in context (UnUnlearning) or found elsewhere (retrieval, other
        documents). ICUL: cheap, no weights change, but the knowledge stays and is one missing prompt away.
        An output filter: blocks matching outputs whatever their source, but only those it recognises
-       (paraphrases, encodings); lecture 08.</details>
+       (paraphrases, encodings); lecture 08 (planned).</details>
     """),
     md(r"""
     ## What we measured
@@ -372,9 +410,11 @@ cells = [
           f"   (chance {np.mean([1 / len(world.values(r)) for r in ATTR]):.2f})")
     print(f"In-context unlearning on the full model, k = {K}: forget {sweep['forget'][kk]['accuracy']:.2f}, "
           f"retain {sweep['retain'][kk]['accuracy']:.2f}; answered the flipped value {sweep['forget'][kk]['answered_flipped']:.2f}")
-    print(f"Knowledge still there: accuracy without the prompt {recover.loc['mean', 'full: no prompt']:.2f}, with a paraphrased "
-          f"query {recover.loc['mean', 'full: ICUL, paraphrase']:.2f}; the prompted full model gives the truth more probability "
-          f"than the retrained model on {recover.loc['mean', 'share: full gives truth more']:.0%} of forget questions")
+    print(f"  same prompts, paraphrased query: accuracy {recover.loc['mean', 'acc, full + ICUL, paraphrase']:.2f} "
+          f"(original wording {recover.loc['mean', 'acc, full + ICUL']:.2f}): a paraphrase does not escape the prompt")
+    print(f"Knowledge still there: accuracy without the prompt {recover.loc['mean', 'acc, full, no prompt']:.2f}")
+    print("  likelihood probe, share of forget people for whom the prompted full model gives the truth more probability "
+          "than the retrained model: " + ", ".join(f"{r} {recover.loc[r, recover.columns[-1]]:.0%}" for r in ATTR))
     print(f"UnUnlearning, retrained model on forget people, attributes: closed book "
           f"{unun.loc[ATTR, 'retrained, closed book'].mean():.2f} -> fact in context {unun.loc[ATTR, 'retrained, fact in context'].mean():.2f}")
     print(f"  composed (city stated, country asked): {unun.loc['country', 'retrained, closed book']:.2f} -> "
@@ -385,7 +425,7 @@ cells = [
 
     Two lessons from one small model. Asking a model to forget in its context (ICUL) changes its
     answers and keeps the rest, but removes nothing: the knowledge is one missing prompt away, and
-    the model's probabilities still tell it apart from a model that never learned it. And removing knowledge from the weights exactly does not stop
+    for some facts the model's probabilities still tell it apart from a model that never learned them. And removing knowledge from the weights exactly does not stop
     the model from using that knowledge when the input supplies it, or from composing it with what it
     kept; the better a model learns in context, the more this holds. Unlearning controls what a model
     learned from its training data; it cannot control what the model does with what it is given at
@@ -394,7 +434,7 @@ cells = [
     So regulating content needs the system around the model: **guardrails** (input filters, output
     filters, system prompts) that act on what goes in and comes out, and **retrieval**, where knowledge
     lives in a datastore read at inference time, so deleting an entry removes it at once and exactly.
-    Both are the subject of lecture 08, with their own limits (filters suppress rather than remove, and
+    Both are the subject of lecture 08 (planned), with their own limits (filters suppress rather than remove, and
     can be bypassed).
 
     ## References
