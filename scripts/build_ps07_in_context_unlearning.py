@@ -89,6 +89,12 @@ cells = [
     expected = (f"where does {name(f)} live ? {flip} . where does {name(r1)} live ? {world.answer(r1, 'city')} . "
                 f"where does {name(r2)} live ? {world.answer(r2, 'city')} . where does {name(f)} live ?")
     assert got == expected, f"expected\n{expected}\ngot\n{got}"
+    try:
+        build_icul_prompt(world, f, "city", world.answer(f, "city"), [r1], f)
+        raised = False
+    except ValueError:
+        raised = True
+    assert raised, "a flipped_value equal to the forget person's true answer must raise ValueError"
     ### BEGIN HIDDEN TESTS
     cases = []
     for rel in ("job", "colour", "country"):
@@ -124,7 +130,8 @@ cells = [
     """, "task2_md"),
     answer(r'''
     def answer_log_likelihoods(model, tokenizer, prompt, candidates):
-        """Return a float32 tensor (len(candidates),): log p(candidate | <bos> prompt), summed over its tokens."""
+        """Return a torch.float32 tensor of shape (len(candidates),): log p(candidate | <bos> prompt) in nats,
+        summed over the candidate's tokens."""
         ### BEGIN SOLUTION
         p = tokenizer.encode(prompt, bos=True)
         seqs = [p + tokenizer.encode(c) for c in candidates]
@@ -150,7 +157,8 @@ cells = [
          mock.patch.object(lm, "qa_accuracy", **_off):
         got = answer_log_likelihoods(full, tok, q, cities)
     assert torch.is_tensor(got) and got.shape == (len(cities),), "return a tensor with one value per candidate"
-    assert torch.allclose(got.float(), ref, atol=1e-4), f"expected {ref}, got {got}"
+    assert got.dtype == torch.float32, f"return a float32 tensor, got {got.dtype}"
+    assert torch.allclose(got, ref, atol=1e-4), f"expected {ref}, got {got}"
     ### BEGIN HIDDEN TESTS
     names = [world.people[p].name for p in world.retain[:6]] + ["cat", "where does"]
     q2 = lm.question_text(world, world.retain[3], "friend", 1)
@@ -211,20 +219,36 @@ cells = [
         got = context_accuracy(retrained, tok, world, people, "city")
     assert len(got) == 2, "return (closed_book, in_context)"
     assert abs(got[0] - ref_closed) < 1e-9 and abs(got[1] - ref_ctx) < 1e-9, f"expected {(ref_closed, ref_ctx)}, got {got}"
-    print(f"retrained model, forget people, city: closed book {got[0]:.2f}, with the fact in context {got[1]:.2f}")
-    ### BEGIN HIDDEN TESTS
-    ref_c = lm.qa_accuracy(retrained, tok, world, people, "country")
-    ref_x = lm.qa_accuracy(retrained, tok, world, people, "country",
-                           contexts=[lm.statement_text(world, p, "city") for p in people])
-    few = list(world.retain[:7])
-    ref_f = (lm.qa_accuracy(full, tok, world, few, "pet"),
-             lm.qa_accuracy(full, tok, world, few, "pet", contexts=[lm.statement_text(world, p, "pet") for p in few]))
+
+    def ref_pair(model, ppl, rel, stated):  # the library's answer, for comparison
+        return (lm.qa_accuracy(model, tok, world, ppl, rel),
+                lm.qa_accuracy(model, tok, world, ppl, rel, contexts=[lm.statement_text(world, p, stated) for p in ppl]))
+
+    ref_job, ref_comp = ref_pair(retrained, people, "job", "job"), ref_pair(retrained, people, "country", "city")
     with mock.patch.object(lm, "qa_accuracy", **_off), mock.patch.object(lm, "score_candidates", **_off):
+        job = context_accuracy(retrained, tok, world, people, "job")  # default: state the relation that is asked
         comp = context_accuracy(retrained, tok, world, people, "country", stated_relation="city")
+    assert abs(job[0] - ref_job[0]) < 1e-9 and abs(job[1] - ref_job[1]) < 1e-9, \
+        f"job, no stated_relation (state the job itself): expected {ref_job}, got {job}"
+    assert abs(comp[0] - ref_comp[0]) < 1e-9 and abs(comp[1] - ref_comp[1]) < 1e-9, \
+        f"state the city, ask the country: expected {ref_comp}, got {comp}"
+    assert all(isinstance(v, float) for v in got + job + comp), "return Python floats"
+    print(f"retrained model, forget people: closed book -> with one sentence of context")
+    print(f"  city (city stated):             {got[0]:.2f} -> {got[1]:.2f}")
+    print(f"  job (job stated):               {job[0]:.2f} -> {job[1]:.2f}")
+    print(f"  country (only the city stated): {comp[0]:.2f} -> {comp[1]:.2f}   (composition with kept world knowledge)")
+    ### BEGIN HIDDEN TESTS
+    ref_pet, ref_mis = ref_pair(retrained, people, "pet", "pet"), ref_pair(retrained, people, "pet", "colour")
+    few = list(world.retain[:7])
+    ref_f = ref_pair(full, few, "pet", "pet")
+    with mock.patch.object(lm, "qa_accuracy", **_off), mock.patch.object(lm, "score_candidates", **_off):
+        pet = context_accuracy(retrained, tok, world, people, "pet")
+        mis = context_accuracy(retrained, tok, world, people, "pet", stated_relation="colour")
         one = context_accuracy(full, tok, world, few, "pet")
-    assert abs(comp[0] - ref_c) < 1e-9 and abs(comp[1] - ref_x) < 1e-9, "state the city, ask the country"
+    assert abs(pet[0] - ref_pet[0]) < 1e-9 and abs(pet[1] - ref_pet[1]) < 1e-9, "pet: state the pet"
+    assert abs(mis[0] - ref_mis[0]) < 1e-9 and abs(mis[1] - ref_mis[1]) < 1e-9, "use the stated_relation that is passed"
     assert abs(one[0] - ref_f[0]) < 1e-9 and abs(one[1] - ref_f[1]) < 1e-9
-    assert all(isinstance(v, float) for v in comp + one), "return Python floats"
+    assert all(isinstance(v, float) for v in pet + mis + one), "return Python floats"
     ### END HIDDEN TESTS
     """, "test_context_accuracy", points=4),
     locked_md(r"""
@@ -233,7 +257,8 @@ cells = [
     A provider received a deletion request for one person and retrained its assistant without that
     person's documents (exact unlearning). A week later, a user pastes a news article that names the
     person's city into the chat and asks in which country the person lives; the assistant answers
-    correctly. Using what you measured in Task 3 and in lecture 07, explain (a) whether the unlearning
+    correctly. Using what you measured in Task 3 (the three lines printed under its tests, the last one
+    for the country) and in lecture 07 (sections 3 and 4), explain (a) whether the unlearning
     failed, (b) why in-context unlearning would not have been a stronger guarantee, and (c) which
     system-level measure could stop this answer and what it cannot promise. About 150 words.
     """, "task4_md"),
@@ -243,9 +268,12 @@ cells = [
     trained on the person's documents; Task 3 shows such a model still reads facts given in its input and
     composes them with retained world knowledge (city to country). The fact came back through the
     context, not the weights: UnUnlearning (Shumailov et al., 2024). (b) In-context unlearning changes only
-    the prompt: the knowledge stays in the weights and returns without the prompt, under a paraphrase or
-    as the model's second choice, so it guarantees less than retraining, and it does nothing against facts
-    the user supplies. (c) Guardrails: an input or output filter (or a system-prompt policy) that refuses
+    the prompt: the knowledge stays in the weights. In lecture 07 the full model answered every forget
+    question correctly again as soon as the prompt was dropped (anyone with the weights or another front
+    end can do that), and for some facts (city, colour) a likelihood probe still told the prompted model
+    apart from the retrained one, which gives the truth less probability. (A paraphrased question did
+    not escape the prompt there.) So ICUL guarantees less than retraining, and it does nothing against
+    facts the user supplies. (c) Guardrails: an input or output filter (or a system-prompt policy) that refuses
     questions or answers about that person, whatever their source. It suppresses rather than removes, only
     catches what it recognises (paraphrases, other names, encodings slip through), and can block
     legitimate uses (dual use). Retrieval helps when the fact lives in the provider's own datastore, where
@@ -253,7 +281,10 @@ cells = [
 
     **Rubric (4 points).** 1 point: (a) says the unlearning did not fail and names the mechanism (facts in
     the context, composed with retained knowledge). 1 point: (b) says ICUL leaves the knowledge in the
-    weights, with one way to recover it (no prompt, paraphrase, second choice). 1 point: (c) names a
+    weights, with evidence or a way to recover or detect it that lecture 07 measured: dropping the prompt,
+    or the likelihood probe against the retrained model. An answer whose only evidence is that a
+    paraphrase or the model's second choice brings the fact back gets no point here: lecture 07 measured
+    that a paraphrase does not escape the prompt, and it gives no evidence for the second-choice route. 1 point: (c) names a
     filter or system-level guardrail acting on inputs/outputs. 1 point: states a real limit of that
     measure (suppression not removal, bypass by paraphrase, over-blocking, or user-supplied facts that
     retrieval deletion cannot touch). No point for answers that claim retraining should have prevented it.
