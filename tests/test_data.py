@@ -1,4 +1,4 @@
-"""Unit tests for unlearnkit.data: the Dataset contract (COURSE.md section 2), splits, loaders, poisoning."""
+"""Unit tests for unlearnkit.data: the Dataset contract (docs/COURSE.md section 2), splits, loaders, poisoning."""
 from __future__ import annotations
 
 import dataclasses

@@ -220,7 +220,7 @@ def test_gaussian_nb_class_forgotten_entirely_is_never_predicted():
 
 
 def test_float32_sums_cancel_catastrophically_float64_do_not():
-    """REFERENCES.md's trap: Q/N - (S/N)^2 with features far from zero."""
+    """docs/REFERENCES.md's trap: Q/N - (S/N)^2 with features far from zero."""
     rng = np.random.default_rng(2)
     X = 1e3 + 0.01 * rng.normal(size=(400, 3))
     y = np.tile([0, 1], 200)

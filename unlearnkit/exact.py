@@ -262,7 +262,7 @@ class SummationRidge(_Summation):
         n_samples_: rows currently counted.  n_features_in_: d.
         coef_: ``(d,)`` weights.  intercept_: float (0.0 without ``fit_intercept``).
 
-    Source: summation form after Cao & Yang (IEEE S&P 2015); ridge as our own example (REFERENCES.md).
+    Source: summation form after Cao & Yang (IEEE S&P 2015); ridge as our own example (docs/REFERENCES.md).
     Introduced in lecture 02.
     """
 

@@ -2,7 +2,7 @@
 
 An unlearning algorithm U is (epsilon, delta)-close to retraining when no test separates the
 distribution of U(A(D), S, D) from that of A(D \\ S) better than epsilon and delta allow (lecture 01,
-REFERENCES.md). This module measures that from models:
+docs/REFERENCES.md). This module measures that from models:
 
 * **Statistic.** :func:`lira_phi` turns logits into the LiRA-scaled confidence
   ``phi = log p_y - log sum_{y' != y} p_y'`` (Carlini et al. 2022), one number per model and example.

@@ -3,7 +3,7 @@
 Bourtoule, Chandrasekaran, Choquette-Choo, Jia, Travers, Zhang, Lie, Papernot, "Machine
 Unlearning", IEEE S&P 2021 (reference code: cleverhans-lab/machine-unlearning).
 
-How the course's SISA works (COURSE.md section 2, "SISA semantics"):
+How the course's SISA works (docs/COURSE.md section 2, "SISA semantics"):
 
 * **Shards.** The training set is split into ``S`` disjoint shards, stratified by class
   (:func:`unlearnkit.data.stratified_split`, seed ``derive_seed(seed, "shards")``). Each shard gets
@@ -637,7 +637,7 @@ class SISA:
     def from_scratch(self, s: int) -> nn.Module:
         """Shard ``s`` trained from scratch on its current slices (removed ids left out) with :func:`train_shard`.
 
-        The reference an unlearned shard must equal bitwise (COURSE.md's definition of exact).
+        The reference an unlearned shard must equal bitwise (the definition of exact in docs/COURSE.md).
         Costs one full training of the shard; changes nothing in the ensemble.
 
         Raises:
