@@ -74,6 +74,52 @@ def kernel_env(extra: dict | None = None) -> dict:
     return env
 
 
+def _sliced_channel_class():
+    """A kernel-client channel that waits for messages in 1 s slices.
+
+    Seen here twice: a lecture's kernel had replied and sat idle while nbclient waited out the
+    whole 600 s cell timeout and then carried on as if nothing happened (a missed wake-up of the
+    asyncio ZMQ poll). Polling in short slices re-checks the socket every second.
+    """
+    from queue import Empty
+    from time import monotonic
+
+    from jupyter_client.channels import AsyncZMQSocketChannel
+
+    class SlicedChannel(AsyncZMQSocketChannel):
+        async def get_msg(self, timeout=None):
+            deadline = None if timeout is None else monotonic() + timeout
+            while True:
+                left = 1.0 if deadline is None else max(0.0, min(1.0, deadline - monotonic()))
+                try:
+                    return await super().get_msg(timeout=left)
+                except Empty:
+                    if deadline is not None and monotonic() >= deadline:
+                        raise
+
+    return SlicedChannel
+
+
+def _kernel_manager_class():
+    """An AsyncKernelManager whose clients use the sliced channels (nbclient's kernel_manager_class)."""
+    from jupyter_client.asynchronous import AsyncKernelClient
+    from jupyter_client.manager import AsyncKernelManager
+    from traitlets import Type
+
+    channel = _sliced_channel_class()
+
+    class SlicedKernelClient(AsyncKernelClient):
+        shell_channel_class = Type(channel)
+        iopub_channel_class = Type(channel)
+
+    class SlicedKernelManager(AsyncKernelManager):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.client_factory = SlicedKernelClient
+
+    return SlicedKernelManager
+
+
 @dataclass
 class Run:
     """One headless execution: the executed notebook, its wall time (s) and the cells that failed."""
@@ -97,7 +143,8 @@ def execute(path, *, nb: nbformat.NotebookNode | None = None, allow_errors: bool
     nb = nbformat.read(path, as_version=4) if nb is None else nb
     folder = pathlib.Path(cwd) if cwd is not None else path.parent
     client = NotebookClient(nb, timeout=timeout, kernel_name=KERNEL, allow_errors=allow_errors,
-                            resources={"metadata": {"path": str(folder)}})
+                            resources={"metadata": {"path": str(folder)}},
+                            kernel_manager_class=_kernel_manager_class())
     start = time.perf_counter()
     client.execute(env=kernel_env())
     seconds = time.perf_counter() - start
