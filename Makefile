@@ -28,11 +28,15 @@ help:
 	@echo "make exercises  regenerate exercises/ from solutions/ with nbgrader"
 	@echo "make check-exercises  check that exercises/ matches solutions/"
 	@echo "make release    build a student bundle (no solutions) in release_bundle/"
-	@echo "make benchmark  re-measure the numbers reported in the issue notes"
+	@echo "make setup      create/update .venv only (what lab and test do first)"
+	@echo "make benchmark  time every notebook and re-run the topic benchmarks (SISA, batched training)"
 	@echo "make course-map refresh README.md's course map from the files that exist"
 	@echo "make clean      remove .venv and generated folders"
 
 $(STAMP): requirements.txt pyproject.toml
+	@test -x $(PY) || $(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { \
+	  echo "unlearnkit needs Python 3.11 or newer; '$(PYTHON)' is $$($(PYTHON) --version 2>&1)."; \
+	  echo "Name another one, e.g.: make lab PYTHON=python3.11"; exit 1; }
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --upgrade --quiet pip
 ifneq ($(TORCH_INDEX),)

@@ -2,7 +2,7 @@
 
 solutions/ is nbgrader's *source* folder (problem sets with solutions and hidden tests) and
 exercises/ its *release* folder (what students get). Run every nbgrader command from this folder.
-See README.md, "Instructor guide", and the facts behind each setting in the course design notes.
+See README.md, "Instructor guide"; the facts behind each setting are in docs/NBGRADER.md.
 """
 import os
 
