@@ -44,7 +44,7 @@ from torch.nn import functional as F
 
 from ._seeding import check_seed, cpu_generator, derive_seed
 from .data import Dataset
-from .training import TrainConfig, TrainLog, batch_order, fit, make_optimizer
+from .training import TrainConfig, TrainLog, _loss, _model_device, batch_order, fit, make_optimizer
 
 __all__ = [
     "finetune",
@@ -84,13 +84,9 @@ def _check_common(model, forget, retain, config, seed, *, need_forget=True, need
     return check_seed(seed)
 
 
-def _device(model):
-    p = next(model.parameters(), None)
-    return p.device if p is not None else torch.device("cpu")
-
-
 def _ce(model, data, pos, dev):
-    return F.cross_entropy(model(data.X[pos].to(dev)), data.y[pos].to(dev))
+    """Mean cross-entropy of the batch ``pos``: the same loss ``training.fit`` minimises."""
+    return _loss(model, data, pos, "cross_entropy", dev)
 
 
 def _copy(model):
@@ -247,7 +243,7 @@ def _neggrad_plus_step(model, forget, retain, order_r, order_s, k, a, dev):
 def _descend(model, config, steps, step_fn):
     """The loop shared by methods that are not plain ``fit``: step_fn(k, dev) -> (loss, grad_evals, forget_evals)."""
     opt = make_optimizer(model.parameters(), config)
-    dev = _device(model)
+    dev = _model_device(model)
     log = TrainLog()
     forget_evals = 0
     model.train()
@@ -358,7 +354,7 @@ def scrub(model: nn.Module, forget: Dataset, retain: Dataset, config: TrainConfi
         p.requires_grad_(False)
     student = _copy(model)
     opt = make_optimizer(student.parameters(), config)
-    dev = _device(student)
+    dev = _model_device(student)
     log = TrainLog(extra={"teacher_forward": 0, "forget_grad_evals": 0})
     start = time.perf_counter()
     passes = []
