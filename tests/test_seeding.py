@@ -199,3 +199,15 @@ def test_children_of_children_do_not_collide_with_siblings():
     nested = {derive_seed(derive_seed(3, "shard", i), "stage", r) for i, r in itertools.product(range(30), range(5))}
     flat = {derive_seed(3, "shard", i, "stage", r) for i, r in itertools.product(range(30), range(5))}
     assert len(nested) == 150 and len(flat) == 150 and not nested & flat
+
+
+def test_check_int_accepts_integers_and_names_the_argument():
+    import numpy as np
+
+    from unlearnkit._seeding import check_int
+
+    assert check_int(3, "n") == 3 and check_int(np.int64(5), "n", 5) == 5
+    assert type(check_int(np.int64(2), "n")) is int
+    for bad in (True, np.bool_(True), 2.0, "3", None, 0):
+        with pytest.raises(ValueError, match=r"\bwidth\b.*>= 1"):
+            check_int(bad, "width", 1)

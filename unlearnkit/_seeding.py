@@ -21,7 +21,7 @@ import os
 import numpy as np
 import torch
 
-__all__ = ["derive_seed", "check_seed", "cpu_generator", "torch_seeded", "device"]
+__all__ = ["derive_seed", "check_seed", "check_int", "cpu_generator", "torch_seeded", "device"]
 
 
 def check_seed(seed, name: str = "seed") -> int:
@@ -37,6 +37,19 @@ def check_seed(seed, name: str = "seed") -> int:
     if not 0 <= seed < 2**63:
         raise ValueError(f"{name} must be in [0, 2**63), got {seed}")
     return seed
+
+
+def check_int(value, name: str, minimum: int = 0) -> int:
+    """Return ``value`` as a Python int after checking it is an integer (not a bool) >= ``minimum``.
+
+    The one integer-argument check the library's modules share (sizes, counts, widths).
+
+    Raises:
+        ValueError: naming ``name``, when ``value`` is not such an integer.
+    """
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral) or value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    return int(value)
 
 
 def derive_seed(seed: int, *keys) -> int:

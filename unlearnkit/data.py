@@ -35,6 +35,7 @@ from typing import Mapping
 import numpy as np
 import torch
 
+from ._seeding import check_int as _check_int
 from ._seeding import check_seed
 
 __all__ = [
@@ -283,12 +284,6 @@ def _check_fraction(fraction, name):
     if isinstance(fraction, (bool, np.bool_)) or not isinstance(fraction, numbers.Real) or not 0 < float(fraction) < 1:
         raise ValueError(f"{name} must be a number in (0, 1), got {fraction!r}")
     return float(fraction)
-
-
-def _check_int(value, name, minimum):
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
 
 
 def _check_nonneg(value, name):

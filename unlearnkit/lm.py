@@ -43,7 +43,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from ._seeding import check_seed, derive_seed, torch_seeded
+from ._seeding import check_int, check_seed, derive_seed, torch_seeded
 from ._seeding import device as _device
 
 __all__ = [
@@ -192,9 +192,7 @@ def _check_person(world, person):
 
 
 def _check_count(value, name, low=0):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
-        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
-    return int(value)
+    return check_int(value, name, low)
 
 
 def make_world(n_people: int = 200, n_forget: int = 20, seed: int = 0) -> World:

@@ -13,15 +13,13 @@ import numbers
 import torch
 from torch import nn
 
-from ._seeding import torch_seeded
+from ._seeding import check_int, torch_seeded
 
 __all__ = ["logistic_regression", "mlp", "cnn1d", "count_parameters"]
 
 
 def _check_dim(value, name):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
+    return check_int(value, name, 1)
 
 
 def logistic_regression(d: int, classes: int, seed: int = 0) -> nn.Module:
