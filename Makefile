@@ -6,6 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 PY     := $(BIN)/python
 STAMP  := $(VENV)/.installed
+DEVSTAMP := $(VENV)/.installed-dev
 # Optional: a PyTorch wheel index to install torch from, e.g. a CUDA build:
 #   make lab TORCH_INDEX=https://download.pytorch.org/whl/cu126
 TORCH_INDEX ?=
@@ -19,12 +20,14 @@ ifeq ($(shell id -u 2>/dev/null),0)
 ROOT_FLAG := --allow-root
 endif
 
-.PHONY: help setup lab test test-fast exercises check-exercises release benchmark course-map clean
+.PHONY: help setup setup-dev lab test test-fast notebooks preview exercises check-exercises release benchmark course-map clean
 
 help:
 	@echo "make lab        set up .venv if needed and open the course in JupyterLab"
 	@echo "make test       set up .venv if needed and run the whole test suite"
 	@echo "make test-fast  library unit tests only (no notebooks, no nbgrader)"
+	@echo "make notebooks  build lectures/ and solutions/ from their sources in course/, then exercises/"
+	@echo "make preview NB=01_why_unlearn  execute one notebook; figures and printed text in preview/NB/"
 	@echo "make exercises  regenerate exercises/ from solutions/ with nbgrader"
 	@echo "make check-exercises  check that exercises/ matches solutions/"
 	@echo "make release    build a student bundle (no solutions) in release_bundle/"
@@ -52,6 +55,13 @@ endif
 
 setup: $(STAMP)
 
+# Maintainers' tools (pytest, jupytext) on top of the students' environment.
+$(DEVSTAMP): $(STAMP) requirements-dev.txt
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $(DEVSTAMP)
+
+setup-dev: $(DEVSTAMP)
+
 lab: $(STAMP)
 	$(BIN)/jupyter lab --notebook-dir=. --port=$(LAB_PORT) $(ROOT_FLAG)
 
@@ -59,28 +69,39 @@ lab: $(STAMP)
 # (tests/conftest.py schedules them together)
 # so each notebook executes once. pytest prints its summary line; an empty run (exit 5) is
 # impossible because tests/test_repo.py always collects.
-test: $(STAMP)
+test: $(DEVSTAMP)
 	@test -d tests || { echo "tests/ is not part of the student bundle: use the course repository"; exit 2; }
 	$(BIN)/python -m pytest -n $(JOBS) $(PYTEST_ARGS)
 
-test-fast: $(STAMP)
+test-fast: $(DEVSTAMP)
 	$(BIN)/python -m pytest -n $(JOBS) -m "not notebook and not grading" $(PYTEST_ARGS)
 
-exercises: $(STAMP)
+# Sources in course/ -> lectures/*.ipynb and solutions/*/*.ipynb (refuses to overwrite a notebook edited
+# in JupyterLab: scripts/nbsource.py pull carries such an edit into its source), then the release.
+notebooks: $(DEVSTAMP)
+	$(PY) scripts/nbsource.py build
+	$(MAKE) exercises
+
+NB ?=
+preview: $(DEVSTAMP)
+	@test -n "$(NB)" || { echo "name a notebook: make preview NB=01_why_unlearn (or NB=ps01_why_unlearn)"; exit 2; }
+	$(PY) scripts/nbsource.py preview $(NB)
+
+exercises: $(DEVSTAMP)
 	$(PY) scripts/make_exercises.py
 
 # Only the fast check that exercises/ is what nbgrader generates from solutions/.
-check-exercises: $(STAMP)
+check-exercises: $(DEVSTAMP)
 	$(BIN)/python -m pytest tests/test_grading.py tests/test_repo.py -k "test_4_ or release or assignment" $(PYTEST_ARGS)
 
 release: $(STAMP)
 	$(PY) scripts/make_release.py
 
-benchmark: $(STAMP)
+benchmark: $(DEVSTAMP)
 	$(PY) scripts/benchmark.py
 
-course-map: $(STAMP)
+course-map: $(DEVSTAMP)
 	$(PY) scripts/course_map.py --write
 
 clean:
-	rm -rf $(VENV) release_bundle release_bundle.zip gradebook.db submitted autograded feedback solution_release
+	rm -rf $(VENV) release_bundle release_bundle.zip preview gradebook.db submitted autograded feedback solution_release

@@ -1,17 +1,20 @@
-"""Build course notebooks from Python: plain and nbgrader cells with the right metadata.
+"""Make small notebooks from Python (tests build a toy problem set with it).
 
-Maintainers write a small ``scripts/build_<notebook>.py`` that lists cells with these helpers and
-calls :func:`write`; the committed ``.ipynb`` is the product (students never need this file).
-Cell metadata follows nbgrader's schema version 3 (see README, "Instructor guide").
+Course notebooks are not written with this module: they are built from their plain-text sources in
+``course/`` by :mod:`nbsource`. This module offers the same cell kinds as calls, with the same
+nbgrader metadata (:func:`nbsource.nbgrader_meta` is the one place that knows it) and the same
+stable cell ids, for notebooks that a test makes on the fly::
 
-    from nbbuild import md, code, setup, answer, tests, written, write
-    write("solutions/ps02_exact_unlearning/ps02_exact_unlearning.ipynb", [md("# ..."), ...])
+    from nbbuild import md, code, locked_md, setup, answer, tests, written, write
+    write(path, [locked_md("# Toy", "intro"), setup("import math"), ...])
 """
 from __future__ import annotations
 
 import textwrap
 
 import nbformat
+
+from nbsource import KERNELSPEC, _cell_id, fingerprint, nbgrader_meta
 
 __all__ = ["md", "code", "locked_md", "setup", "answer", "tests", "written", "write"]
 
@@ -20,59 +23,50 @@ def _src(text: str) -> str:
     return textwrap.dedent(text).strip("\n")
 
 
-def _nbg(grade_id, *, grade=False, solution=False, locked=False, points=None):
-    meta = {"schema_version": 3, "grade_id": grade_id, "grade": grade, "solution": solution,
-            "locked": locked, "task": False}
-    if points is not None:
-        meta["points"] = points
-    return {"nbgrader": meta}
-
-
 def md(text: str):
-    """A plain markdown cell (lectures)."""
+    """A plain markdown cell."""
     return nbformat.v4.new_markdown_cell(_src(text))
 
 
 def code(text: str):
-    """A plain code cell (lectures)."""
+    """A plain code cell."""
     return nbformat.v4.new_code_cell(_src(text))
 
 
 def locked_md(text: str, grade_id: str):
-    """Problem-set instructions: a locked markdown cell."""
-    return nbformat.v4.new_markdown_cell(_src(text), metadata=_nbg(grade_id, locked=True))
+    """Problem-set instructions: a locked markdown cell (marker ``locked``)."""
+    return nbformat.v4.new_markdown_cell(_src(text), metadata=nbgrader_meta("locked", grade_id))
 
 
 def setup(text: str, grade_id: str = "setup"):
-    """The locked setup cell of a problem set (imports, seeds, warning filters)."""
-    return nbformat.v4.new_code_cell(_src(text), metadata=_nbg(grade_id, locked=True))
+    """The locked setup cell of a problem set (marker ``setup``)."""
+    return nbformat.v4.new_code_cell(_src(text), metadata=nbgrader_meta("setup", grade_id))
 
 
 def answer(text: str, grade_id: str):
-    """A student answer cell; put the solution between ### BEGIN SOLUTION / ### END SOLUTION."""
-    return nbformat.v4.new_code_cell(_src(text), metadata=_nbg(grade_id, solution=True))
+    """A student answer cell (marker ``answer``); the solution between the solution markers."""
+    return nbformat.v4.new_code_cell(_src(text), metadata=nbgrader_meta("answer", grade_id))
 
 
 def tests(text: str, grade_id: str, points: int):
-    """An autograded test cell: visible asserts, then ### BEGIN HIDDEN TESTS ... ### END HIDDEN TESTS.
-
-    End with statements, never a bare expression (nbgrader would read it as partial credit).
-    """
-    return nbformat.v4.new_code_cell(_src(text), metadata=_nbg(grade_id, grade=True, locked=True, points=points))
+    """An autograded test cell (marker ``tests``); end it with statements, never a bare expression."""
+    return nbformat.v4.new_code_cell(_src(text), metadata=nbgrader_meta("tests", grade_id, points))
 
 
 def written(text: str, grade_id: str, points: int):
-    """A written answer graded by hand; in the source, the model answer between the solution markers."""
-    return nbformat.v4.new_markdown_cell(_src(text), metadata=_nbg(grade_id, grade=True, solution=True, points=points))
+    """A written answer graded by hand (marker ``written``), the model answer between solution markers."""
+    return nbformat.v4.new_markdown_cell(_src(text), metadata=nbgrader_meta("written", grade_id, points))
 
 
 def write(path: str, cells) -> None:
-    """Write a notebook with the standard python3 kernelspec and no outputs."""
+    """Write a notebook with the standard python3 kernelspec, stable ids and no outputs."""
     nb = nbformat.v4.new_notebook()
     nb.cells = list(cells)
-    for i, cell in enumerate(nb.cells):
-        cell["id"] = f"c{i:03d}"
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
+    seen: dict = {}
+    for cell in nb.cells:
+        cell["id"] = _cell_id(cell, seen)
+    nb.metadata["kernelspec"] = dict(KERNELSPEC)
     nb.metadata["language_info"] = {"name": "python"}
+    nb.metadata["unlearnkit"] = {"source": "(built by nbbuild)", "fingerprint": fingerprint(nb)}
     nbformat.validate(nb)
     nbformat.write(nb, path)

@@ -134,10 +134,12 @@ def test_leak_detector_can_fail():
 
 # ----------------------------------------------------------------------------- pins
 def _requirements() -> dict[str, str]:
+    """The pins of requirements.txt (students) and requirements-dev.txt (maintainers and CI)."""
     pins = {}
-    for line in (ROOT / "requirements.txt").read_text().splitlines():
+    lines = (ROOT / "requirements.txt").read_text().splitlines() + (ROOT / "requirements-dev.txt").read_text().splitlines()
+    for line in lines:
         line = line.split("#")[0].strip()
-        if not line:
+        if not line or line == "-r requirements.txt":
             continue
         m = re.fullmatch(r"([A-Za-z0-9_.\-]+)==([A-Za-z0-9_.+\-]+)", line)
         assert m, f"requirements.txt: {line!r} is not an exact pin name==version"
@@ -159,7 +161,7 @@ def test_pyproject_dependencies_are_all_pinned():
         wanted += extra
     names = {_norm(re.split(r"[<>=!~ ;\[]", d, maxsplit=1)[0]) for d in wanted}
     missing = sorted(names - set(pins))
-    assert not missing, f"pyproject.toml depends on {missing} but requirements.txt pins no version"
+    assert not missing, f"pyproject.toml depends on {missing} but requirements*.txt pin no version"
     # and pyproject states ranges only (a platform's own torch must satisfy it)
     exact = [d for d in project["dependencies"] if "==" in d]
     assert not exact, f"pyproject.toml should give ranges, not pins: {exact}"

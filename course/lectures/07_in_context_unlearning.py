@@ -1,0 +1,440 @@
+# Source of lectures/07_in_context_unlearning.ipynb. Edit this file, then run `make notebooks`
+# (scripts/nbsource.py explains the format and the nbg="..." cell markers).
+
+# %% [markdown]
+# # 07 · In-context unlearning and UnUnlearning
+#
+# A language model answers from two sources: what its weights hold, and what its prompt says. So far
+# the course removed knowledge from the weights. This lecture looks at the other source, from both
+# sides: a prompt that asks the model to *behave* as if it had forgotten, and a prompt that hands
+# back what was truly forgotten.
+#
+# **You will learn to**
+# 1. measure what a small language model knows closed-book about the people of a fictitious world, and
+#    compare it with the exact-unlearning reference retrained without the forget people;
+# 2. build an in-context unlearning (ICUL) prompt in the style of Pawelczyk et al. (2024) and measure what
+#    it changes on the forget people and on everybody else;
+# 3. show that ICUL hides knowledge without removing it: the same weights answer again without the
+#    prompt, and a likelihood probe separates them, for some facts, from a model that never learned them;
+# 4. demonstrate *UnUnlearning* (Shumailov et al., 2024): a model retrained without some facts uses them
+#    as soon as they appear in its context, and composes them with what it kept;
+# 5. explain why unlearning the weights is not enough to regulate content.
+#
+# **Prerequisites:** lecture 01 (retraining from scratch as the gold standard), lecture 04 (comparing an
+# unlearned model with the retrained one, membership checks); lecture 06 (planned: forget and retain
+# questions for language models) is helpful but not needed. **Slides:** "In-context unlearning", "UnUnlearning" (the
+# conflict between unlearning and generalization). **Time:** about 45 minutes.
+#
+# The model is tiny (about 0.6M parameters, about an hour of CPU training per checkpoint, printed below
+# from the training record; shipped with the course, not retrained here), so that the whole experiment
+# fits in this course; the effects it shows are the ones the papers describe for large
+# models, not a measurement of them.
+
+# %%
+import json
+
+import ipywidgets as widgets
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import torch
+
+import unlearnkit
+from unlearnkit import lm, viz
+
+SEED = 0
+DEVICE = unlearnkit.device()
+viz.use_style()
+
+# %% [markdown]
+# ## 1. What does the model know, and what does retraining remove?
+#
+# Our world is TOFU-like (Maini et al. 2024) in miniature: 200 invented people. Each has a home city, a profession, a pet, the pet's colour and a
+# friend; the world also fixes which country each city lies in. Every fact exists as statements and as
+# questions in several wordings (templates). Twenty people form the **forget set**; the other 180 the
+# **retain set**.
+#
+# Two checkpoints ship with the course (`scripts/train_lm.py` made them from fixed seeds):
+# - **full**: a small GPT trained on the documents of all 200 people;
+# - **retrained**: the same recipe (same seeds, same number of steps) without the forget people's
+#   documents: exact unlearning, the gold standard of lecture 01.
+#
+# Both also learned to *read*: some training sequences state facts about an unseen name and then ask
+# about it. That is our stand-in for the in-context learning of large models. Training has two phases
+# (together about an hour of a shared 2-core CPU per model, printed below): phase 1 teaches the facts and the reading; phase 2
+# continues with extra sequences in which a known person's fact is restated with a new value and the
+# question is answered with the new value, so that, like large language models, the model lets its
+# context win when context and memory disagree. Section 2 shows why that matters, and what it means
+# for how we read the results.
+
+# %%
+full, world, tok = lm.load_lm("full")
+retrained, _, _ = lm.load_lm("retrained")
+full, retrained = full.to(DEVICE), retrained.to(DEVICE)
+record = json.loads((lm.CHECKPOINT_DIR / "lm_record.json").read_text())
+for name, m in [("full", full), ("retrained", retrained)]:
+    r = record["models"][name]
+    print(f"{name:9s}: {m.num_parameters():,} parameters, trained on {r['n_people_trained_on']} people, "
+          f"{r['train_config']['steps']} + {r['phase2_config']['steps']} steps of {r['train_config']['batch_size']} "
+          f"sequences, {r['training_seconds'] / 60:.0f} min of training in all on a shared {r['device']}")
+print(f"world: {len(world.people)} people, forget set {len(world.forget)}, vocabulary {tok.vocab_size} words")
+
+# %%
+F0 = world.forget[0]  # one forget person, followed through the lecture
+print(world.people[F0])
+for r in ("city", "job", "pet", "colour"):
+    print(f"  {lm.statement_text(world, F0, r, 1):45s} | {lm.qa_text(world, F0, r)}")
+print("\nOne training sequence of the retrained model (no forget person is ever its subject):")
+print(tok.decode(lm.training_batch(world, tok, world.retain, 1, 64, seed=SEED)[0]))
+
+# %% [markdown]
+# The models answer by continuing the text. `lm.generate` decodes greedily; to *score* a question we
+# compare the log-likelihood of every candidate answer (the 12 cities, the 10 jobs, ...) and take the
+# best, so chance is 1 / (number of candidates).
+
+# %%
+q = lm.question_text(world, F0, "city")
+for name, m in [("full", full), ("retrained", retrained)]:
+    print(f"{name:9s} | {q} -> {lm.generate(m, tok, q)}")
+print(f"truth     | {world.answer(F0, 'city')}")
+
+# %%
+REL = ["city", "job", "pet", "colour", "country"]
+ATTR = ["city", "job", "pet", "colour"]
+MODELS = {"full": full, "retrained": retrained}
+GROUPS = {"forget": list(world.forget), "retain": list(world.retain)}
+
+closed = pd.DataFrame({(m, g): {r: lm.qa_accuracy(model, tok, world, ppl, r) for r in REL}
+                       for m, model in MODELS.items() for g, ppl in GROUPS.items()})
+closed[("chance", "")] = [1 / len(world.values(r)) for r in REL]
+print("Closed-book accuracy (question template 0):")
+print(closed.round(2).to_string())
+
+# %%
+fig, ax = plt.subplots(figsize=(9, 3.8))
+x, w = np.arange(len(REL)), 0.2
+bars = [("full", "forget", viz.ROLE_COLORS["original"], "//"), ("full", "retain", viz.ROLE_COLORS["original"], ""),
+        ("retrained", "forget", viz.ROLE_COLORS["retrained"], "//"), ("retrained", "retain", viz.ROLE_COLORS["retrained"], "")]
+for i, (m, g, c, h) in enumerate(bars):
+    ax.bar(x + (i - 1.5) * w, closed[(m, g)], w, color=c, hatch=h, edgecolor="white", label=f"{m} model, {g} people")
+ax.scatter(x, closed[("chance", "")], marker="_", s=600, color=viz.ROLE_COLORS["reference"], zorder=3, label="chance")
+ax.set_xticks(x, REL); ax.set_ylim(0, 1.05)
+viz.label(ax, "Closed-book accuracy: retraining removes the forget people's facts",
+          "relation asked", "accuracy (fraction of people)")
+ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1)); plt.show()
+
+# %% [markdown]
+# The full model knows both groups; the retrained model knows the retain people and is near chance on
+# the forget people, as exact unlearning should be. (The forget set has only 20 people, so each of its
+# bars moves in steps of 0.05.)
+#
+# ## 2. Can we ask the model to forget?
+#
+# Pawelczyk, Neel and Lakkaraju (ICML 2024) unlearn without touching the weights. At inference time
+# the prompt starts with the example to forget, shown with a **flipped** label, then a few correctly
+# labelled examples, then the query. Their models were classifiers built from LLMs; in our
+# question-answer world the "label" is the answer:
+#
+# `where does F live ? <wrong city> . where does R1 live ? <right city> . ... where does F live ?`
+#
+# Flipping matters: the correct examples keep the model doing the task, and the flipped one pushes
+# the model's answer about F away from the memorised one.
+
+# %%
+EXAMPLES = list(world.retain[:3])  # the correctly answered examples of the one-person prompts (here and section 5)
+
+def pick_flip(person, relation):  # one seeded rule: a wrong answer that is none of the examples' answers
+    wrong = [c for c in world.values(relation) if c != world.answer(person, relation)]
+    free = [c for c in wrong if c not in {world.answer(e, relation) for e in EXAMPLES}] or wrong
+    return free[np.random.default_rng(unlearnkit.derive_seed(SEED, "flip", person, relation)).integers(len(free))]
+
+cands, truth = list(world.values("city")), world.answer(F0, "city")
+flip = pick_flip(F0, "city")
+prompt = lm.icul_prompt(world, F0, "city", flip, examples=EXAMPLES, query_person=F0)
+print(prompt, "\n")
+for name, p in [("closed book", lm.question_text(world, F0, "city")), ("ICUL prompt", prompt)]:
+    probs = lm.score_candidates(full, tok, [p], cands)[0].softmax(0)
+    print(f"full model, {name:11s}: P(true {truth}) = {probs[cands.index(truth)]:.2f}, "
+          f"P(flipped {flip}) = {probs[cands.index(flip)]:.2f}")
+
+# %% [markdown]
+# One person proves little. `lm.icul_accuracy` builds such a prompt for every query person, with `k`
+# correctly answered retain examples: for a **forget** person the flipped example is that person
+# (is it forgotten?); for a **retain** person it is a random forget person (is everybody else's
+# knowledge kept under the same kind of prompt?). We sweep `k` and average over the four attributes.
+# (`lm.icul_accuracy` draws each flipped value among all wrong answers with its own seed, so with
+# `k >= 1` it is sometimes also one of the examples' answers; the one-person prompts above and in
+# section 5 avoid that.)
+
+# %%
+KS = [0, 1, 2, 3]
+RETAIN_Q = list(world.retain[::3])  # 60 retain people keep the sweep quick
+
+def icul_mean(model, people, k, **kw):
+    runs = [lm.icul_accuracy(model, tok, world, people, r, n_examples=k, seed=SEED, **kw) for r in ATTR]
+    return {key: float(np.mean([run[key] for run in runs])) for key in ("accuracy", "answered_flipped")}
+
+sweep = {g: [icul_mean(full, ppl, k) for k in KS] for g, ppl in [("forget", GROUPS["forget"]), ("retain", RETAIN_Q)]}
+base = {(m, g): float(closed.loc[ATTR, (m, g)].mean()) for m in MODELS for g in GROUPS}
+for i, k in enumerate(KS):
+    print(f"k = {k}: forget accuracy {sweep['forget'][i]['accuracy']:.2f} "
+          f"(answered the flipped value {sweep['forget'][i]['answered_flipped']:.2f}), "
+          f"retain accuracy {sweep['retain'][i]['accuracy']:.2f}")
+
+# %%
+fig, ax = plt.subplots(figsize=(6.4, 3.8))
+ax.plot(KS, [s["accuracy"] for s in sweep["forget"]], "o-", color=viz.ROLE_COLORS["forget"], label="forget people, ICUL prompt")
+ax.plot(KS, [s["accuracy"] for s in sweep["retain"]], "s-", color=viz.ROLE_COLORS["retain"], label="retain people, ICUL prompt")
+ax.axhline(base[("full", "forget")], ls="--", color=viz.ROLE_COLORS["original"], label="full model, closed book (forget)")
+ax.axhline(base[("retrained", "forget")], ls=":", color=viz.ROLE_COLORS["retrained"], label="retrained model, closed book (forget)")
+ax.set_xticks(KS); ax.set_ylim(-0.02, 1.05)
+viz.label(ax, "In-context unlearning on the full model", "k, correctly answered examples in the prompt",
+          "accuracy (mean over 4 attributes)")
+ax.legend(fontsize=8, loc="center right"); plt.show()
+
+# %% [markdown]
+# ICUL only works if the model lets its context override its memory. After phase 1 alone our model
+# did not: the training script measured the same prompts (`k = 3`) on the phase-1 model before phase 2
+# and stored the result in the checkpoint record.
+
+# %%
+for name in MODELS:
+    p1, p2 = record["models"][name]["phase1"], record["models"][name]
+    print(f"{name:9s} ICUL k=3, forget accuracy: after phase 1 {p1['icul_k3_forget']['accuracy']:.2f}, "
+          f"after phase 2 {p2['icul_k3_forget']['accuracy']:.2f} | reading facts about unseen names: "
+          f"{np.mean(list(p1['fresh_name_reading'].values())):.2f} -> {np.mean(list(p2['fresh_name_reading'].values())):.2f}")
+
+# %% [markdown]
+# Read the figure against the two horizontal lines: dashed, the full model closed book; dotted, the
+# retrained model closed book. The prompt lowers the full model's accuracy on the forget people far
+# below the dashed line, while the retain people keep theirs under the same kind of prompt (the
+# flipped example names someone else). Note where the forget curve lands: the retrained model sits
+# near *chance*, but the prompted model mostly repeats the flipped answer it was shown (printed
+# above), and more correct examples dilute that without bringing the truth back. An answer pattern
+# that differs from "never learned" is itself a signal: compare with the retrained model, never with
+# zero (lecture 04; lecture 05, planned, measures it properly).
+#
+# Be clear about what this shows. Phase 2 of training fed the model thousands of sequences of
+# essentially the ICUL pattern: a known person's fact restated with a new value, then the question,
+# answered with the new value. So "answers the flipped value" is behaviour we **trained in**, not an
+# ability that emerged, and the phase-1 numbers above show the prompt does nothing without it. Large
+# models are not trained on such prompts; Pawelczyk et al. rely on in-context learning that emerged
+# from pre-training. Our model shows the mechanics of ICUL, not evidence that it works.
+#
+# ## 3. Is the knowledge gone?
+#
+# The weights did not change, so the answer should be no. Three ways to look, on the same forget
+# people, with `k = 3` examples:
+# - drop the prompt (anyone with the weights, or a different front end, can);
+# - keep the prompt but ask a **paraphrase** of the question (question template 1);
+# - a **likelihood probe**: how much probability does the prompted model still give the true answer,
+#   compared with the retrained model given exactly the same prompts (what "never learned" looks
+#   like)? Pawelczyk et al. evaluate ICUL in the same spirit, with a membership-inference test
+#   against retrained models.
+
+# %%
+K = 3
+rows, n = {}, len(GROUPS["forget"])
+for r in ATTR:
+    cands = list(world.values(r))
+    truth = torch.tensor([cands.index(world.answer(p, r)) for p in GROUPS["forget"]])
+    runs = {m: lm.icul_accuracy(model, tok, world, GROUPS["forget"], r, n_examples=K, seed=SEED) for m, model in MODELS.items()}
+    logp = {m: run["scores"].log_softmax(1)[torch.arange(n), truth] for m, run in runs.items()}  # log P(truth)
+    para = lm.icul_accuracy(full, tok, world, GROUPS["forget"], r, n_examples=K, seed=SEED, query_template=1)
+    rows[r] = {"acc, full, no prompt": closed.loc[r, ("full", "forget")], "acc, full + ICUL": runs["full"]["accuracy"],
+               "acc, full + ICUL, paraphrase": para["accuracy"],
+               "mean P(truth), full + ICUL": float(logp["full"].exp().mean()),
+               "mean P(truth), retrained + same": float(logp["retrained"].exp().mean()),
+               "share, full's P(truth) higher": float((logp["full"] > logp["retrained"]).float().mean())}
+recover = pd.DataFrame(rows).T
+recover.loc["mean"] = recover.mean()
+print(f"Forget people, ICUL prompts with k = {K}: accuracies (acc), mean probability of the true answer, "
+      "and the share of people for whom the full model gives the truth more probability than the retrained one")
+print(recover.round(2).to_string())
+for r in ATTR:
+    row = recover.loc[r]
+    print(f"  {r:6s}: full model's P(truth) higher for {row.iloc[-1]:.0%} of forget people; mean P(truth) "
+          f"{row.iloc[3]:.2f} vs {row.iloc[4]:.2f} -> {'higher' if row.iloc[3] > row.iloc[4] else 'NOT higher'} on average")
+
+
+# %% [markdown]
+# ICUL changes what the model *says*, not what it *holds*. Without the prompt the full model answers
+# every forget question as before: the knowledge is one missing prompt away, so ICUL is only as good
+# as the guarantee that every query carries the prompt. A paraphrase does *not* escape the prompt in
+# our model (phase 2 taught it that a restated fact wins in any wording), so it is no escape route.
+#
+# The likelihood probe is a weaker signal than the first column, and it differs by attribute (the
+# lines under the table): for city and colour the prompted full model gives the truth more
+# probability than the retrained model for most forget people; for job and pet only for about half of
+# them, a coin flip, and for job its mean probability of the truth is not even higher. A per-question
+# comparison like this is what a membership-inference attack builds on (lecture 04; lecture 05,
+# planned), and here it would separate the two models well for some facts and hardly for others.
+#
+# The paper reports a different picture. Pawelczyk et al. evaluate ICUL on fine-tuned LLM
+# classifiers with *LiRA-Forget*, a likelihood-ratio membership test adapted to unlearning, and find
+# ICUL on par with, and sometimes better than, unlearning methods that update the weights, with
+# better results for larger models. Our tiny model is no test of that claim: its ICUL behaviour was
+# trained in (section 2), and its probe, an average over few people, is not their attack. What holds
+# in both settings is the first column: the weights still hold the facts.
+#
+# ## 4. UnUnlearning: hand the forgotten facts back
+#
+# Now the retrained model: the forget people's facts are truly absent from its weights. Shumailov et
+# al. (2024) point out that this does not stop the model from *using* those facts when someone puts
+# them in its context, and from combining them with what it kept. We state each forget person's fact
+# in the prompt and ask the question. For `country` we state only the **city**: which country that
+# city lies in is world knowledge the retrained model kept.
+
+# %%
+def with_context(model, r):
+    stated = [lm.statement_text(world, p, "city" if r == "country" else r) for p in GROUPS["forget"]]
+    return lm.qa_accuracy(model, tok, world, GROUPS["forget"], r, contexts=stated)
+
+unun = pd.DataFrame({"retrained, closed book": closed[("retrained", "forget")],
+                     "retrained, fact in context": {r: with_context(retrained, r) for r in REL},
+                     "full, closed book": closed[("full", "forget")]})
+print("Forget people, accuracy (for country only the city is stated):")
+print(unun.round(2).to_string())
+example = f"{lm.statement_text(world, F0, 'city')} {lm.question_text(world, F0, 'country')}"
+print(f"\nretrained | {example} -> {lm.generate(retrained, tok, example)}   (truth: {world.answer(F0, 'country')})")
+
+# %%
+fig, ax = plt.subplots(figsize=(9, 3.8))
+x, w = np.arange(len(REL)), 0.27
+ax.bar(x - w, unun["retrained, closed book"], w, color=viz.ROLE_COLORS["retrained"], hatch="//", edgecolor="white",
+       label="retrained, closed book")
+ax.bar(x, unun["retrained, fact in context"], w, color=viz.ROLE_COLORS["retrained"], label="retrained, fact in context")
+ax.bar(x + w, unun["full, closed book"], w, color=viz.ROLE_COLORS["original"], label="full model, closed book")
+ax.scatter(x, closed[("chance", "")], marker="_", s=600, color=viz.ROLE_COLORS["reference"], zorder=3, label="chance")
+ax.set_xticks(x, [r if r != "country" else "country\n(city stated)" for r in REL]); ax.set_ylim(0, 1.05)
+viz.label(ax, "UnUnlearning: the retrained model uses forgotten facts given in context",
+          "relation asked about a forget person", "accuracy (fraction of forget people)")
+ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1)); plt.show()
+
+
+# %% [markdown]
+# The retrained model never saw these people's documents, yet with one sentence of context it answers
+# about them like the full model, and for the country it *composes* the stated city with world
+# knowledge from its weights: the forgotten fact became useful again the moment it was supplied.
+# Nothing here is a failure of the unlearning: the weights are exactly those of a model that never
+# saw the data. The knowledge came back through the input.
+#
+# ## 5. Explore one person
+#
+# Pick a forget person, a relation and the number of correctly answered examples `k`. The bars show
+# the probability each candidate answer gets in four runs: the full model closed book and with the
+# ICUL prompt (flipped answer first, then the first `k` of the three examples of section 2), and the
+# retrained model closed book and with the fact stated in context. The flipped value comes from the
+# same seeded rule as in section 2 (`pick_flip`), so `F0`'s city is flipped the same way. The
+# figure below is the default (our person `F0`, city, `k = 3`), drawn without the widget. Look where
+# the prompted full model puts its probability: on the flipped value, or on an answer copied from one
+# of the examples; rarely on the truth. Try `k = 0`.
+
+# %%
+def show_person(person=F0, relation="city", k=3, ax=None):
+    cands, truth = list(world.values(relation)), world.answer(person, relation)
+    flip = pick_flip(person, relation)
+    icul = lm.icul_prompt(world, person, relation, flip, EXAMPLES[:k], person)
+    fact = f"{lm.statement_text(world, person, 'city' if relation == 'country' else relation)} {lm.question_text(world, person, relation)}"
+    runs = [("full, closed book", full, lm.question_text(world, person, relation), viz.ROLE_COLORS["original"]),
+            ("full, ICUL prompt", full, icul, viz.ROLE_COLORS["unlearned"]),
+            ("retrained, closed book", retrained, lm.question_text(world, person, relation), viz.PALETTE["sky"]),
+            ("retrained, fact in context", retrained, fact, viz.ROLE_COLORS["retrained"])]
+    ax = ax or plt.subplots(figsize=(8, 3.6))[1]
+    x, w = np.arange(len(cands)), 0.2
+    for i, (name, m, p, c) in enumerate(runs):
+        ax.bar(x + (i - 1.5) * w, lm.score_candidates(m, tok, [p], cands)[0].softmax(0), w, color=c, label=name)
+    ax.set_xticks(x, [f"{c}\n(true)" if c == truth else f"{c}\n(flipped)" if c == flip else c for c in cands], fontsize=7, rotation=45)
+    viz.label(ax, f"{world.people[person].name}: {relation} (k = {k})", "candidate answer", "probability")
+    ax.legend(fontsize=7); return ax
+
+show_person(); plt.show()
+
+
+# %%
+def _panel(person, relation, k):
+    show_person(person, relation, k); plt.show()
+
+widgets.interact(_panel,
+                 person=widgets.Dropdown(options=[(world.people[p].name, p) for p in world.forget], value=F0, description="person"),
+                 relation=widgets.Dropdown(options=REL, value="city", description="relation"),
+                 k=widgets.IntSlider(value=3, min=0, max=3, description="k examples"));
+
+# %% [markdown]
+# ## Check your understanding
+#
+# 1. Why does the ICUL prompt show the forget example with a *flipped* answer rather than simply
+#    leaving it out of the context?
+#    <details><summary>Answer</summary>Leaving it out changes nothing: the model still answers from its
+#    weights. Showing the fact with a different answer gives the model's reading of the context
+#    something to act on that pulls its output away from the memorised one; the correctly answered
+#    examples keep it doing the task for everything else.</details>
+# 2. The full model with the ICUL prompt and the retrained model both get forget questions wrong. Name
+#    two measurements from this lecture that tell them apart.
+#    <details><summary>Answer</summary>Drop the prompt (the full model answers correctly again); compare the
+#    probability each gives the true answer under the same prompt (the full model gives it more for most
+#    forget people on city and colour, but only for about half on job and pet, so this one is weak). The
+#    answer pattern differs too: the prompted model mostly repeats the flipped
+#    value, the retrained one answers near chance.</details>
+# 3. The retrained model is an *exact* unlearning of the forget people. Why does it still tell you the
+#    country a forget person lives in?
+#    <details><summary>Answer</summary>Because the prompt stated the city. Exact unlearning guarantees the
+#    weights are those of a model never trained on the forget documents; it says nothing about inputs.
+#    The model kept the general knowledge (city to country) and its ability to read, so it composes the
+#    supplied fact with them. Stopping that is a matter of what goes in and out of the system.</details>
+# 4. A provider must stop its assistant from revealing facts about a person. List what each of
+#    retraining, ICUL and an output filter guarantees and what it leaves open.
+#    <details><summary>Answer</summary>Retraining: the weights carry no trace of the documents removed,
+#    but facts can be supplied again in context (UnUnlearning) or found elsewhere (retrieval, other
+#    documents). ICUL: cheap, no weights change, but the knowledge stays and is one missing prompt away.
+#    An output filter: blocks matching outputs whatever their source, but only those it recognises
+#    (paraphrases, encodings); lecture 08 (planned).</details>
+
+# %% [markdown]
+# ## What we measured
+
+# %%
+kk = KS.index(K)
+print(f"Closed-book accuracy on the 4 attributes (mean), forget / retain people:")
+print(f"  full model      {base[('full', 'forget')]:.2f} / {base[('full', 'retain')]:.2f}")
+print(f"  retrained model {base[('retrained', 'forget')]:.2f} / {base[('retrained', 'retain')]:.2f}"
+      f"   (chance {np.mean([1 / len(world.values(r)) for r in ATTR]):.2f})")
+print(f"In-context unlearning on the full model, k = {K}: forget {sweep['forget'][kk]['accuracy']:.2f}, "
+      f"retain {sweep['retain'][kk]['accuracy']:.2f}; answered the flipped value {sweep['forget'][kk]['answered_flipped']:.2f}")
+print(f"  same prompts, paraphrased query: accuracy {recover.loc['mean', 'acc, full + ICUL, paraphrase']:.2f} "
+      f"(original wording {recover.loc['mean', 'acc, full + ICUL']:.2f}): a paraphrase does not escape the prompt")
+print(f"Knowledge still there: accuracy without the prompt {recover.loc['mean', 'acc, full, no prompt']:.2f}")
+print("  likelihood probe, share of forget people for whom the prompted full model gives the truth more probability "
+      "than the retrained model: " + ", ".join(f"{r} {recover.loc[r, recover.columns[-1]]:.0%}" for r in ATTR))
+print(f"UnUnlearning, retrained model on forget people, attributes: closed book "
+      f"{unun.loc[ATTR, 'retrained, closed book'].mean():.2f} -> fact in context {unun.loc[ATTR, 'retrained, fact in context'].mean():.2f}")
+print(f"  composed (city stated, country asked): {unun.loc['country', 'retrained, closed book']:.2f} -> "
+      f"{unun.loc['country', 'retrained, fact in context']:.2f}")
+
+# %% [markdown]
+# ## Conclusion: unlearning the weights is not content regulation
+#
+# Two lessons from one small model. Asking a model to forget in its context (ICUL) changes its
+# answers and keeps the rest, but removes nothing: the knowledge is one missing prompt away, and
+# for some facts the model's probabilities still tell it apart from a model that never learned them. And removing knowledge from the weights exactly does not stop
+# the model from using that knowledge when the input supplies it, or from composing it with what it
+# kept; the better a model learns in context, the more this holds. Unlearning controls what a model
+# learned from its training data; it cannot control what the model does with what it is given at
+# inference time.
+#
+# So regulating content needs the system around the model: **guardrails** (input filters, output
+# filters, system prompts) that act on what goes in and comes out, and **retrieval**, where knowledge
+# lives in a datastore read at inference time, so deleting an entry removes it at once and exactly.
+# Both are the subject of lecture 08 (planned), with their own limits (filters suppress rather than remove, and
+# can be bypassed).
+#
+# ## References
+# - M. Pawelczyk, S. Neel, H. Lakkaraju. *In-Context Unlearning: Language Models as Few-Shot Unlearners.*
+#   ICML 2024. <https://arxiv.org/abs/2310.07579>
+# - I. Shumailov, J. Hayes, E. Triantafillou, G. Ortiz-Jimenez, N. Papernot, M. Jagielski, I. Yona,
+#   H. Howard, E. Bagdasaryan. *UnUnlearning: Unlearning is not sufficient for content regulation in
+#   advanced generative AI.* arXiv:2407.00106, 2024. <https://arxiv.org/abs/2407.00106>
+# - P. Maini, Z. Feng, A. Schwarzschild, Z. C. Lipton, J. Z. Kolter. *TOFU: A Task of Fictitious
+#   Unlearning for LLMs.* COLM 2024. <https://arxiv.org/abs/2401.06121>
+# - T. Brown et al. *Language Models are Few-Shot Learners.* NeurIPS 2020. <https://arxiv.org/abs/2005.14165>
+# - A. Karpathy. *nanoGPT* (the model's style). <https://github.com/karpathy/nanoGPT>
