@@ -220,13 +220,13 @@ def test_gaussian_nb_class_forgotten_entirely_is_never_predicted():
 
 
 def test_float32_sums_cancel_catastrophically_float64_do_not():
-    """docs/REFERENCES.md's trap: Q/N - (S/N)^2 with features far from zero."""
+    """docs/REFERENCES.md's trap: Q/N - (S/N)^2 with features far from zero (textbook sums about zero, center=False)."""
     rng = np.random.default_rng(2)
     X = 1e3 + 0.01 * rng.normal(size=(400, 3))
     y = np.tile([0, 1], 200)
     true_var = np.var(X[100:][y[100:] == 0], axis=0)
-    m64 = SummationGaussianNB(var_smoothing=0.0).fit(X, y).forget(X[:100], y[:100])
-    m32 = SummationGaussianNB(var_smoothing=0.0, dtype=np.float32).fit(X, y).forget(X[:100], y[:100])
+    m64 = SummationGaussianNB(var_smoothing=0.0, center=False).fit(X, y).forget(X[:100], y[:100])
+    m32 = SummationGaussianNB(var_smoothing=0.0, dtype=np.float32, center=False).fit(X, y).forget(X[:100], y[:100])
     assert np.allclose(m64.var_[0], true_var, rtol=1e-4)
     assert m32.var_.dtype == np.float32
     # float32 is wrong by orders of magnitude (often negative): sums of squares ~ 4e8, float32 spacing there ~ 32
