@@ -26,6 +26,9 @@ marker      cell                                   nbgrader metadata it stands f
             typical wrong answer to that task       tests (tests/test_answers.py) submit it
 ``alt``     ``nbg="alt:ANSWER_ID:NAME"``: another    as above; it must get full marks
             correct answer
+``twin``    ``nbg="twin:ANSWER_ID:passes"`` (or      as above; the library's own function,
+            ``:fails``): the library twin, renamed  renamed; the test holds it to the stated
+                                                    outcome, which the instructor guide reports
 ==========  =====================================  ==========================================
 
 Cell ids are stable: a graded cell's id is its grade id, any other cell's id is a hash of its type and
@@ -62,7 +65,7 @@ HEADER = ("# Source of {target}. Edit this file, then run `make notebooks`\n"
           "# (scripts/nbsource.py explains the format and the nbg=\"...\" cell markers).\n")
 
 GRADED_KINDS = ("locked", "setup", "answer", "tests", "written")
-VARIANT_KINDS = ("wrong", "alt")
+VARIANT_KINDS = ("wrong", "alt", "twin")
 # jupytext's own notes on blank lines between cells: layout, not content.
 _LAYOUT_KEYS = ("lines_to_next_cell", "lines_to_end_of_cell_marker")
 _GRADE_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -254,6 +257,9 @@ def variants(path) -> list[Variant]:
             kind, gid, name = _parse_marker(marker, f"{pathlib.Path(path).name}, cell {index}")
             if gid not in answers:
                 raise SourceError(f"{pathlib.Path(path).name}, cell {index}: {marker!r} names no answer cell")
+            if kind == "twin" and name not in ("passes", "fails"):
+                raise SourceError(f"{pathlib.Path(path).name}, cell {index}: a twin marker states its outcome: "
+                                  f"twin:{gid}:passes or twin:{gid}:fails, got {marker!r}")
             out.append(Variant(kind, gid, name, cell.source))
     keys = [(v.answer_id, v.name) for v in out]
     dup = sorted({k for k in keys if keys.count(k) > 1})

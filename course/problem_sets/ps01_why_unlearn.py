@@ -113,6 +113,29 @@ def two_sided_epsilon(fpr, fnr, delta):
     ### END SOLUTION
 
 
+# %% nbg="wrong:task1:one_sided"
+def two_sided_epsilon(fpr, fnr, delta):
+    # only one of the two rules: ln(1 - delta - fpr) - ln(fnr)
+    if fpr == 0 and fnr == 0:
+        return math.inf
+    if fpr == 0 or fnr == 0:
+        return math.nan
+    x = 1 - delta - fpr
+    return max(math.log(x) - math.log(fnr), 0.0) if x > 0 else 0.0
+
+
+# %% nbg="alt:task1:numpy_logs"
+def two_sided_epsilon(fpr, fnr, delta):
+    if fpr == 0 and fnr == 0:
+        return math.inf
+    if fpr == 0 or fnr == 0:
+        return math.nan
+    with np.errstate(divide="ignore"):
+        a = np.log(max(1 - delta - fpr, 0.0)) - np.log(fnr)
+        b = np.log(max(1 - delta - fnr, 0.0)) - np.log(fpr)
+    return float(max(a, b, 0.0))
+
+
 # %% nbg="tests:task1_tests:2"
 with forbid((mia, "epsilon_from_rates")):
     e = two_sided_epsilon(0.1, 0.2, 1e-5)
