@@ -358,25 +358,42 @@ def embeddings(model: nn.Module, data) -> torch.Tensor:
     raise TypeError(f"cannot find the penultimate layer of a {type(model).__name__}")
 
 
-def entanglement(forget_emb: torch.Tensor, retain_emb: torch.Tensor) -> float:
+def entanglement(forget_emb: torch.Tensor, retain_emb: torch.Tensor, center: str = "midpoint") -> float:
     """Entanglement score of the forget and retain sets in embedding space (Zhao et al., NeurIPS 2024).
 
     ``ES = (mean_{i in R} ||e_i - mu_R||^2 + mean_{j in S} ||e_j - mu_S||^2) /
-    (0.5 * (||mu_R - mu||^2 + ||mu_S - mu||^2))`` with ``mu`` the mean over S and R together: the
-    spread inside the two groups over the distance between them. High ES = S sits among R = harder to
-    unlearn without hurting R. Compute the embeddings with :func:`embeddings` on the original model.
+    (0.5 * (||mu_R - mu||^2 + ||mu_S - mu||^2))``: the spread inside the two groups over the distance
+    between their means. High ES = S sits among R = harder to unlearn without hurting R. Compute the
+    embeddings with :func:`embeddings` on the original model.
+
+    The centre ``mu``:
+
+    - ``"midpoint"`` (default, the one lecture 04 uses): ``mu = (mu_R + mu_S) / 2``, as the authors'
+      code computes it (kairanzhao/RUM, ``surgical_plugins/overlap.py``, ``calculate_FC``: ``mu`` is the
+      mean of the two group means, and the between term is divided by the number of groups, 2). Then
+      the denominator is ``||mu_R - mu_S||^2 / 4`` whatever the sizes of S and R.
+    - ``"pooled"``: ``mu`` the mean over all embeddings of S and R together (what this function
+      computed before issue 11). With ``|S| << |R|`` the pooled mean sits next to ``mu_R``, the
+      denominator grows to about ``||mu_R - mu_S||^2 / 2``, and the score is about half RUM's
+      (0.52x for ``|S| = 40``, ``|R| = 2000``). Equal group sizes give the same score either way.
+
+    Where ours differs from RUM's code: it averages per-batch means (``get_means``), which is the
+    exact mean only when every batch has the same size; we take exact means, in float64.
 
     Args:
         forget_emb: float ``(n_s, h)``; retain_emb: float ``(n_r, h)``.
+        center: ``"midpoint"`` or ``"pooled"``.
 
     Returns:
         a float >= 0 (inf if the two means coincide).
 
     Raises:
-        ValueError: a set is empty or the widths differ.
+        ValueError: a set is empty, the widths differ, or an unknown ``center``.
 
     Introduced in lecture 04.
     """
+    if center not in ("midpoint", "pooled"):
+        raise ValueError(f"center must be 'midpoint' (RUM's code) or 'pooled', got {center!r}")
     if forget_emb.dim() != 2 or retain_emb.dim() != 2 or forget_emb.shape[1] != retain_emb.shape[1]:
         raise ValueError(f"forget_emb and retain_emb must be (n, h) with the same h, got "
                          f"{tuple(forget_emb.shape)} and {tuple(retain_emb.shape)}")
@@ -384,7 +401,7 @@ def entanglement(forget_emb: torch.Tensor, retain_emb: torch.Tensor) -> float:
         raise ValueError("forget_emb and retain_emb must not be empty")
     s, r = forget_emb.double(), retain_emb.double()
     mu_s, mu_r = s.mean(0), r.mean(0)
-    mu = torch.cat([s, r]).mean(0)
+    mu = (mu_r + mu_s) / 2 if center == "midpoint" else torch.cat([s, r]).mean(0)
     within = ((r - mu_r) ** 2).sum(1).mean() + ((s - mu_s) ** 2).sum(1).mean()
     between = 0.5 * (((mu_r - mu) ** 2).sum() + ((mu_s - mu) ** 2).sum())
     return float(within / between) if float(between) > 0 else float("inf")
