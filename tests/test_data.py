@@ -96,8 +96,8 @@ def test_dataset_refuses_mismatched_lengths_duplicates_bad_labels_and_bad_tags()
         Dataset(X, y, ids, {"lic": torch.zeros(3)})
     with pytest.raises(ValueError, match="'lic'"):
         Dataset(X, y, ids, {"lic": [0, 0, 0, 0]})
-    for k in (-1, 2.0, True, "2"):
-        with pytest.raises(ValueError, match="num_classes"):
+    for k, kind in ((-1, ValueError), (2.0, TypeError), (True, TypeError), ("2", TypeError)):
+        with pytest.raises(kind, match="num_classes"):
             Dataset(X, y, ids, num_classes=k)
 
 
@@ -314,9 +314,10 @@ def test_stratified_split_accepts_numpy_labels():
     _check_partition(torch.as_tensor(labels), parts, 4)
 
 
-@pytest.mark.parametrize("n_parts", [0, -1, 11, 2.0, True, "2", None])
-def test_stratified_split_refuses_n_parts_out_of_range(n_parts):
-    with pytest.raises(ValueError, match="n_parts"):
+@pytest.mark.parametrize("n_parts, kind", [(0, ValueError), (-1, ValueError), (11, ValueError), (2.0, TypeError),
+                                           (True, TypeError), ("2", TypeError), (None, TypeError)])
+def test_stratified_split_refuses_n_parts_out_of_range(n_parts, kind):
+    with pytest.raises(kind, match="n_parts"):
         stratified_split(torch.arange(10) % 2, n_parts, seed=0)
 
 
@@ -359,7 +360,8 @@ def test_train_test_split_without_stratification():
 
 @pytest.mark.parametrize("frac", [0, 1, 0.0, 1.0, -0.1, 1.5, float("nan"), "0.2", None, True])
 def test_train_test_split_refuses_fractions_outside_0_1(frac):
-    with pytest.raises(ValueError, match="test_fraction"):
+    kind = TypeError if isinstance(frac, (str, bool)) or frac is None else ValueError  # a bad type, or a bad value
+    with pytest.raises(kind, match="test_fraction"):
         train_test_split(toy(), frac, seed=0)
 
 
@@ -456,17 +458,22 @@ def test_make_blobs_and_moons_shapes_and_classes():
     assert not torch.equal(D.make_moons(60, noise=0.0, seed=2).X, moons.X)
 
 
-@pytest.mark.parametrize("call,arg", [
-    (lambda: D.make_blobs(0), "n"), (lambda: D.make_blobs(10.0), "n"), (lambda: D.make_blobs(10, centers=0), "centers"),
-    (lambda: D.make_blobs(10, cluster_std=0), "cluster_std"), (lambda: D.make_blobs(10, cluster_std=-1), "cluster_std"),
-    (lambda: D.make_moons(1), "n"), (lambda: D.make_moons(10, noise=-0.1), "noise"),
-    (lambda: D.make_line(0), "n"), (lambda: D.make_line(10, noise=-1), "noise"),
-    (lambda: D.make_line(10, slope=float("inf")), "slope"), (lambda: D.make_line(10, intercept="1"), "intercept"),
-    (lambda: D.load_mnist1d(num_samples=10), "num_samples"), (lambda: D.load_mnist1d(num_samples=True), "num_samples"),
-    (lambda: D.make_blobs(10, test_fraction=1.0), "test_fraction"), (lambda: D.load_digits(test_fraction=0), "test_fraction"),
+@pytest.mark.parametrize("call,arg,kind", [
+    (lambda: D.make_blobs(0), "n", ValueError), (lambda: D.make_blobs(10.0), "n", TypeError),
+    (lambda: D.make_blobs(10, centers=0), "centers", ValueError),
+    (lambda: D.make_blobs(10, cluster_std=0), "cluster_std", ValueError),
+    (lambda: D.make_blobs(10, cluster_std=-1), "cluster_std", ValueError),
+    (lambda: D.make_moons(1), "n", ValueError), (lambda: D.make_moons(10, noise=-0.1), "noise", ValueError),
+    (lambda: D.make_line(0), "n", ValueError), (lambda: D.make_line(10, noise=-1), "noise", ValueError),
+    (lambda: D.make_line(10, slope=float("inf")), "slope", ValueError),
+    (lambda: D.make_line(10, intercept="1"), "intercept", TypeError),
+    (lambda: D.load_mnist1d(num_samples=10), "num_samples", ValueError),
+    (lambda: D.load_mnist1d(num_samples=True), "num_samples", TypeError),
+    (lambda: D.make_blobs(10, test_fraction=1.0), "test_fraction", ValueError),
+    (lambda: D.load_digits(test_fraction=0), "test_fraction", ValueError),
 ])
-def test_loaders_refuse_bad_arguments_naming_them(call, arg):
-    with pytest.raises(ValueError, match=rf"\b{arg}\b"):
+def test_loaders_refuse_bad_arguments_naming_them(call, arg, kind):
+    with pytest.raises(kind, match=rf"\b{arg}\b"):
         call()
 
 

@@ -103,14 +103,17 @@ def test_bad_sizes_raise_naming_the_argument(bad):
         (lambda: mlp(bad, 3), "d"), (lambda: mlp(3, bad), "classes"),
         (lambda: cnn1d(bad, 3), "length"), (lambda: cnn1d(10, bad), "classes"), (lambda: cnn1d(10, 3, bad), "channels"),
     ]
+    # an integer out of range is a bad value; anything else (float, bool, None, str) a bad type
+    kind = ValueError if isinstance(bad, int) and not isinstance(bad, bool) else TypeError
     for call, arg in checks:
-        with pytest.raises(ValueError, match=rf"\b{arg}\b"):
+        with pytest.raises(kind, match=rf"\b{arg}\b"):
             call()
 
 
-@pytest.mark.parametrize("hidden", [0, -3, (4, 0), (4, 2.5), (True,), "64", 2.0, None])
-def test_mlp_refuses_bad_hidden_widths(hidden):
-    with pytest.raises(ValueError, match="hidden"):
+@pytest.mark.parametrize("hidden, kind", [(0, ValueError), (-3, ValueError), ((4, 0), ValueError), ((4, 2.5), TypeError),
+                                          ((True,), TypeError), ("64", TypeError), (2.0, TypeError), (None, TypeError)])
+def test_mlp_refuses_bad_hidden_widths(hidden, kind):
+    with pytest.raises(kind, match="hidden"):
         mlp(3, 2, hidden=hidden)
 
 

@@ -204,10 +204,16 @@ def test_children_of_children_do_not_collide_with_siblings():
 def test_check_int_accepts_integers_and_names_the_argument():
     import numpy as np
 
-    from unlearnkit._seeding import check_int
+    from unlearnkit._common import check_int
 
     assert check_int(3, "n") == 3 and check_int(np.int64(5), "n", 5) == 5
     assert type(check_int(np.int64(2), "n")) is int
-    for bad in (True, np.bool_(True), 2.0, "3", None, 0):
+    assert check_int(4, "n", 1, 4) == 4
+    for bad in (True, np.bool_(True), 2.0, "3", None):  # not an integer: a bad type
+        with pytest.raises(TypeError, match=r"\bwidth\b.*>= 1"):
+            check_int(bad, "width", 1)
+    for bad in (0, -5):  # an integer out of range: a bad value
         with pytest.raises(ValueError, match=r"\bwidth\b.*>= 1"):
             check_int(bad, "width", 1)
+    with pytest.raises(ValueError, match=r"\bk\b.*\[1, 4\]"):
+        check_int(5, "k", 1, 4)

@@ -1,8 +1,26 @@
 """Seeds, generators and devices: the one rule every random thing in unlearnkit follows.
 
-Every function that draws randomness takes an integer ``seed`` (or a ``torch.Generator``) and never
-reads a global random number generator. Where one seed must fan out into many (one per shard, per
-stage, per model), :func:`derive_seed` gives each a stable child seed:
+Every function that draws randomness takes an integer seed (or a ``torch.Generator``) and never
+reads a global random number generator. **A seed means one thing everywhere:**
+
+* An argument called ``seed`` is the *root* of every random draw the call makes. A call that makes
+  one kind of draw uses it directly (``models.mlp(..., seed=s)`` draws the initial weights from
+  ``s``; :func:`unlearnkit.training.fit` draws the data order from ``config.seed``); a call that
+  makes several derives one child per purpose with :func:`derive_seed`, e.g.
+  ``derive_seed(seed, "retain")`` for the order over the retain set in
+  :func:`unlearnkit.approximate.finetune` or ``derive_seed(seed, "shard", 3, "stage", 2)`` in SISA.
+* ``TrainConfig.seed`` is the seed of the one draw :func:`~unlearnkit.training.fit` makes (the data
+  order). A function that takes a ``TrainConfig`` *and* a root ``seed`` (the approximate methods,
+  :func:`~unlearnkit.batched.fit_many`, SISA, :func:`~unlearnkit.metrics.compare_methods`) trains
+  with ``config.replace(seed=derive_seed(seed, purpose))``: the config's own seed is not used, and
+  the docstring says which child goes where.
+* A seed that feeds a single purpose of a call that has other randomness is named after that
+  purpose: ``init_seed`` (the initial weights, e.g. :func:`unlearnkit.exact.retrain`) and
+  ``order_seed`` (a data order, e.g. :func:`unlearnkit.batched.model_seeds`).
+* An unlearning method of :mod:`unlearnkit.protocol` keeps every seed in its config: ``config.seed``
+  is the root, as above.
+
+:func:`derive_seed` gives each child a stable seed:
 
     derive_seed(seed, "shard", 3, "stage", 2)
 
@@ -21,7 +39,7 @@ import os
 import numpy as np
 import torch
 
-__all__ = ["derive_seed", "check_seed", "check_int", "cpu_generator", "torch_seeded", "device"]
+__all__ = ["derive_seed", "check_seed", "cpu_generator", "torch_seeded", "device"]
 
 
 def check_seed(seed, name: str = "seed") -> int:
@@ -37,19 +55,6 @@ def check_seed(seed, name: str = "seed") -> int:
     if not 0 <= seed < 2**63:
         raise ValueError(f"{name} must be in [0, 2**63), got {seed}")
     return seed
-
-
-def check_int(value, name: str, minimum: int = 0) -> int:
-    """Return ``value`` as a Python int after checking it is an integer (not a bool) >= ``minimum``.
-
-    The one integer-argument check the library's modules share (sizes, counts, widths).
-
-    Raises:
-        ValueError: naming ``name``, when ``value`` is not such an integer.
-    """
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
 
 
 def derive_seed(seed: int, *keys) -> int:

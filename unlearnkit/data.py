@@ -35,7 +35,8 @@ from typing import Mapping
 import numpy as np
 import torch
 
-from ._seeding import check_int as _check_int
+from ._common import check_int as _check_int
+from ._common import check_number
 from ._seeding import check_seed
 
 __all__ = [
@@ -149,8 +150,8 @@ class Dataset:
         k = self.num_classes
         if k is None:
             k = int(y.max()) + 1 if n else 0
-        elif isinstance(k, (bool, np.bool_)) or not isinstance(k, numbers.Integral) or k < 0:
-            raise ValueError(f"num_classes must be a non-negative integer, got {k!r}")
+        else:
+            k = _check_int(k, "num_classes", 0)
         object.__setattr__(self, "num_classes", int(k))
         if n and (int(y.min()) < 0 or int(y.max()) >= k):
             raise ValueError(f"labels must lie in 0..{k - 1}, got {int(y.min())}..{int(y.max())}")
@@ -281,16 +282,11 @@ class Dataset:
 
 # --------------------------------------------------------------------------------- splits
 def _check_fraction(fraction, name):
-    if isinstance(fraction, (bool, np.bool_)) or not isinstance(fraction, numbers.Real) or not 0 < float(fraction) < 1:
-        raise ValueError(f"{name} must be a number in (0, 1), got {fraction!r}")
-    return float(fraction)
+    return check_number(fraction, name, 0, 1, open_min=True, open_max=True, what="a number in (0, 1)")
 
 
 def _check_nonneg(value, name):
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real) or not float(value) >= 0 \
-            or not np.isfinite(float(value)):
-        raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
-    return float(value)
+    return check_number(value, name, 0, what="a finite number >= 0")
 
 
 def stratified_split(labels: torch.Tensor, n_parts: int, seed: int) -> list[torch.Tensor]:
@@ -309,7 +305,7 @@ def stratified_split(labels: torch.Tensor, n_parts: int, seed: int) -> list[torc
         list of ``n_parts`` int64 tensors of positions, each sorted ascending.
 
     Raises:
-        TypeError: ``labels`` is not an integer tensor (or numpy integer array).
+        TypeError: ``labels`` is not an integer tensor (or numpy integer array), or ``n_parts`` not an integer.
         ValueError: ``labels`` is not one-dimensional, or ``n_parts`` is not in ``1..n``.
     """
     if isinstance(labels, np.ndarray) and np.issubdtype(labels.dtype, np.integer):
@@ -321,8 +317,7 @@ def stratified_split(labels: torch.Tensor, n_parts: int, seed: int) -> list[torc
         raise ValueError(f"labels must be one-dimensional, got shape {tuple(labels.shape)}")
     labels = labels.cpu()
     n = int(labels.shape[0])
-    if isinstance(n_parts, bool) or not isinstance(n_parts, numbers.Integral) or not 1 <= n_parts <= n:
-        raise ValueError(f"n_parts must be an integer in 1..{n} (the number of examples), got {n_parts!r}")
+    n_parts = _check_int(n_parts, "n_parts", 1, n)  # at most one group per example
     g = torch.Generator().manual_seed(check_seed(seed))
     parts: list[list[torch.Tensor]] = [[] for _ in range(n_parts)]
     offset = 0
@@ -346,7 +341,7 @@ def train_test_split(data: Dataset, test_fraction: float = 0.25, seed: int = 0, 
         ``(train, test)``, two Datasets whose ids are disjoint and together are ``data.ids``.
 
     Raises:
-        TypeError: ``data`` is not a Dataset.
+        TypeError: ``data`` is not a Dataset, or ``test_fraction`` not a number.
         ValueError: ``test_fraction`` is not in (0, 1) or leaves one side empty.
     """
     if not isinstance(data, Dataset):
@@ -444,8 +439,7 @@ def load_mnist1d(seed: int = 42, num_samples: int = 5000, standardise: bool = Tr
         train statistics unless ``standardise=False``), ``y`` int64 in 0..9.
     """
     seed = check_seed(seed)
-    if isinstance(num_samples, bool) or not isinstance(num_samples, numbers.Integral) or num_samples < 20:
-        raise ValueError(f"num_samples must be an integer >= 20, got {num_samples!r}")
+    num_samples = _check_int(num_samples, "num_samples", 20)
     x, y, xt, yt = _mnist1d_arrays(seed, int(num_samples))
     if standardise:
         x, xt = _standardise(x, xt)
@@ -467,6 +461,7 @@ def make_blobs(n: int = 200, centers: int = 2, cluster_std: float = 1.0, seed: i
         ``(train, test)`` when ``test_fraction`` is given (ids kept, so they interleave).
 
     Raises:
+        TypeError: an argument of the wrong type (a float count, a string noise).
         ValueError: an argument out of range (named in the message).
     """
     from sklearn.datasets import make_blobs as _sk_blobs
@@ -494,6 +489,7 @@ def make_moons(n: int = 200, noise: float = 0.2, seed: int = 0, test_fraction: f
         when ``test_fraction`` is given (ids kept, so they interleave).
 
     Raises:
+        TypeError: an argument of the wrong type (a float count, a string noise).
         ValueError: an argument out of range (named in the message).
     """
     from sklearn.datasets import make_moons as _sk_moons
@@ -514,12 +510,12 @@ def make_line(n: int = 30, slope: float = 2.0, intercept: float = 1.0, noise: fl
         float64 regression target in the tag ``"target"`` ``(n,)``; ``num_classes`` is 1.
 
     Raises:
-        ValueError: ``n`` < 1, ``noise`` < 0, or ``slope``/``intercept`` not a finite number.
+        TypeError: ``n`` is not an integer, or ``noise``, ``slope`` or ``intercept`` not a number.
+        ValueError: ``n`` < 1, ``noise`` < 0, or ``slope``/``intercept`` not finite.
     """
     n, noise = _check_int(n, "n", 1), _check_nonneg(noise, "noise")
     for arg, v in (("slope", slope), ("intercept", intercept)):
-        if isinstance(v, bool) or not isinstance(v, numbers.Real) or not np.isfinite(float(v)):
-            raise ValueError(f"{arg} must be a finite number, got {v!r}")
+        check_number(v, arg)
     rng = np.random.default_rng(check_seed(seed))
     x = rng.uniform(-3, 3, size=n)
     t = slope * x + intercept + noise * rng.standard_normal(n)

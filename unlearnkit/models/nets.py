@@ -1,8 +1,12 @@
-"""Small torch models, each built from a seed.
+"""Small torch networks, each built from a seed: the classifiers of lectures 01-04 and a linear regression.
 
 Every model is a ``torch.nn.Module`` mapping a float32 batch ``(batch, d)`` to logits
-``(batch, classes)``. The initial weights depend only on ``seed`` (the caller's global RNG is
-neither read nor changed), so "the same model trained without these examples" is well defined.
+``(batch, classes)`` (:func:`linear_regression`: predictions ``(batch, 1)``). The initial weights
+depend only on ``seed`` (the caller's global RNG is neither read nor changed), so "the same model
+trained without these examples" is well defined.
+
+A size that is not an integer (``2.0``, ``True``) raises ``TypeError``; an integer below 1 raises
+``ValueError``.
 
 Introduced in lecture 02.
 """
@@ -13,9 +17,10 @@ import numbers
 import torch
 from torch import nn
 
-from ._seeding import check_int, torch_seeded
+from .._common import check_int, check_module
+from .._seeding import torch_seeded
 
-__all__ = ["logistic_regression", "mlp", "cnn1d", "count_parameters"]
+__all__ = ["logistic_regression", "mlp", "cnn1d", "linear_regression", "count_parameters"]
 
 
 def _check_dim(value, name):
@@ -28,7 +33,7 @@ def logistic_regression(d: int, classes: int, seed: int = 0) -> nn.Module:
     Input float32 ``(batch, d)``, output ``(batch, classes)``; the weights depend only on ``seed``.
 
     Raises:
-        ValueError: ``d`` or ``classes`` is not a positive integer.
+        TypeError: ``d`` or ``classes`` is not an integer.  ValueError: it is below 1.
     """
     d, classes = _check_dim(d, "d"), _check_dim(classes, "classes")
     with torch_seeded(seed):
@@ -44,13 +49,14 @@ def mlp(d: int, classes: int, hidden: tuple[int, ...] | int = (64,), seed: int =
         seed: seeds the initial weights (the global RNG is neither read nor changed).
 
     Raises:
-        ValueError: a width is not a positive integer, or ``hidden`` is not an int or a sequence.
+        TypeError: a width is not an integer, or ``hidden`` is neither an int nor a sequence.
+        ValueError: a width is below 1.
     """
     d, classes = _check_dim(d, "d"), _check_dim(classes, "classes")
     if isinstance(hidden, numbers.Integral):
         hidden = (hidden,)
     elif isinstance(hidden, (str, bytes)) or not hasattr(hidden, "__iter__"):
-        raise ValueError(f"hidden must be a positive integer or a sequence of them, got {hidden!r}")
+        raise TypeError(f"hidden must be a positive integer or a sequence of them, got {hidden!r}")
     hidden = tuple(hidden)
     widths = [d] + [_check_dim(h, "hidden") for h in hidden]
     layers: list[nn.Module] = []
@@ -84,12 +90,24 @@ def cnn1d(length: int, classes: int, channels: int = 16, seed: int = 0) -> nn.Mo
     Input ``(batch, length)`` float32, output logits ``(batch, classes)``.
 
     Raises:
-        ValueError: a size is not a positive integer.
+        TypeError: a size is not an integer.  ValueError: a size is below 1.
     """
     length, classes, channels = (_check_dim(length, "length"), _check_dim(classes, "classes"),
                                  _check_dim(channels, "channels"))
     with torch_seeded(seed):
         return _CNN1d(length, classes, channels)
+
+
+def linear_regression(d: int, seed: int = 0) -> nn.Module:
+    """A linear model with bias, ``nn.Linear(d, 1)``, built from a seed (for squared loss).
+
+    Raises:
+        TypeError: ``d`` is not an integer.  ValueError: ``d`` < 1.
+    Introduced in lecture 03.
+    """
+    d = _check_dim(d, "d")
+    with torch_seeded(seed):
+        return nn.Linear(d, 1)
 
 
 def count_parameters(model: nn.Module) -> int:
@@ -98,6 +116,5 @@ def count_parameters(model: nn.Module) -> int:
     Raises:
         TypeError: ``model`` is not a ``torch.nn.Module``.
     """
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    check_module(model)
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
