@@ -43,6 +43,7 @@ __all__ = [
     "check_train_config",
     "check_fit_args",
     "check_module",
+    "check_forget_retain",
     "model_device",
     "loss",
     "targets",
@@ -148,6 +149,28 @@ def check_fit_args(data, config) -> None:
 def check_module(model, name: str = "model", what: str = "a torch.nn.Module"):
     """Return ``model`` after checking it is a ``torch.nn.Module`` (TypeError if not)."""
     return check_instance(model, nn.Module, name, what)
+
+
+def check_forget_retain(forget, retain, *, need_forget: bool = True, need_retain: bool = True) -> None:
+    """The checks every unlearning method makes of its forget set S and retain set R.
+
+    Raises:
+        TypeError: ``forget`` or ``retain`` is not a Dataset.
+        ValueError: S is empty (when ``need_forget``), R is empty (when ``need_retain``), the two have
+            different numbers of features, or they share an id.
+    """
+    check_dataset(forget, "forget")
+    check_dataset(retain, "retain")
+    if need_forget and len(forget) == 0:
+        raise ValueError("forget is empty: there is nothing to unlearn")
+    if need_retain and len(retain) == 0:
+        raise ValueError("retain is empty: this method needs retain examples")
+    if forget.n_features != retain.n_features:
+        raise ValueError(f"forget and retain must have the same number of features, got "
+                         f"{forget.n_features} and {retain.n_features}")
+    if len(forget) and len(retain) and bool(torch.isin(forget.ids, retain.ids).any()):
+        both = forget.ids[torch.isin(forget.ids, retain.ids)].tolist()[:10]
+        raise ValueError(f"forget and retain must be disjoint; ids in both: {both}")
 
 
 # ----------------------------------------------------------------------------- device

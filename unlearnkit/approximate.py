@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import copy
 import math
-import numbers
 import time
 from dataclasses import dataclass
 
@@ -45,9 +44,12 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from ._common import (batch_loss, check_forget_retain, check_int, check_module, check_number, check_train_config,
+                      model_device)
 from ._seeding import check_seed, cpu_generator, derive_seed
 from .data import Dataset
-from .training import TrainConfig, TrainLog, _loss, _model_device, batch_order, fit, make_optimizer
+from .models.l2linear import L2LinearModel, grad_sum, hessian_sum
+from .training import TrainConfig, TrainLog, batch_order, fit, make_optimizer
 
 __all__ = [
     "finetune",
@@ -68,23 +70,9 @@ __all__ = [
 
 # ----------------------------------------------------------------------------- checks
 def _check_common(model, forget, retain, config, seed, *, need_forget=True, need_retain=True):
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"model must be a torch.nn.Module (the original model), got {type(model).__name__}")
-    for name, d in (("forget", forget), ("retain", retain)):
-        if not isinstance(d, Dataset):
-            raise TypeError(f"{name} must be an unlearnkit Dataset, got {type(d).__name__}")
-    if need_forget and len(forget) == 0:
-        raise ValueError("forget is empty: there is nothing to unlearn")
-    if need_retain and len(retain) == 0:
-        raise ValueError("retain is empty: this method needs retain examples")
-    if forget.n_features != retain.n_features:
-        raise ValueError(f"forget and retain must have the same number of features, got "
-                         f"{forget.n_features} and {retain.n_features}")
-    if len(forget) and len(retain) and bool(torch.isin(forget.ids, retain.ids).any()):
-        both = forget.ids[torch.isin(forget.ids, retain.ids)].tolist()[:10]
-        raise ValueError(f"forget and retain must be disjoint; ids in both: {both}")
-    if not isinstance(config, TrainConfig):
-        raise TypeError(f"config must be a TrainConfig, got {type(config).__name__}")
+    check_module(model, "model", "a torch.nn.Module (the original model)")
+    check_forget_retain(forget, retain, need_forget=need_forget, need_retain=need_retain)
+    check_train_config(config)
     if config.loss != "cross_entropy":
         raise ValueError(f"these methods unlearn classifiers: config.loss must be 'cross_entropy', got {config.loss!r}")
     return check_seed(seed)
@@ -92,7 +80,7 @@ def _check_common(model, forget, retain, config, seed, *, need_forget=True, need
 
 def _ce(model, data, pos, dev):
     """Mean cross-entropy of the batch ``pos``: the same loss ``training.fit`` minimises."""
-    return _loss(model, data, pos, "cross_entropy", dev)
+    return batch_loss(model, data, pos, "cross_entropy", dev)
 
 
 def _copy(model):
@@ -102,12 +90,8 @@ def _copy(model):
 
 
 def _weight(value, name, low=0.0, high=None):
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
-        raise ValueError(f"{name} must be a finite number, got {value!r}")
-    if value < low or (high is not None and value > high):
-        rng = f"[{low}, {high}]" if high is not None else f">= {low}"
-        raise ValueError(f"{name} must be in {rng}, got {value!r}")
-    return float(value)
+    """A finite number in ``[low, high]``: TypeError if not a number, ValueError if NaN/inf or out of range."""
+    return check_number(value, name, low, high, what=f"in [{low}, {high}]" if high is not None else f">= {low}")
 
 
 # ----------------------------------------------------------------------------- plain training
@@ -265,7 +249,7 @@ def _descend(model, config, steps, step_fn):
     of named parts of the loss (tensors or floats) to log per step in ``log.extra[name]``.
     """
     opt = make_optimizer(model.parameters(), config)
-    dev = _model_device(model)
+    dev = model_device(model)
     log = TrainLog()
     forget_evals = 0
     model.train()
@@ -375,8 +359,7 @@ def scrub(model: nn.Module, forget: Dataset, retain: Dataset, config: TrainConfi
     seed = _check_common(model, forget, retain, config, seed)
     if config.epochs is None:
         raise ValueError("SCRUB counts in epochs: give config epochs=..., not steps")
-    if isinstance(max_epochs, bool) or not isinstance(max_epochs, numbers.Integral) or max_epochs < 0:
-        raise ValueError(f"max_epochs must be a non-negative integer, got {max_epochs!r}")
+    max_epochs = check_int(max_epochs, "max_epochs", 0)
     alpha, gamma = _weight(alpha, "alpha"), _weight(gamma, "gamma")
     temperature = _weight(temperature, "temperature")
     if temperature == 0:
@@ -387,7 +370,7 @@ def scrub(model: nn.Module, forget: Dataset, retain: Dataset, config: TrainConfi
         p.requires_grad_(False)
     student = _copy(model)
     opt = make_optimizer(student.parameters(), config)
-    dev = _model_device(student)
+    dev = model_device(student)
     log = TrainLog(extra={"teacher_forward": 0, "forget_grad_evals": 0})
     start = time.perf_counter()
     passes = []
@@ -425,174 +408,6 @@ def scrub(model: nn.Module, forget: Dataset, retain: Dataset, config: TrainConfi
 
 
 # ----------------------------------------------------------------------------- Newton step (Guo et al. 2020)
-def _unit_rows(X: torch.Tensor) -> torch.Tensor:
-    norm = X.norm(dim=1, keepdim=True)
-    return X / torch.where(norm > 0, norm, torch.ones_like(norm))
-
-
-class L2LinearModel(nn.Module):
-    """An L2-regularised linear model fitted to its exact optimum, ready for Newton-step removal.
-
-    Objective (Guo, Goldstein, Hannun, van der Maaten, "Certified Data Removal from Machine Learning
-    Models", ICML 2020), for one output column:
-    ``L_b(w) = sum_i l(w^T x_i, t_i) + (lam * n / 2) ||w||^2 + b^T w``, with
-
-    - ``loss="logistic"``: ``l(z, t) = log(1 + exp(-t z))``, ``t`` in {-1, +1}; several classes are
-      fitted one-vs-rest (one ``w`` per class, as the reference code's ``train_mode='ovr'``); logits
-      are ``X w``. ``binary=True`` (two classes only) fits a single ``w`` with ``t = +1`` for class 1
-      and ``-1`` for class 0, as Guo et al.'s MNIST experiment (3 vs 8, ``train_mode='binary'``);
-      logits are ``(0, w^T x)``. (One-vs-rest on two classes fits two mirror-image columns and, its
-      bounds being summed, certifies half as much.)
-    - ``loss="squared"``: ridge regression, ``l(z, t) = (z - t)^2 / 2`` on the float tag ``"target"``;
-      a single output.
-    - ``b``: Guo et al.'s **objective perturbation**, drawn once at ``fit``: every entry i.i.d.
-      ``N(0, sigma^2)`` (one column per output), from ``derive_seed(seed, "objective perturbation")``.
-      ``sigma = 0`` (the default) gives ``b = 0``: the plain objective, with no certificate.
-      The reference code (facebookresearch/certified-removal, ``test_removal.py``) minimises the mean
-      form ``mean_i l + lam/2 ||w||^2 + b^T w / n`` (``b = std * randn``), which is ours divided by n:
-      same optimum. Pick ``sigma`` for a target (epsilon, delta) with :func:`certified_sigma`, and
-      read the certificate of the removals done so far with :func:`removal_certificate`.
-
-    Rows of X are scaled to unit norm inside the model (the bound assumes ``||x_i|| <= 1``); there is
-    no intercept (append a constant feature if you need one). Fitted in float64 by Newton's method.
-    A ``torch.nn.Module`` whose ``forward`` returns float32 logits ``(batch, classes)``, so
-    :func:`unlearnkit.training.accuracy` works on it; scikit-learn habits: ``fit`` returns ``self``,
-    learned state ends in ``_``.
-
-    Args:
-        lam: the L2 weight (> 0).  loss: ``"logistic"`` or ``"squared"``.
-        sigma: standard deviation of each entry of ``b`` (>= 0).  seed: draws ``b``.
-        binary: one weight vector for a two-class problem (logistic loss only).
-
-    Attributes (after fit):
-        coef_: float64 ``(outputs, d)``.
-        b_: float64 ``(outputs, d)``, the objective perturbation (zeros when ``sigma = 0``).
-        n_: the number of training examples the objective currently sums over.
-        n_iter_, converged_: Newton iterations used by ``fit`` and whether the step fell below ``tol``
-            (the removal bound assumes the fit reached the optimum).
-        residual_bound_: float, the gradient-residual bound accumulated by removals since fitting.
-        bound_history_: list of floats, ``residual_bound_`` after each removal step.
-
-    Raises:
-        ValueError: ``lam`` <= 0, unknown loss, ``sigma`` < 0, a bad seed, ``binary`` not a bool
-            (or with the squared loss); (fit) ``binary`` on data without exactly 2 classes.
-
-    Introduced in lecture 04.
-    """
-
-    def __init__(self, lam: float = 1e-3, loss: str = "logistic", *, sigma: float = 0.0, seed: int = 0,
-                 binary: bool = False):
-        super().__init__()
-        lam = _weight(lam, "lam")
-        if lam <= 0:
-            raise ValueError(f"lam must be > 0 (the Hessian must be invertible), got {lam!r}")
-        if loss not in ("logistic", "squared"):
-            raise ValueError(f"loss must be 'logistic' or 'squared', got {loss!r}")
-        if not isinstance(binary, bool) or (binary and loss != "logistic"):
-            raise ValueError(f"binary must be True or False, and True only with loss='logistic'; got {binary!r}")
-        self.lam = lam
-        self.loss = loss
-        self.sigma = _weight(sigma, "sigma")
-        self.seed = check_seed(seed)
-        self.binary = binary
-        self.register_buffer("coef_", torch.zeros(0, 0, dtype=torch.float64))
-        self.b_ = torch.zeros(0, 0, dtype=torch.float64)
-        self.n_ = 0
-        self.n_iter_ = 0
-        self.converged_ = False
-        self.residual_bound_ = 0.0
-        self.bound_history_: list[float] = []
-
-    # targets in {-1, +1} (one column per class) or the float target
-    def _targets(self, data: Dataset) -> torch.Tensor:
-        if self.loss == "squared":
-            if "target" not in data.tags:
-                raise ValueError("loss='squared' needs the float tag 'target' on the data")
-            return data.tags["target"].to(torch.float64).reshape(-1, 1)
-        k = data.num_classes
-        if self.binary:
-            if k != 2:
-                raise ValueError(f"binary=True needs a two-class data set (labels 0 and 1), got num_classes={k}")
-            return (data.y.to(torch.float64) * 2 - 1).reshape(-1, 1)       # t = +1 for class 1
-        return F.one_hot(data.y, k).to(torch.float64) * 2 - 1
-
-    def _X(self, data: Dataset) -> torch.Tensor:
-        return _unit_rows(data.X.to(torch.float64))
-
-    def fit(self, data: Dataset, max_iter: int = 50, tol: float = 1e-10) -> "L2LinearModel":
-        """Minimise the objective on ``data`` by Newton's method (float64); returns ``self``.
-
-        Raises:
-            TypeError: data is not a Dataset.  ValueError: data is empty.
-        """
-        if not isinstance(data, Dataset):
-            raise TypeError(f"data must be an unlearnkit Dataset, got {type(data).__name__}")
-        if len(data) == 0:
-            raise ValueError("data is empty")
-        X, T = self._X(data), self._targets(data)
-        n, d = X.shape
-        W = torch.zeros(T.shape[1], d, dtype=torch.float64)
-        b = torch.zeros_like(W)
-        if self.sigma > 0:
-            g = cpu_generator(derive_seed(self.seed, "objective perturbation"))
-            b = self.sigma * torch.randn(W.shape, generator=g, dtype=torch.float64)
-        self.b_ = b
-        self.converged_ = False
-        for it in range(1, max_iter + 1):
-            G = _grad_sum(W, X, T, self.loss) + self.lam * n * W + b
-            H = _hessian_sum(W, X, T, self.loss) + self.lam * n * torch.eye(d, dtype=torch.float64)
-            step = torch.linalg.solve(H, G.unsqueeze(-1)).squeeze(-1)
-            W = W - step
-            if float(step.abs().max()) < tol:
-                self.converged_ = True
-                break
-        self.n_iter_ = it
-        self.coef_ = W
-        self.n_ = n
-        self.residual_bound_ = 0.0
-        self.bound_history_ = []
-        return self
-
-    def forward(self, X: torch.Tensor) -> torch.Tensor:
-        if self.coef_.numel() == 0:
-            raise RuntimeError("this L2LinearModel is not fitted yet: call fit(data) first")
-        z = _unit_rows(X.to(torch.float64)) @ self.coef_.T
-        if self.binary:                 # logits (0, w^T x): softmax gives P(class 1) = sigmoid(w^T x)
-            z = torch.cat([torch.zeros_like(z), z], dim=1)
-        return z.to(torch.float32)
-
-    def gradient(self, data: Dataset) -> torch.Tensor:
-        """The gradient of the full objective on ``data`` at ``coef_``: ``(outputs, d)``.
-
-        Penalty ``lam * len(data) / 2`` and the perturbation ``b_`` included: after removals, its
-        norm (``.norm()``, over all outputs) is the true gradient residual that the accumulated
-        bound ``residual_bound_`` bounds.
-        """
-        X, T = self._X(data), self._targets(data)
-        return _grad_sum(self.coef_, X, T, self.loss) + self.lam * X.shape[0] * self.coef_ + self.b_
-
-
-def _grad_sum(W, X, T, loss):
-    """Sum over examples of the per-example loss gradient, for every output: (outputs, d)."""
-    Z = X @ W.T                                   # (n, outputs)
-    if loss == "logistic":
-        G = -T * torch.sigmoid(-T * Z)             # dl/dz
-    else:
-        G = Z - T
-    return G.T @ X
-
-
-def _hessian_sum(W, X, T, loss):
-    """Sum over examples of l''(z_i) x_i x_i^T, for every output: (outputs, d, d)."""
-    Z = X @ W.T
-    if loss == "logistic":
-        s = torch.sigmoid(Z)
-        c = s * (1 - s)                             # l'' does not depend on t for t in {-1, +1}
-    else:
-        c = torch.ones_like(Z)
-    return torch.einsum("no,ni,nj->oij", c, X, X)
-
-
 def newton_update(w: torch.Tensor, delta: torch.Tensor, hessian: torch.Tensor) -> torch.Tensor:
     """The Newton-step removal update ``w + H^{-1} Delta`` (Guo et al., ICML 2020).
 
@@ -682,12 +497,11 @@ def newton_removal(model: L2LinearModel, forget: Dataset, retain: Dataset, confi
                          f"{len(forget) + len(retain)}: pass the forget and retain sets it was fitted on")
     if batch is None:
         batch = len(forget)
-    if isinstance(batch, bool) or not isinstance(batch, numbers.Integral) or batch < 1:
-        raise ValueError(f"batch must be a positive integer or None, got {batch!r}")
+    batch = check_int(batch, "batch", 1)
     gamma = _weight(gamma, "gamma")
     new = copy.deepcopy(model)
-    Xs, Ts = new._X(forget), new._targets(forget)
-    Xr, Tr = new._X(retain), new._targets(retain)
+    Xs, Ts = new.design(forget), new.targets(forget)
+    Xr, Tr = new.design(retain), new.targets(retain)
     d = Xr.shape[1]
     eye = torch.eye(d, dtype=torch.float64)
     log = TrainLog(extra={"hessian_evals": 0, "solves": 0})
@@ -701,8 +515,8 @@ def newton_removal(model: L2LinearModel, forget: Dataset, retain: Dataset, confi
         # the points that remain after this step: R plus the forget points not yet removed
         X_rest = torch.cat([Xr, Xs[hi:]]) if hi < len(forget) else Xr
         T_rest = torch.cat([Tr, Ts[hi:]]) if hi < len(forget) else Tr
-        delta = new.lam * m * W + _grad_sum(W, Xs[lo:hi], Ts[lo:hi], new.loss)
-        H = _hessian_sum(W, X_rest, T_rest, new.loss) + new.lam * (n - m) * eye
+        delta = new.lam * m * W + grad_sum(W, Xs[lo:hi], Ts[lo:hi], new.loss)
+        H = hessian_sum(W, X_rest, T_rest, new.loss) + new.lam * (n - m) * eye
         step = torch.linalg.solve(H, delta.unsqueeze(-1)).squeeze(-1)          # (outputs, d)
         W = W + step
         n -= m

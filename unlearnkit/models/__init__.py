@@ -21,7 +21,8 @@ summation-form learners) stay with their method in :mod:`unlearnkit.exact`.
 Introduced in lecture 02.
 """
 from .gpt import GPT, GPTConfig
+from .l2linear import L2LinearModel
 from .nets import cnn1d, count_parameters, linear_regression, logistic_regression, mlp
 
-__all__ = ["logistic_regression", "mlp", "cnn1d", "linear_regression", "count_parameters",
+__all__ = ["logistic_regression", "mlp", "cnn1d", "linear_regression", "count_parameters", "L2LinearModel",
            "GPTConfig", "GPT"]
