@@ -52,16 +52,33 @@ class Tokenizer:
         """Token ids of ``text`` (a list of int), with ``<bos>`` first if ``bos``.
 
         Raises:
-            TypeError: ``text`` is not a str. KeyError: a word is not in the vocabulary.
+            TypeError: ``text`` is not a str. KeyError: a word is not in the vocabulary (the message
+                suggests a fix for a capital or attached punctuation and lists every word).
         """
         if not isinstance(text, str):
             raise TypeError(f"text must be a str, got {type(text).__name__}")
         ids = [self.bos_id] if bos else []
         for w in text.split():
             if w not in self.stoi:
-                raise KeyError(f"word {w!r} is not in the tokenizer's vocabulary")
+                raise KeyError(self._unknown_word(w))
             ids.append(self.stoi[w])
         return ids
+
+    def _unknown_word(self, w: str) -> str:
+        """The message for an unknown word: a likely fix, the text format, and the whole vocabulary."""
+        hint = ""
+        bare = w.strip("?.,!;:")
+        if w.lower() in self.stoi:
+            hint = f" (did you mean {w.lower()!r}?)"
+        elif bare != w and bare.lower() in self.stoi:
+            spaced = " ".join(w.replace(bare, f" {bare.lower()} ").split())
+            hint = f" (write punctuation as a word of its own: {spaced!r})"
+        words = sorted(self.itos[2:])
+        marks = [m for m in "?.,!;:" if m in self.stoi]
+        form = ("lower-case " if all(v == v.lower() for v in words) else "") + "words separated by spaces"
+        form += f", with {' and '.join(map(repr, marks))} as words of their own" if marks else ""
+        return (f"word {w!r} is not in the tokenizer's vocabulary{hint}. Text is {form}; "
+                f"the {len(words)} words are: {' '.join(words)}")
 
     def decode(self, ids) -> str:
         """Text of token ids (a list or 1-D tensor); ``<pad>`` is dropped, ``<bos>`` kept as a word."""
