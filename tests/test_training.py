@@ -59,16 +59,29 @@ def test_config_defaults_and_frozen():
 
 
 @pytest.mark.parametrize("field,value", [
-    ("optimizer", "rmsprop"), ("optimizer", None), ("loss", "hinge"), ("loss", "ce"),
-    ("lr", 0), ("lr", -0.1), ("lr", float("nan")), ("lr", "0.1"), ("lr", None),
-    ("momentum", -0.1), ("momentum", 1.0), ("momentum", "0.9"),
-    ("weight_decay", -1e-4), ("weight_decay", None),
-    ("batch_size", 0), ("batch_size", -4), ("batch_size", 2.0), ("batch_size", True), ("batch_size", None),
-    ("steps", -1), ("steps", 2.5), ("steps", True), ("steps", "3"),
-    ("epochs", -1.0), ("epochs", "2"),
+    ("optimizer", "rmsprop"), ("loss", "hinge"), ("loss", "ce"),
+    ("lr", 0), ("lr", -0.1), ("lr", float("nan")),
+    ("momentum", -0.1), ("momentum", 1.0),
+    ("weight_decay", -1e-4),
+    ("batch_size", 0), ("batch_size", -4),
+    ("steps", -1),
+    ("epochs", -1.0),
 ])
 def test_config_refuses_bad_values_naming_the_field(field, value):
     with pytest.raises(ValueError, match=rf"\b{field}\b"):
+        TrainConfig(**{field: value})
+
+
+@pytest.mark.parametrize("field,value", [
+    ("optimizer", None), ("optimizer", 1), ("loss", None),
+    ("lr", "0.1"), ("lr", None), ("lr", True), ("momentum", "0.9"), ("weight_decay", None),
+    ("batch_size", 2.0), ("batch_size", True), ("batch_size", None),
+    ("steps", 2.5), ("steps", True), ("steps", "3"),
+    ("epochs", "2"),
+])
+def test_config_refuses_wrong_types_with_type_error(field, value):
+    # one exception type per kind of bad input: a wrong type is a TypeError, a wrong value a ValueError
+    with pytest.raises(TypeError, match=rf"\b{field}\b"):
         TrainConfig(**{field: value})
 
 
@@ -394,7 +407,7 @@ def test_every_public_training_function_is_documented():
 # ============================================================================ regressions
 # Bugs this file once found in unlearnkit/training.py (now fixed).
 @pytest.mark.parametrize("field,value", [("epochs", float("nan")), ("epochs", float("inf")), ("lr", float("inf")),
-                                         ("weight_decay", float("nan")), ("lr", True)])
+                                         ("weight_decay", float("nan"))])
 def test_config_refuses_non_finite_numbers(field, value):
     with pytest.raises(ValueError, match=field):
         TrainConfig(**{field: value})
@@ -409,11 +422,12 @@ def test_config_refuses_both_steps_and_epochs():
         TrainConfig(steps=5, epochs=3)
 
 
-@pytest.mark.parametrize("kw,field", [({"batch_size": 0}, "batch_size"), ({"batch_size": True}, "batch_size"),
-                                      ({"steps": -1}, "steps"), ({"steps": 2.5}, "steps")])
-def test_batch_order_refuses_bad_sizes(kw, field):
+@pytest.mark.parametrize("kw,field,kind", [({"batch_size": 0}, "batch_size", ValueError),
+                                           ({"batch_size": True}, "batch_size", TypeError),
+                                           ({"steps": -1}, "steps", ValueError), ({"steps": 2.5}, "steps", TypeError)])
+def test_batch_order_refuses_bad_sizes(kw, field, kind):
     args = {"n": 5, "batch_size": 2, "steps": 3, "seed": 0} | kw
-    with pytest.raises(ValueError, match=field):
+    with pytest.raises(kind, match=field):
         batch_order(**args)
 
 

@@ -19,7 +19,7 @@ Seeds: every random function takes ``seed``; child seeds come from :func:`derive
 Device: :func:`device` chooses the CPU unless CUDA is present and allowed.
 """
 from ._seeding import derive_seed, device
-from . import data, models, training, exact, sisa, forging, approximate, metrics, mia, lm, viz
+from . import data, models, training, batched, exact, sisa, forging, approximate, metrics, mia, lm, viz
 
 __version__ = "0.1.0"
 __all__ = ["derive_seed", "device", "data", "models", "training", "exact", "sisa", "forging",

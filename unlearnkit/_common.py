@@ -45,6 +45,7 @@ __all__ = [
     "check_module",
     "check_forget_retain",
     "model_device",
+    "features",
     "loss",
     "targets",
     "batch_loss",
@@ -178,6 +179,21 @@ def model_device(model: nn.Module) -> torch.device:
     """The device of ``model``'s first parameter (the CPU for a model without parameters)."""
     p = next(model.parameters(), None)
     return p.device if p is not None else torch.device("cpu")
+
+
+def features(data) -> torch.Tensor:
+    """The inputs of a Dataset, or a float ``(n, d)`` tensor as given (cast to float32).
+
+    Raises:
+        TypeError: ``data`` is neither.
+    """
+    from .data import Dataset
+
+    if isinstance(data, Dataset):
+        return data.X
+    if isinstance(data, torch.Tensor) and data.dim() == 2:
+        return data.float()
+    raise TypeError(f"data must be a Dataset or a (n, d) tensor, got {type(data).__name__}")
 
 
 # ----------------------------------------------------------------------------- the loss dispatch
