@@ -146,7 +146,9 @@ def test_bad_inputs_raise():
         mia.empirical_epsilon([], x)
     with pytest.raises(ValueError, match="retrained is empty"):
         mia.empirical_epsilon(x, np.array([]))
-    for bad in (0, 1, -0.1, 1.5, float("nan"), True):
+    with pytest.raises(TypeError, match="delta"):  # a bool is not a number: a wrong type
+        mia.empirical_epsilon(np.zeros(3), np.ones(3), True)
+    for bad in (0, 1, -0.1, 1.5, float("nan")):
         with pytest.raises(ValueError, match="delta"):
             mia.empirical_epsilon(x, x + 1, bad)
     with pytest.raises(ValueError, match="NaN"):

@@ -11,7 +11,8 @@
   estimated from many models trained on random subsets (batched with
   :func:`unlearnkit.training.fit_many`).
 - :func:`embeddings` and :func:`entanglement`: Zhao et al.'s entanglement score of S and R.
-- :func:`loss_threshold_auc`: a weak membership check (loss threshold, Yeom et al. 2018) used to show
+- :func:`loss_threshold_auc` (defined in :mod:`unlearnkit.mia` with the other attacks and ROC code,
+  re-exported here): a weak membership check (loss threshold, Yeom et al. 2018) used to show
   how a weak test overestimates unlearning (lecture 05 treats attacks properly).
 
 Introduced in lecture 04.
@@ -26,9 +27,12 @@ import numpy as np
 import torch
 from torch import nn
 
+from ._common import check_int, check_number
 from ._seeding import check_seed, cpu_generator, derive_seed
+from .batched import fit_many
 from .data import Dataset
-from .training import TrainConfig, accuracy, fit, per_example_loss, predict
+from .mia import loss_threshold_auc
+from .training import TrainConfig, accuracy, fit, predict
 
 __all__ = [
     "SETS",
@@ -244,15 +248,13 @@ def subset_masks(n: int, num_models: int, fraction: float = 0.7, seed: int = 0) 
     generator seeded with ``derive_seed(seed, "subset", j)`` (Zhao et al.'s code uses 70% subsets).
 
     Raises:
+        TypeError: ``n`` or ``num_models`` is not an integer, or ``fraction`` not a number.
         ValueError: ``n`` < 2, ``num_models`` < 1, or ``fraction`` leaves no example in or out.
 
     Introduced in lecture 04.
     """
-    for name, v, lo in (("n", n, 2), ("num_models", num_models, 1)):
-        if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < lo:
-            raise ValueError(f"{name} must be an integer >= {lo}, got {v!r}")
-    if isinstance(fraction, bool) or not isinstance(fraction, numbers.Real) or not 0 < fraction < 1:
-        raise ValueError(f"fraction must be in (0, 1), got {fraction!r}")
+    n, num_models = check_int(n, "n", 2), check_int(num_models, "num_models", 1)
+    fraction = check_number(fraction, "fraction", 0, 1, open_min=True, open_max=True, what="in (0, 1)")
     k = int(round(fraction * n))
     if not 0 < k < n:
         raise ValueError(f"fraction={fraction} keeps {k} of n={n} examples: none would be in or none out")
@@ -319,8 +321,6 @@ def memorization_scores(model: nn.Module, data: Dataset, config: TrainConfig, nu
 
     Introduced in lecture 04.
     """
-    from .training import fit_many  # built by the batched-training issue
-
     masks = subset_masks(len(data), num_models, fraction, seed)
     many = fit_many(model, data, masks, config, seed)
     with torch.no_grad():
@@ -408,27 +408,6 @@ def entanglement(forget_emb: torch.Tensor, retain_emb: torch.Tensor, center: str
 
 
 # ----------------------------------------------------------------------------- weak checks
-def loss_threshold_auc(model: nn.Module, members: Dataset, nonmembers: Dataset) -> float:
-    """AUC of the loss-threshold membership test (Yeom et al., CSF 2018): score = -loss, members positive.
-
-    0.5 means the losses cannot tell the two sets apart. Applied to the forget set (as "members")
-    against the test set after unlearning, it is a *weak* check: compare the value with the retrained
-    model's, never with 0.5 alone (lecture 05 has the strong attacks).
-
-    Raises:
-        ValueError: a set is empty.
-
-    Introduced in lecture 04.
-    """
-    from sklearn.metrics import roc_auc_score
-
-    if len(members) == 0 or len(nonmembers) == 0:
-        raise ValueError("members and nonmembers must both be non-empty")
-    scores = torch.cat([-per_example_loss(model, members), -per_example_loss(model, nonmembers)]).double().numpy()
-    labels = np.r_[np.ones(len(members)), np.zeros(len(nonmembers))]
-    return float(roc_auc_score(labels, scores))
-
-
 def attack_success_rate(model: nn.Module, triggered: Dataset, target: int) -> float:
     """Fraction of ``triggered`` inputs (trigger added, true class != target) classified as ``target``, in [0, 1].
 

@@ -16,7 +16,9 @@ docs/REFERENCES.md). This module measures that from models:
   (:func:`gaussian_delta`, its inverse :func:`gaussian_epsilon`; Balle & Wang 2018), which is how the
   estimator is checked; :func:`max_finite_epsilon` is the ceiling any estimate from N models hits.
 
-Later lectures add the membership inference attacks (loss threshold, LiRA, U-LiRA) to this module.
+* **Attacks and ROC.** :func:`loss_threshold_scores` and :func:`loss_threshold_auc` are the
+  loss-threshold attack (Yeom et al. 2018); :func:`roc_curve`, :func:`roc_auc` and :func:`tpr_at_fpr`
+  read any attack's scores (members positive). The stronger attacks (LiRA, U-LiRA) are to join them.
 
 Introduced in lecture 01.
 """
@@ -28,6 +30,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
+
+from ._common import check_dataset, check_int, check_number
 
 __all__ = [
     "DELTA",
@@ -42,6 +46,11 @@ __all__ = [
     "forget_score",
     "gaussian_delta",
     "gaussian_epsilon",
+    "roc_curve",
+    "roc_auc",
+    "tpr_at_fpr",
+    "loss_threshold_scores",
+    "loss_threshold_auc",
 ]
 
 #: delta used by the NeurIPS 2023 unlearning challenge.
@@ -56,9 +65,7 @@ _FAMILIES = ("single", "interval")
 
 # ----------------------------------------------------------------------------- input checks
 def _check_delta(delta) -> float:
-    if isinstance(delta, bool) or not isinstance(delta, numbers.Real) or not 0 < float(delta) < 1:
-        raise ValueError(f"delta must be a number in (0, 1), got {delta!r}")
-    return float(delta)
+    return check_number(delta, "delta", 0, 1, open_min=True, open_max=True, what="a number in (0, 1)")
 
 
 def _as_array(x, name: str) -> np.ndarray:
@@ -260,9 +267,10 @@ def empirical_epsilon(unlearned, retrained, delta: float = DELTA, *, families=_F
     fams = (families,) if isinstance(families, str) else tuple(families)
     if not fams or any(f not in _FAMILIES for f in fams):
         raise ValueError(f"families must be a non-empty subset of {_FAMILIES}, got {families!r}")
-    if isinstance(per_unit, bool) or not isinstance(per_unit, numbers.Integral) or per_unit < 1:
-        raise ValueError(f"per_unit must be a positive integer, got {per_unit!r}")
-    if not isinstance(cap, numbers.Real) or not cap > 0:
+    per_unit = check_int(per_unit, "per_unit", 1)
+    if isinstance(cap, (bool, np.bool_)) or not isinstance(cap, numbers.Real):
+        raise TypeError(f"cap must be a positive number, got {type(cap).__name__} {cap!r}")
+    if not cap > 0:
         raise ValueError(f"cap must be a positive number, got {cap!r}")
     cap = float(cap)
     done = lambda e: e if details else e.epsilon
@@ -357,8 +365,7 @@ def max_finite_epsilon(n_unlearned: int, n_retrained: int | None = None, delta: 
     n = n_unlearned
     m = n if n_retrained is None else n_retrained
     for name, v in (("n_unlearned", n), ("n_retrained", m)):
-        if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < 2:
-            raise ValueError(f"{name} must be an integer >= 2, got {v!r}")
+        check_int(v, name, 2)
     delta = _check_delta(delta)
     vals = [x for x in (m * (1 - delta - 1 / n), n * (1 - delta - 1 / m)) if x > 0]
     return max(math.log(x) for x in vals) if vals else 0.0
@@ -386,8 +393,7 @@ def forget_score(epsilons, n_models: int) -> np.ndarray:
     e = _as_array(epsilons, "epsilons")
     if (e < 0).any():
         raise ValueError("epsilons must be >= 0")
-    if isinstance(n_models, bool) or not isinstance(n_models, numbers.Integral) or n_models < 2:
-        raise ValueError(f"n_models must be an integer >= 2, got {n_models!r}")
+    n_models = check_int(n_models, "n_models", 2)
     top = math.ceil(math.log(n_models - 1))
     with np.errstate(over="ignore", invalid="ignore"):
         score = np.where(e < top, 2.0 ** (-np.floor(np.where(np.isfinite(e), e, 0.0) / 0.5)), 0.0)
@@ -396,9 +402,7 @@ def forget_score(epsilons, n_models: int) -> np.ndarray:
 
 # ----------------------------------------------------------------------------- closed form
 def _check_mu(mu) -> float:
-    if isinstance(mu, bool) or not isinstance(mu, numbers.Real) or not mu >= 0 or not math.isfinite(mu):
-        raise ValueError(f"mu must be a finite number >= 0 (|m1 - m2| / sigma), got {mu!r}")
-    return float(mu)
+    return check_number(mu, "mu", 0, what="a finite number >= 0 (|m1 - m2| / sigma)")
 
 
 def gaussian_delta(eps, mu: float):
@@ -457,3 +461,127 @@ def gaussian_epsilon(delta: float, mu: float) -> float:
     while f(hi) > 0:
         hi *= 2.0
     return float(brentq(f, 0.0, hi, xtol=1e-12, rtol=1e-12))
+
+
+# ----------------------------------------------------------------------------- attacks and ROC
+def _scores_and_labels(scores, labels):
+    s = _as_array(scores, "scores")
+    if s.ndim != 1 or s.size == 0:
+        raise ValueError(f"scores must be a non-empty 1-D array (one score per example), got shape {s.shape}")
+    if not np.isfinite(s).all():
+        raise ValueError("scores contains inf")
+    lab = labels.detach().cpu().numpy() if isinstance(labels, torch.Tensor) else np.asarray(labels)
+    if lab.dtype == np.bool_:
+        lab = lab.astype(np.int64)
+    if not np.issubdtype(lab.dtype, np.integer):
+        raise TypeError(f"labels must be 0/1 integers or bools (1 = member), got dtype {lab.dtype}")
+    if lab.shape != s.shape:
+        raise ValueError(f"labels must have the shape of scores {s.shape}, got {lab.shape}")
+    if not np.isin(lab, (0, 1)).all() or lab.min() == lab.max():
+        raise ValueError("labels must hold both 1 (members) and 0 (non-members), and nothing else")
+    return s, lab
+
+
+def roc_curve(scores, labels) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The ROC curve of a membership attack: ``(fpr, tpr, thresholds)``, float64 arrays of one length.
+
+    An example is called a member when its score is ``>= threshold``; the first point is (0, 0)
+    (threshold ``inf``) and the last (1, 1). Computed by ``sklearn.metrics.roc_curve`` with
+    ``drop_intermediate=False`` (every distinct threshold kept, so low-FPR points are not dropped).
+
+    Args:
+        scores: float ``(n,)``: larger = more likely a member (e.g. :func:`loss_threshold_scores`).
+        labels: ``(n,)`` 1 for members, 0 for non-members (ints or bools; both must occur).
+
+    Raises:
+        TypeError: labels that are not integers or bools.
+        ValueError: shapes differ, NaN or inf scores, or labels not both 0 and 1.
+
+    Introduced in lecture 04 (the membership checks of lecture 05 (planned) will read it too).
+    """
+    from sklearn.metrics import roc_curve as _sk_roc_curve
+
+    s, lab = _scores_and_labels(scores, labels)
+    fpr, tpr, thr = _sk_roc_curve(lab, s, drop_intermediate=False)
+    return fpr.astype(np.float64), tpr.astype(np.float64), thr.astype(np.float64)
+
+
+def roc_auc(scores, labels) -> float:
+    """Area under the ROC curve of a membership attack, in [0, 1] (0.5: the scores cannot tell members apart).
+
+    ``sklearn.metrics.roc_auc_score(labels, scores)``: the probability that a random member scores
+    higher than a random non-member (ties count one half).
+
+    Raises:
+        as :func:`roc_curve`.
+
+    Introduced in lecture 04.
+    """
+    from sklearn.metrics import roc_auc_score
+
+    s, lab = _scores_and_labels(scores, labels)
+    return float(roc_auc_score(lab, s))
+
+
+def tpr_at_fpr(scores, labels, fpr: float = 1e-3) -> float:
+    """The attack's true positive rate at a low false positive rate: the largest TPR of any ROC point
+    whose FPR is strictly below ``fpr`` (0 if none is).
+
+    The number Carlini et al. ("Membership Inference Attacks From First Principles", IEEE S&P 2022)
+    argue for instead of AUC; their plotting code (tensorflow/privacy,
+    ``research/mi_lira_2021/plot.py``) reads it the same way, as the TPR of the last ROC point with
+    FPR below the target. With ``n`` non-members the smallest non-zero FPR is ``1/n``: a target below
+    it can only report the TPR at FPR = 0.
+
+    Args:
+        scores, labels: as :func:`roc_curve`.
+        fpr: the target false positive rate, in (0, 1] (0.001 = 0.1%).
+
+    Raises:
+        as :func:`roc_curve`; TypeError / ValueError for ``fpr`` not a number in (0, 1].
+
+    Introduced in lecture 04 (for "TPR at 0.1% FPR" in lecture 05 (planned)).
+    """
+    target = check_number(fpr, "fpr", 0, 1, open_min=True, what="a rate in (0, 1]")
+    f, t, _ = roc_curve(scores, labels)
+    below = f < target
+    return float(t[below].max()) if below.any() else 0.0
+
+
+def loss_threshold_scores(model, members, nonmembers) -> tuple[np.ndarray, np.ndarray]:
+    """The loss-threshold attack's scores (Yeom et al., CSF 2018): ``-loss`` of each example, members first.
+
+    Returns:
+        ``(scores, labels)``: float64 ``(n_m + n_n,)`` (``-cross-entropy``, nats; larger = lower loss =
+        more likely a member) and int64 labels (1 for ``members``, 0 for ``nonmembers``), ready for
+        :func:`roc_curve`, :func:`roc_auc` and :func:`tpr_at_fpr`.
+
+    Raises:
+        TypeError: a set is not a Dataset.  ValueError: a set is empty.
+
+    Introduced in lecture 04.
+    """
+    from .training import per_example_loss
+
+    check_dataset(members, "members")
+    check_dataset(nonmembers, "nonmembers")
+    if len(members) == 0 or len(nonmembers) == 0:
+        raise ValueError("members and nonmembers must both be non-empty")
+    scores = torch.cat([-per_example_loss(model, members), -per_example_loss(model, nonmembers)]).double().numpy()
+    labels = np.r_[np.ones(len(members), dtype=np.int64), np.zeros(len(nonmembers), dtype=np.int64)]
+    return scores, labels
+
+
+def loss_threshold_auc(model, members, nonmembers) -> float:
+    """AUC of the loss-threshold membership test (Yeom et al., CSF 2018): score = -loss, members positive.
+
+    0.5 means the losses cannot tell the two sets apart. Applied to the forget set (as "members")
+    against the test set after unlearning, it is a *weak* check: compare the value with the retrained
+    model's, never with 0.5 alone (the strong attacks are for lecture 05 (planned)).
+
+    Raises:
+        TypeError: a set is not a Dataset.  ValueError: a set is empty.
+
+    Introduced in lecture 04.
+    """
+    return roc_auc(*loss_threshold_scores(model, members, nonmembers))
