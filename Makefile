@@ -33,7 +33,7 @@ help:
 	@echo "make release    build a student bundle (no solutions) in release_bundle/"
 	@echo "make setup      create/update .venv only (what lab and test do first)"
 	@echo "make benchmark  time every notebook and re-run the topic benchmarks (SISA, batched training)"
-	@echo "make course-map refresh README.md's course map from the files that exist"
+	@echo "make course-map write README.md's course map and docs/COURSE.md section 3 from course/manifest.toml"
 	@echo "make clean      remove .venv and generated folders"
 
 $(STAMP): requirements.txt pyproject.toml

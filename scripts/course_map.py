@@ -1,69 +1,150 @@
-"""Print or rewrite README.md's course map from the files that exist (``make course-map``).
+"""Write README.md's course map and docs/COURSE.md section 3's outline from course/manifest.toml.
 
-A lecture or problem set that exists is linked; one that does not yet is marked "planned". The
-titles and slide topics come from COURSE.md section 3 (edit ``COURSE`` below if they change).
+Both are generated between markers; everything outside them is left alone. A ready problem set's
+tasks are the "## Task N (...): title" headings of its notebook in solutions/; a planned one's come
+from the manifest's ``tasks``.
 
-    python scripts/course_map.py            # print the table
-    python scripts/course_map.py --write    # replace the table between the markers in README.md
+    python scripts/course_map.py            # print both tables
+    python scripts/course_map.py --write    # rewrite them in place (`make course-map`)
+    python scripts/course_map.py --check    # exit 1, naming the file, when either is out of date
+
+Standard library only (Python 3.11+).
 """
 from __future__ import annotations
 
+import json
 import pathlib
+import re
 import sys
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent
-START, END = "<!-- course-map:start -->", "<!-- course-map:end -->"
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+import manifest  # noqa: E402  (scripts/ is not a package)
 
-# (NN, file stem, title, slides covered)
-COURSE = [
-    ("01", "01_why_unlearn", "Why and what to unlearn",
-     "motivations (right to be forgotten, correcting behaviour); what to unlearn; targets; exact vs approximate; the (epsilon, delta) definition; the gold standard"),
-    ("02", "02_exact_unlearning", "Exact unlearning: summation form and SISA",
-     "Cao & Yang's summation form; SISA (shards, slices, checkpoints, aggregation); costs; training on licensed data only"),
-    ("03", "03_auditing_and_forging", "Auditing and forging",
-     "auditability; forging with linear regression and with minibatch gradients"),
-    ("04", "04_approximate_unlearning", "Approximate unlearning and the tug of war",
-     "empirical unlearning; why some examples are hard; the utility conflict; ToW"),
-    ("05", "05_measuring_unlearning", "Measuring unlearning",
-     "weak vs strong membership inference; recovering \"unlearned\" data"),
-    ("06", "06_llm_unlearning", "Unlearning in language models",
-     "what the unlearned model should output (Who's Harry Potter); concept scope"),
-    ("07", "07_in_context_unlearning", "In-context unlearning and UnUnlearning",
-     "asking the model to forget; relearning in context"),
-    ("08", "08_guardrails_and_retrieval", "Guardrails, dual use, retrieval",
-     "unlearning for AI safety; input/output filters; system prompts; dual use; removal vs suppression; inference-time retrieval"),
-]
+ROOT = manifest.ROOT
+README = ("README.md", "<!-- course-map:start -->", "<!-- course-map:end -->")
+OUTLINE = ("docs/COURSE.md", "<!-- course-outline:start -->", "<!-- course-outline:end -->")
+TASK = re.compile(r"^## Task (\d+) \(([^)]*)\)(?::\s*(.*?))?\s*$", re.M)
 
 
-def table(root: pathlib.Path = ROOT) -> str:
-    """The course map as a Markdown table, linking what exists."""
-    rows = ["| NN | lecture | problem set (student version) | slides covered |",
-            "| --- | --- | --- | --- |"]
-    solutions = root / "solutions"
-    for nn, stem, title, slides in COURSE:
-        lecture = root / "lectures" / f"{stem}.ipynb"
-        lec = f"[{title}](lectures/{stem}.ipynb)" if lecture.exists() else f"{title} (planned)"
-        found = sorted(p.name for p in solutions.glob(f"ps{nn}_*") if p.is_dir()) if solutions.is_dir() else []
-        released = [n for n in found if (root / "exercises" / n / f"{n}.ipynb").exists()]
-        ps = (", ".join(f"[{n}](exercises/{n}/{n}.ipynb)" for n in released) if released
-              else f"ps{nn} (planned)")
-        rows.append(f"| {nn} | {lec} | {ps} | {slides} |")
+def task_titles(path: pathlib.Path) -> list[str]:
+    """The tasks of a problem-set notebook from its "## Task N (points[, written]): title" headings."""
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    titles = []
+    for cell in nb.get("cells", []):
+        if cell.get("cell_type") != "markdown":
+            continue
+        src = cell.get("source", "")
+        for m in TASK.finditer("".join(src) if isinstance(src, list) else src):
+            title = m.group(3) or ("a written answer" if "written" in m.group(2) else f"task {m.group(1)}")
+            titles.append(f"(written) {title}" if "written" in m.group(2) and m.group(3) else title)
+    return titles
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def readme_table(course: manifest.Course, root: pathlib.Path = ROOT) -> str:
+    """The course map for students: what exists is linked, the rest is marked planned."""
+    rows = ["| NN | lecture | problem set (student version) | slides covered | time (min) |",
+            "| --- | --- | --- | --- | --- |"]
+    for lec in course.lectures:
+        name = f"[{lec.title}](lectures/{lec.stem}.ipynb)" if lec.ready else f"{lec.title} (planned)"
+        ps = (f"[{lec.problem_set}](exercises/{lec.problem_set}/{lec.problem_set}.ipynb)" if lec.problem_set_ready
+              else f"ps{lec.nn} (planned)")
+        work = lec.work_minutes
+        time = f"{work['lecture']} + {work['problem_set']}" if work else ""
+        rows.append(f"| {lec.nn} | {name} | {ps} | {_cell('; '.join(lec.slides))} | {time} |")
+    rows += ["", "Time: our estimate of the minutes a student spends on the lecture + on its problem set."]
     return "\n".join(rows)
 
 
-def write(root: pathlib.Path = ROOT) -> bool:
-    """Replace the table in README.md; return whether it changed."""
-    readme = root / "README.md"
-    text = readme.read_text()
-    head, rest = text.split(START, 1)
-    _, tail = rest.split(END, 1)
-    new = f"{head}{START}\n{table(root)}\n{END}{tail}"
-    readme.write_text(new)
-    return new != text
+def outline_table(course: manifest.Course, root: pathlib.Path = ROOT) -> str:
+    """The design's outline (docs/COURSE.md section 3), with status, tasks, specification and times."""
+    m = course.measured
+    rows = ["| NN | file stem | lecture | status | covers (slides) | problem set: tasks | spec | work (min) | runs (s) |",
+            "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for lec in course.lectures:
+        if lec.problem_set_ready:
+            tasks = task_titles(lec.solution(root))
+            ps = f"`{lec.problem_set}`: " + "; ".join(f"{i}. {t}" for i, t in enumerate(tasks, start=1))
+        else:
+            ps = f"`{lec.problem_set}` (planned), to ask for: " + "; ".join(lec.tasks)
+        spec = ", ".join(dict.fromkeys(ref.split(" (")[0].split(";")[0] for ref in lec.references))
+        work = f"{lec.work_minutes['lecture']} + {lec.work_minutes['problem_set']}" if lec.work_minutes else ""
+        run = lec.run_seconds or {}
+        runs = " + ".join(f"{run[k]:.0f}" for k in ("lecture", "solution") if k in run)
+        rows.append(f"| {lec.nn} | `{lec.stem}` | {_cell(lec.title)} | {lec.status} | {_cell('; '.join(lec.slides))} "
+                    f"| {_cell(ps)} | [{_cell(spec)}](REFERENCES.md#{lec.anchor}) | {work} | {runs} |")
+    rows += ["",
+             "Generated from `course/manifest.toml` by `make course-map` (edit the manifest, not this table; a "
+             "ready problem set's tasks are its notebook's task headings). Work: estimated minutes for the "
+             "lecture + its problem set (the lecture's figure is the time its title cell states). Runs: headless "
+             "wall time of the lecture + its solution notebook, measured with "
+             f"`{m['command']}` on {m['date']} at commit {m['commit']} ({m['machine']}; "
+             f"{m['total_seconds']:.0f} s for the whole course)."]
+    return "\n".join(rows)
+
+
+def _regions(root: pathlib.Path) -> list[tuple[pathlib.Path, str, str, str]]:
+    course = manifest.load(root=root)
+    return [(root / README[0], README[1], README[2], readme_table(course, root)),
+            (root / OUTLINE[0], OUTLINE[1], OUTLINE[2], outline_table(course, root))]
+
+
+def _replace(path: pathlib.Path, start: str, end: str, body: str) -> tuple[str, str]:
+    """(old text, new text) of ``path`` with the region between the markers replaced by ``body``."""
+    text = path.read_text(encoding="utf-8")
+    if text.count(start) != 1 or text.count(end) != 1 or text.index(start) > text.index(end):
+        raise ValueError(f"{path}: expected the markers {start} and {end} once each, in that order, "
+                         f"around the generated table")
+    head, rest = text.split(start, 1)
+    _, tail = rest.split(end, 1)
+    return text, f"{head}{start}\n{body}\n{end}{tail}"
+
+
+def stale(root: pathlib.Path = ROOT) -> list[str]:
+    """The files whose generated region differs from what the manifest gives (relative paths)."""
+    out = []
+    for path, start, end, body in _regions(root):
+        old, new = _replace(path, start, end, body)
+        if old != new:
+            out.append(path.relative_to(root).as_posix())
+    return out
+
+
+def write(root: pathlib.Path = ROOT) -> list[str]:
+    """Rewrite both generated regions; return the files that changed."""
+    changed = []
+    for path, start, end, body in _regions(root):
+        old, new = _replace(path, start, end, body)
+        if old != new:
+            path.write_text(new, encoding="utf-8")
+            changed.append(path.relative_to(root).as_posix())
+    return changed
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    try:
+        if "--write" in argv:
+            changed = write()
+            print("updated: " + ", ".join(changed) if changed else "README.md and docs/COURSE.md already up to date")
+        elif "--check" in argv:
+            out = stale()
+            if out:
+                print("out of date with course/manifest.toml (run `make course-map`): " + ", ".join(out),
+                      file=sys.stderr)
+                return 1
+            print("README.md and docs/COURSE.md match course/manifest.toml")
+        else:
+            for _, _, _, body in _regions(ROOT):
+                print(body, end="\n\n")
+    except ValueError as e:  # ManifestError, or a file without its markers
+        print(e, file=sys.stderr)
+        return 1
+    return 0
 
 
 if __name__ == "__main__":
-    if "--write" in sys.argv[1:]:
-        print("README.md course map " + ("updated" if write() else "already up to date"))
-    else:
-        print(table())
+    sys.exit(main())
