@@ -12,8 +12,9 @@
 # **You will learn to**
 # 1. measure what a small language model knows closed-book about the people of a fictitious world, and
 #    compare it with the exact-unlearning reference retrained without the forget people;
-# 2. build an in-context unlearning (ICUL) prompt in the style of Pawelczyk et al. (2024) and measure what
-#    it changes on the forget people and on everybody else;
+# 2. build an in-context unlearning (ICUL) prompt in the style of Pawelczyk et al. (2024), measure what
+#    it changes on the forget people and on everybody else, and separate the effect of the flipped
+#    answer from the effect of the context with a control prompt;
 # 3. show that ICUL hides knowledge without removing it: the same weights answer again without the
 #    prompt, and a likelihood probe separates them, for some facts, from a model that never learned them;
 # 4. demonstrate *UnUnlearning* (Shumailov et al., 2024): a model retrained without some facts uses them
@@ -38,6 +39,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import torch
+from scipy.stats import binomtest
 
 import unlearnkit
 from unlearnkit import lm, viz
@@ -109,6 +111,10 @@ closed = pd.DataFrame({(m, g): {r: lm.qa_accuracy(model, tok, world, ppl, r) for
 closed[("chance", "")] = [1 / len(world.values(r)) for r in REL]
 print("Closed-book accuracy (question template 0):")
 print(closed.round(2).to_string())
+se = np.sqrt(closed[("chance", "")] * (1 - closed[("chance", "")]) / len(GROUPS["forget"]))  # binomial, at chance
+z = (closed[("retrained", "forget")] - closed[("chance", "")]) / se
+print(f"retrained model, forget people: at most {z.abs().max():.1f} standard errors from chance ({z.abs().idxmax()}); "
+      f"one standard error for {len(GROUPS['forget'])} people at chance is {se.min():.2f} to {se.max():.2f}")
 
 # %%
 fig, ax = plt.subplots(figsize=(9, 3.8))
@@ -117,16 +123,18 @@ bars = [("full", "forget", viz.ROLE_COLORS["original"], "//"), ("full", "retain"
         ("retrained", "forget", viz.ROLE_COLORS["retrained"], "//"), ("retrained", "retain", viz.ROLE_COLORS["retrained"], "")]
 for i, (m, g, c, h) in enumerate(bars):
     ax.bar(x + (i - 1.5) * w, closed[(m, g)], w, color=c, hatch=h, edgecolor="white", label=f"{m} model, {g} people")
-ax.scatter(x, closed[("chance", "")], marker="_", s=600, color=viz.ROLE_COLORS["reference"], zorder=3, label="chance")
+ax.hlines(closed[("chance", "")], x - 2 * w, x + 2 * w, colors=viz.ROLE_COLORS["reference"], linestyles="--", lw=1.5,
+          zorder=3, label="chance (1 / number of candidates)")
 ax.set_xticks(x, REL); ax.set_ylim(0, 1.05)
 viz.label(ax, "Closed-book accuracy: retraining removes the forget people's facts",
           "relation asked", "accuracy (fraction of people)")
 ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1)); plt.show()
 
 # %% [markdown]
-# The full model knows both groups; the retrained model knows the retain people and is near chance on
-# the forget people, as exact unlearning should be. (The forget set has only 20 people, so each of its
-# bars moves in steps of 0.05.)
+# The full model knows both groups; the retrained model knows the retain people and, on the forget
+# people, is within two standard errors of chance for every relation (printed under the table), as
+# exact unlearning should be. (The forget set has only 20 people, so each of its bars moves in steps
+# of 0.05, and a bar a little above or below the chance line is noise.)
 #
 # ## 2. Can we ask the model to forget?
 #
@@ -165,37 +173,106 @@ for name, p in [("closed book", lm.question_text(world, F0, "city")), ("ICUL pro
 # (`lm.icul_accuracy` draws each flipped value among all wrong answers with its own seed, so with
 # `k >= 1` it is sometimes also one of the examples' answers; the one-person prompts above and in
 # section 5 avoid that.)
+#
+# A drop in accuracy alone does not show that the *flip* caused it. The **control** is the same
+# prompt with the forget person's example shown with its **true** answer: whatever that prompt still
+# takes away is confusion caused by the context, not forgetting. For every answer we also record
+# where it comes from: the truth, the flipped value, one of the examples' answers (copied from the
+# context), or something else. Three small helpers do the bookkeeping.
 
 # %%
 KS = [0, 1, 2, 3]
 RETAIN_Q = list(world.retain[::3])  # 60 retain people keep the sweep quick
+KINDS = ["truth", "flipped value", "an example's answer", "other"]
 
-def icul_mean(model, people, k, **kw):
-    runs = [lm.icul_accuracy(model, tok, world, people, r, n_examples=k, seed=SEED, **kw) for r in ATTR]
-    return {key: float(np.mean([run[key] for run in runs])) for key in ("accuracy", "answered_flipped")}
+def shown_answers(prompt):  # the answers a prompt shows, in order: the first person's, then the examples'
+    return [part.rsplit(" ? ", 1)[1] for part in prompt.split(" . ")[:-1]]
 
-sweep = {g: [icul_mean(full, ppl, k) for k in KS] for g, ppl in [("forget", GROUPS["forget"]), ("retain", RETAIN_Q)]}
-base = {(m, g): float(closed.loc[ATTR, (m, g)].mean()) for m in MODELS for g in GROUPS}
-for i, k in enumerate(KS):
-    print(f"k = {k}: forget accuracy {sweep['forget'][i]['accuracy']:.2f} "
-          f"(answered the flipped value {sweep['forget'][i]['answered_flipped']:.2f}), "
-          f"retain accuracy {sweep['retain'][i]['accuracy']:.2f}")
+def true_first(run, people, relation):  # the same prompts, each person's own example with its true answer
+    return [lm.qa_text(world, p, relation) + prompt[len(lm.qa_text(world, p, relation, value=flip)):]
+            for p, prompt, flip in zip(people, run["prompts"], run["flipped"])]
+
+def kind_of(answer, prompt, person, relation):
+    shown = shown_answers(prompt)
+    return KINDS[0] if answer == world.answer(person, relation) else (
+        KINDS[1] if answer == shown[0] else KINDS[2] if answer in shown[1:] else KINDS[3])
+
 
 # %%
-fig, ax = plt.subplots(figsize=(6.4, 3.8))
-ax.plot(KS, [s["accuracy"] for s in sweep["forget"]], "o-", color=viz.ROLE_COLORS["forget"], label="forget people, ICUL prompt")
-ax.plot(KS, [s["accuracy"] for s in sweep["retain"]], "s-", color=viz.ROLE_COLORS["retain"], label="retain people, ICUL prompt")
-ax.axhline(base[("full", "forget")], ls="--", color=viz.ROLE_COLORS["original"], label="full model, closed book (forget)")
-ax.axhline(base[("retrained", "forget")], ls=":", color=viz.ROLE_COLORS["retrained"], label="retrained model, closed book (forget)")
-ax.set_xticks(KS); ax.set_ylim(-0.02, 1.05)
-viz.label(ax, "In-context unlearning on the full model", "k, correctly answered examples in the prompt",
-          "accuracy (mean over 4 attributes)")
-ax.legend(fontsize=8, loc="center right"); plt.show()
+def forget_answers(model, k):
+    """Per attribute: the share of each kind of answer on the forget people, ICUL prompt and control."""
+    rows, ppl = {}, GROUPS["forget"]
+    for r in ATTR:
+        run, cands = lm.icul_accuracy(model, tok, world, ppl, r, n_examples=k, seed=SEED), list(world.values(r))
+        ctrl = true_first(run, ppl, r)
+        ctrl_pred = [cands[i] for i in lm.score_candidates(model, tok, ctrl, cands).argmax(1).tolist()]
+        rows[r] = {(tag, kind): np.mean([kind_of(a, q, p, r) == kind for a, q, p in zip(preds, prompts, ppl)])
+                   for tag, prompts, preds in [("ICUL prompt", run["prompts"], run["predictions"]),
+                                               ("true answer shown", ctrl, ctrl_pred)] for kind in KINDS}
+    return pd.DataFrame(rows).T
+
+forget_k = {k: forget_answers(full, k) for k in KS}
+sweep = pd.DataFrame({k: forget_k[k].mean() for k in KS}).T.drop(columns=[("true answer shown", "flipped value")])
+sweep[("retain, ICUL", "truth")] = [np.mean([lm.icul_accuracy(full, tok, world, RETAIN_Q, r, n_examples=k, seed=SEED)
+                                             ["accuracy"] for r in ATTR]) for k in KS]
+sweep.index.name = "k"
+print("Full model, share of answers of each kind (mean over 4 attributes); forget people, and in the last column "
+      f"{len(RETAIN_Q)} retain people:")
+print(sweep.round(2).to_string())
+
+# %%
+base = {(m, g): float(closed.loc[ATTR, (m, g)].mean()) for m in MODELS for g in GROUPS}
+chance = float(np.mean([1 / len(world.values(r)) for r in ATTR]))
+fig, (ax_f, ax_r) = plt.subplots(1, 2, figsize=(11, 4.4), sharey=True)
+ax_f.plot(KS, sweep[("ICUL prompt", "truth")], "o-", lw=2, color=viz.ROLE_COLORS["forget"], label="ICUL prompt: true answer")
+ax_f.plot(KS, sweep[("ICUL prompt", "flipped value")], "^--", lw=2, color=viz.ROLE_COLORS["unlearned"],
+          label="ICUL prompt: the flipped value")
+ax_f.plot(KS, sweep[("ICUL prompt", KINDS[2])], "d:", lw=2, color="0.45", label="ICUL prompt: an example's answer")
+ax_f.plot(KS, sweep[("true answer shown", "truth")], "s-", lw=2, color=viz.PALETTE["purple"],
+          label="control (true answer shown): true answer")
+ax_f.axhline(base[("retrained", "forget")], ls="-.", lw=1, color=viz.ROLE_COLORS["retrained"], label="retrained, closed book")
+ax_r.plot(KS, sweep[("retain, ICUL", "truth")], "s-", lw=2, color=viz.ROLE_COLORS["retain"],
+          label="ICUL prompt (a forget person flipped): true answer")
+for ax, g in ((ax_f, "forget"), (ax_r, "retain")):
+    ax.axhline(base[("full", g)], ls="--", lw=1, color=viz.ROLE_COLORS["original"], zorder=1, label="full model, closed book")
+    ax.axhline(chance, ls=":", lw=1.5, color=viz.ROLE_COLORS["reference"], zorder=1, label=f"chance ({chance:.2f})")
+    ax.set_xticks(KS); ax.set_ylim(0, 1.05)
+    viz.label(ax, f"{g} people ({len(GROUPS['forget']) if g == 'forget' else len(RETAIN_Q)})",
+              "k, correctly answered examples in the prompt", "share of answers (mean over 4 attributes)" if g == "forget" else "")
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2)
+fig.suptitle("In-context unlearning on the full model, with the true-answer control"); plt.show()
+
+# %%
+k3 = sweep.loc[3]
+n_answers = 4 * len(GROUPS["forget"])
+print(f"forget people, k = 3: closed book {base[('full', 'forget')]:.2f} -> true answer shown "
+      f"{k3[('true answer shown', 'truth')]:.2f} -> flipped answer shown {k3[('ICUL prompt', 'truth')]:.2f}")
+print(f"  lost with the true answer shown (context confusion): {base[('full', 'forget')] - k3[('true answer shown', 'truth')]:.2f}; "
+      f"lost in addition when it is flipped: {k3[('true answer shown', 'truth')] - k3[('ICUL prompt', 'truth')]:.2f}")
+print(f"  the control's wrong answers that copy an example's answer: {k3[('true answer shown', KINDS[2])]:.2f} of "
+      f"{1 - k3[('true answer shown', 'truth')]:.2f}")
+print(f"  each share above rests on {n_answers} answers: one binomial standard error is at most "
+      f"{np.sqrt(0.25 / n_answers):.2f}")
 
 # %% [markdown]
+# Read the left panel first. With no examples (`k = 0`) the control changes nothing and the ICUL prompt
+# makes the model give the flipped value almost every time: the flip does it all. With examples the
+# picture splits in two (printed above for `k = 3`). The control already costs accuracy: the model
+# copies an example's answer instead of the true one it was just shown. So **part of ICUL's effect
+# is confusion caused by the context, not flipping**, and a fair account reports both numbers. The
+# flip adds the larger part, and the answers it takes from the truth go to the flipped value or,
+# increasingly with `k`, to a copied example answer (grey); the true answer stays rare at every `k`
+# (first column of the table). In the right panel, the retain people keep their answers under the
+# same kind of prompt (the flipped example names someone else), close to the closed-book line.
+#
+# Note where the forget answers land: the retrained model sits near *chance*, the prompted model
+# gives the flipped value or an example's answer. An answer pattern that differs from "never
+# learned" is itself a signal: compare with the retrained model, never with zero (lecture 04;
+# lecture 05, planned, measures it properly).
+#
 # ICUL only works if the model lets its context override its memory. After phase 1 alone our model
-# did not: the training script measured the same prompts (`k = 3`) on the phase-1 model before phase 2
-# and stored the result in the checkpoint record.
+# did not: the training script measured the same kind of prompts (`k = 3`) on the phase-1 model
+# before phase 2 and stored the result in the checkpoint record.
 
 # %%
 for name in MODELS:
@@ -205,15 +282,6 @@ for name in MODELS:
           f"{np.mean(list(p1['fresh_name_reading'].values())):.2f} -> {np.mean(list(p2['fresh_name_reading'].values())):.2f}")
 
 # %% [markdown]
-# Read the figure against the two horizontal lines: dashed, the full model closed book; dotted, the
-# retrained model closed book. The prompt lowers the full model's accuracy on the forget people far
-# below the dashed line, while the retain people keep theirs under the same kind of prompt (the
-# flipped example names someone else). Note where the forget curve lands: the retrained model sits
-# near *chance*, but the prompted model mostly repeats the flipped answer it was shown (printed
-# above), and more correct examples dilute that without bringing the truth back. An answer pattern
-# that differs from "never learned" is itself a signal: compare with the retrained model, never with
-# zero (lecture 04; lecture 05, planned, measures it properly).
-#
 # Be clear about what this shows. Phase 2 of training fed the model thousands of sequences of
 # essentially the ICUL pattern: a known person's fact restated with a new value, then the question,
 # answered with the new value. So "answers the flipped value" is behaviour we **trained in**, not an
@@ -241,34 +309,43 @@ for r in ATTR:
     runs = {m: lm.icul_accuracy(model, tok, world, GROUPS["forget"], r, n_examples=K, seed=SEED) for m, model in MODELS.items()}
     logp = {m: run["scores"].log_softmax(1)[torch.arange(n), truth] for m, run in runs.items()}  # log P(truth)
     para = lm.icul_accuracy(full, tok, world, GROUPS["forget"], r, n_examples=K, seed=SEED, query_template=1)
-    rows[r] = {"acc, full, no prompt": closed.loc[r, ("full", "forget")], "acc, full + ICUL": runs["full"]["accuracy"],
-               "acc, full + ICUL, paraphrase": para["accuracy"],
+    rows[r] = {"acc, full, no prompt": closed.loc[r, ("full", "forget")],
+               "acc, full + true answer shown": forget_k[K].loc[r, ("true answer shown", "truth")],
+               "acc, full + ICUL": runs["full"]["accuracy"], "acc, full + ICUL, paraphrase": para["accuracy"],
                "mean P(truth), full + ICUL": float(logp["full"].exp().mean()),
                "mean P(truth), retrained + same": float(logp["retrained"].exp().mean()),
-               "share, full's P(truth) higher": float((logp["full"] > logp["retrained"]).float().mean())}
+               "people, full's P(truth) higher": int((logp["full"] > logp["retrained"]).sum())}
 recover = pd.DataFrame(rows).T
 recover.loc["mean"] = recover.mean()
-print(f"Forget people, ICUL prompts with k = {K}: accuracies (acc), mean probability of the true answer, "
-      "and the share of people for whom the full model gives the truth more probability than the retrained one")
+print(f"Forget people ({n}), prompts with k = {K}: accuracies (acc), mean probability of the true answer, and the "
+      "number of people for whom the prompted full model gives the truth more probability than the retrained one")
 print(recover.round(2).to_string())
+
+# %%
 for r in ATTR:
-    row = recover.loc[r]
-    print(f"  {r:6s}: full model's P(truth) higher for {row.iloc[-1]:.0%} of forget people; mean P(truth) "
-          f"{row.iloc[3]:.2f} vs {row.iloc[4]:.2f} -> {'higher' if row.iloc[3] > row.iloc[4] else 'NOT higher'} on average")
+    row, wins = recover.loc[r], int(recover.loc[r, "people, full's P(truth) higher"])
+    p_sign = binomtest(wins, n, 0.5).pvalue      # two-sided sign test: could a coin give this split?
+    print(f"  {r:6s}: full model's P(truth) higher for {wins} of {n} forget people (sign test p = {p_sign:.3f}); "
+          f"mean P(truth) {row['mean P(truth), full + ICUL']:.2f} vs {row['mean P(truth), retrained + same']:.2f}")
 
 
 # %% [markdown]
 # ICUL changes what the model *says*, not what it *holds*. Without the prompt the full model answers
-# every forget question as before: the knowledge is one missing prompt away, so ICUL is only as good
-# as the guarantee that every query carries the prompt. A paraphrase does *not* escape the prompt in
-# our model (phase 2 taught it that a restated fact wins in any wording), so it is no escape route.
+# every forget question as before (first column): the knowledge is one missing prompt away, so ICUL
+# is only as good as the guarantee that every query carries the prompt. The second column is
+# section 2's control for each attribute: the same prompts with the true answer shown already cost
+# accuracy, for every attribute, so the gap between the first and the third column overstates what
+# the flip itself does. A paraphrase does *not* escape the prompt in our model (phase 2 taught it
+# that a restated fact wins in any wording), so it is no escape route.
 #
 # The likelihood probe is a weaker signal than the first column, and it differs by attribute (the
-# lines under the table): for city and colour the prompted full model gives the truth more
-# probability than the retrained model for most forget people; for job and pet only for about half of
-# them, a coin flip, and for job its mean probability of the truth is not even higher. A per-question
-# comparison like this is what a membership-inference attack builds on (lecture 04; lecture 05,
-# planned), and here it would separate the two models well for some facts and hardly for others.
+# lines under the table). For city and colour the prompted full model gives the truth more
+# probability than the retrained model for most forget people, a split that a fair coin gives rarely
+# (small sign-test p). For job and pet it does so for about half of them, which a coin gives easily:
+# with 20 people that is no evidence either way, and for job the mean probability of the truth is
+# not even higher. A per-question comparison like this is what a membership-inference attack builds
+# on (lecture 04; lecture 05, planned), and here it would separate the two models for some facts
+# and not for others.
 #
 # The paper reports a different picture. Pawelczyk et al. evaluate ICUL on fine-tuned LLM
 # classifiers with *LiRA-Forget*, a likelihood-ratio membership test adapted to unlearning, and find
@@ -305,7 +382,8 @@ ax.bar(x - w, unun["retrained, closed book"], w, color=viz.ROLE_COLORS["retraine
        label="retrained, closed book")
 ax.bar(x, unun["retrained, fact in context"], w, color=viz.ROLE_COLORS["retrained"], label="retrained, fact in context")
 ax.bar(x + w, unun["full, closed book"], w, color=viz.ROLE_COLORS["original"], label="full model, closed book")
-ax.scatter(x, closed[("chance", "")], marker="_", s=600, color=viz.ROLE_COLORS["reference"], zorder=3, label="chance")
+ax.hlines(closed[("chance", "")], x - 1.5 * w, x + 1.5 * w, colors=viz.ROLE_COLORS["reference"], linestyles="--",
+          lw=1.5, zorder=3, label="chance (1 / number of candidates)")
 ax.set_xticks(x, [r if r != "country" else "country\n(city stated)" for r in REL]); ax.set_ylim(0, 1.05)
 viz.label(ax, "UnUnlearning: the retrained model uses forgotten facts given in context",
           "relation asked about a forget person", "accuracy (fraction of forget people)")
@@ -322,31 +400,35 @@ ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1)); plt.show()
 # ## 5. Explore one person
 #
 # Pick a forget person, a relation and the number of correctly answered examples `k`. The bars show
-# the probability each candidate answer gets in four runs: the full model closed book and with the
-# ICUL prompt (flipped answer first, then the first `k` of the three examples of section 2), and the
-# retrained model closed book and with the fact stated in context. The flipped value comes from the
-# same seeded rule as in section 2 (`pick_flip`), so `F0`'s city is flipped the same way. The
-# figure below is the default (our person `F0`, city, `k = 3`), drawn without the widget. Look where
-# the prompted full model puts its probability: on the flipped value, or on an answer copied from one
-# of the examples; rarely on the truth. Try `k = 0`.
+# the probability each candidate answer gets in five runs: the full model closed book, with the ICUL
+# prompt (flipped answer first, then the first `k` of the three examples of section 2) and with the
+# control prompt (the same, true answer first); the retrained model closed book and with the fact
+# stated in context. The flipped value comes from the same seeded rule as in section 2 (`pick_flip`),
+# so `F0`'s city is flipped the same way. The figure below is the default (our person `F0`, city,
+# `k = 3`), drawn without the widget. Look where the prompted full model puts its probability: on
+# the flipped value, or on an answer shown for one of the examples (marked "example"); rarely on
+# the truth. Try `k = 0`.
 
 # %%
 def show_person(person=F0, relation="city", k=3, ax=None):
-    cands, truth = list(world.values(relation)), world.answer(person, relation)
-    flip = pick_flip(person, relation)
+    cands, truth, flip = list(world.values(relation)), world.answer(person, relation), pick_flip(person, relation)
     icul = lm.icul_prompt(world, person, relation, flip, EXAMPLES[:k], person)
+    control = lm.qa_text(world, person, relation) + icul[len(lm.qa_text(world, person, relation, value=flip)):]
     fact = f"{lm.statement_text(world, person, 'city' if relation == 'country' else relation)} {lm.question_text(world, person, relation)}"
-    runs = [("full, closed book", full, lm.question_text(world, person, relation), viz.ROLE_COLORS["original"]),
+    closed_q, shown = lm.question_text(world, person, relation), {world.answer(e, relation) for e in EXAMPLES[:k]}
+    runs = [("full, closed book", full, closed_q, viz.ROLE_COLORS["original"]),
             ("full, ICUL prompt", full, icul, viz.ROLE_COLORS["unlearned"]),
-            ("retrained, closed book", retrained, lm.question_text(world, person, relation), viz.PALETTE["sky"]),
+            ("full, control: true answer first", full, control, viz.PALETTE["purple"]),
+            ("retrained, closed book", retrained, closed_q, viz.PALETTE["sky"]),
             ("retrained, fact in context", retrained, fact, viz.ROLE_COLORS["retrained"])]
-    ax = ax or plt.subplots(figsize=(8, 3.6))[1]
-    x, w = np.arange(len(cands)), 0.2
+    ax = ax or plt.subplots(figsize=(9, 3.8))[1]
+    x, w = np.arange(len(cands)), 0.16
     for i, (name, m, p, c) in enumerate(runs):
-        ax.bar(x + (i - 1.5) * w, lm.score_candidates(m, tok, [p], cands)[0].softmax(0), w, color=c, label=name)
-    ax.set_xticks(x, [f"{c}\n(true)" if c == truth else f"{c}\n(flipped)" if c == flip else c for c in cands], fontsize=7, rotation=45)
+        ax.bar(x + (i - 2) * w, lm.score_candidates(m, tok, [p], cands)[0].softmax(0), w, color=c, label=name)
+    tags = {c: "\n(true)" if c == truth else "\n(flipped)" if c == flip else "\n(example)" if c in shown else "" for c in cands}
+    ax.set_xticks(x, [c + tags[c] for c in cands], fontsize=7, rotation=45); ax.set_ylim(0, 1)
     viz.label(ax, f"{world.people[person].name}: {relation} (k = {k})", "candidate answer", "probability")
-    ax.legend(fontsize=7); return ax
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1)); return ax
 
 show_person(); plt.show()
 
@@ -361,14 +443,52 @@ widgets.interact(_panel,
                  k=widgets.IntSlider(value=3, min=0, max=3, description="k examples"));
 
 # %% [markdown]
+# ## 6. Try your own question
+#
+# The models read one kind of text only: lower-case words of the world's vocabulary separated by
+# single spaces, with `?` and `.` written as words of their own. A question is one of the templates
+# below with a person's full name (first and last name) in place of `{n}`; the model's answer is what
+# it writes after the `?`. You may put statements, or questions with their answers, before the
+# question, as the prompts above did. The next cell prints the templates and the whole vocabulary.
+
+# %%
+for r in REL:
+    print(f"{r:8s} " + "  |  ".join(lm.QUESTIONS[r]))
+groups = {r: set(world.values(r)) for r in REL if r != "friend"}
+groups["first names"] = {p.name.split()[0] for p in world.people}
+groups["last names"] = {p.name.split()[1] for p in world.people}
+groups["other words"] = set(tok.itos[2:]) - set().union(*groups.values())
+print(f"\nvocabulary ({tok.vocab_size - 2} words):")
+for g, ws in groups.items():
+    print(f"  {g:12s} {' '.join(sorted(ws))}")
+print("forget people:", ", ".join(world.people[p].name for p in world.forget))
+
+# %%
+MY_PROMPT = "where does tamsin thistle live ?"  # edit me, then run the cell
+for name, m in MODELS.items():
+    print(f"{name:9s} | {MY_PROMPT} -> {lm.generate(m, tok, MY_PROMPT)}")
+
+# %% [markdown]
+# Any other word raises a `KeyError` that names the word, suggests a fix when it can and lists the
+# vocabulary. Here is what a capital letter and a `?` glued to the last word give:
+
+# %%
+try:
+    lm.generate(full, tok, "Where does tamsin thistle live?")
+except KeyError as err:
+    print("KeyError:", err.args[0])
+
+# %% [markdown]
 # ## Check your understanding
 #
 # 1. Why does the ICUL prompt show the forget example with a *flipped* answer rather than simply
 #    leaving it out of the context?
-#    <details><summary>Answer</summary>Leaving it out changes nothing: the model still answers from its
-#    weights. Showing the fact with a different answer gives the model's reading of the context
-#    something to act on that pulls its output away from the memorised one; the correctly answered
-#    examples keep it doing the task for everything else.</details>
+#    <details><summary>Answer</summary>Leaving it out gives the model nothing to act on: it answers from
+#    its weights, as the retain people do under prompts whose flipped example is someone else (section
+#    2, right panel). Showing the fact with a different answer gives the model's reading of the context
+#    something that pulls its output away from the memorised one; the correctly answered examples keep
+#    it doing the task for everything else. Section 2's control (the true answer shown) also says how
+#    much of the drop comes from the flip and how much from the context alone.</details>
 # 2. The full model with the ICUL prompt and the retrained model both get forget questions wrong. Name
 #    two measurements from this lecture that tell them apart.
 #    <details><summary>Answer</summary>Drop the prompt (the full model answers correctly again); compare the
@@ -394,18 +514,19 @@ widgets.interact(_panel,
 # ## What we measured
 
 # %%
-kk = KS.index(K)
 print(f"Closed-book accuracy on the 4 attributes (mean), forget / retain people:")
 print(f"  full model      {base[('full', 'forget')]:.2f} / {base[('full', 'retain')]:.2f}")
-print(f"  retrained model {base[('retrained', 'forget')]:.2f} / {base[('retrained', 'retain')]:.2f}"
-      f"   (chance {np.mean([1 / len(world.values(r)) for r in ATTR]):.2f})")
-print(f"In-context unlearning on the full model, k = {K}: forget {sweep['forget'][kk]['accuracy']:.2f}, "
-      f"retain {sweep['retain'][kk]['accuracy']:.2f}; answered the flipped value {sweep['forget'][kk]['answered_flipped']:.2f}")
+print(f"  retrained model {base[('retrained', 'forget')]:.2f} / {base[('retrained', 'retain')]:.2f}   (chance {chance:.2f})")
+print(f"In-context unlearning on the full model, k = {K}: forget {sweep.loc[K, ('ICUL prompt', 'truth')]:.2f}, "
+      f"retain {sweep.loc[K, ('retain, ICUL', 'truth')]:.2f}; forget answers that are the flipped value "
+      f"{sweep.loc[K, ('ICUL prompt', 'flipped value')]:.2f}, an example's answer {sweep.loc[K, ('ICUL prompt', KINDS[2])]:.2f}")
+print(f"  control, same prompts with the true answer shown: forget accuracy {sweep.loc[K, ('true answer shown', 'truth')]:.2f} "
+      f"(k = 0: {sweep.loc[0, ('true answer shown', 'truth')]:.2f})")
 print(f"  same prompts, paraphrased query: accuracy {recover.loc['mean', 'acc, full + ICUL, paraphrase']:.2f} "
       f"(original wording {recover.loc['mean', 'acc, full + ICUL']:.2f}): a paraphrase does not escape the prompt")
 print(f"Knowledge still there: accuracy without the prompt {recover.loc['mean', 'acc, full, no prompt']:.2f}")
-print("  likelihood probe, share of forget people for whom the prompted full model gives the truth more probability "
-      "than the retrained model: " + ", ".join(f"{r} {recover.loc[r, recover.columns[-1]]:.0%}" for r in ATTR))
+print("  likelihood probe, forget people for whom the prompted full model gives the truth more probability "
+      "than the retrained model: " + ", ".join(f"{r} {int(recover.loc[r, recover.columns[-1]])} of {n}" for r in ATTR))
 print(f"UnUnlearning, retrained model on forget people, attributes: closed book "
       f"{unun.loc[ATTR, 'retrained, closed book'].mean():.2f} -> fact in context {unun.loc[ATTR, 'retrained, fact in context'].mean():.2f}")
 print(f"  composed (city stated, country asked): {unun.loc['country', 'retrained, closed book']:.2f} -> "
@@ -416,17 +537,21 @@ print(f"  composed (city stated, country asked): {unun.loc['country', 'retrained
 #
 # Two lessons from one small model. Asking a model to forget in its context (ICUL) changes its
 # answers and keeps the rest, but removes nothing: the knowledge is one missing prompt away, and
-# for some facts the model's probabilities still tell it apart from a model that never learned them. And removing knowledge from the weights exactly does not stop
-# the model from using that knowledge when the input supplies it, or from composing it with what it
-# kept; the better a model learns in context, the more this holds. Unlearning controls what a model
-# learned from its training data; it cannot control what the model does with what it is given at
-# inference time.
+# for some facts the model's probabilities still tell it apart from a model that never learned them.
+# Part of what the prompt changes is not forgetting at all: a prompt that shows the true answer
+# lowers the accuracy too. And removing knowledge from the weights exactly does not stop the model
+# from using that knowledge when the input supplies it, or from composing it with what it kept; the
+# better a model learns in context, the more this holds. Unlearning controls what a model learned
+# from its training data; it cannot control what the model does with what it is given at inference
+# time.
 #
 # So regulating content needs the system around the model: **guardrails** (input filters, output
 # filters, system prompts) that act on what goes in and comes out, and **retrieval**, where knowledge
-# lives in a datastore read at inference time, so deleting an entry removes it at once and exactly.
-# Both are the subject of lecture 08 (planned), with their own limits (filters suppress rather than remove, and
-# can be bypassed).
+# lives in a datastore read at inference time. Deleting a datastore entry stops the system from
+# retrieving it at once and exactly, but it removes the fact only if the fact was never trained into
+# the weights as well: a model that learned it, like our full model, still answers closed book
+# (section 3), and then the weights need unlearning too. Both are the subject of lecture 08
+# (planned), with their own limits (filters suppress rather than remove, and can be bypassed).
 #
 # ## References
 # - M. Pawelczyk, S. Neel, H. Lakkaraju. *In-Context Unlearning: Language Models as Few-Shot Unlearners.*
