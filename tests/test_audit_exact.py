@@ -100,7 +100,7 @@ def test_gaussian_nb_center_false_keeps_the_textbook_sums_and_their_cancellation
     err_raw = float(np.abs(raw.var_[0] - two_pass)[0] / two_pass[0])
     err_cen = float(np.abs(cen.var_[0] - two_pass)[0] / two_pass[0])
     assert err_raw > 1e-5 > 1e-6 > err_cen          # about zero: ~1e-4 lost; about the fit mean: ~1e-16
-    with pytest.raises(ValueError, match="center"):
+    with pytest.raises(TypeError, match="center"):  # a wrong type (A's one-exception-type rule)
         SummationGaussianNB(center="yes")
 
 

@@ -37,11 +37,22 @@ def test_retrain_equals_fresh_fit_on_retain_set(blobs):
     assert log.seconds >= 0
 
 
-def test_retrain_seed_argument_sets_the_init(blobs):
-    m1, _ = retrain(_mf, blobs, [0], CFG, seed=11)
+def test_retrain_init_seed_argument_sets_the_init(blobs):
+    m1, _ = retrain(_mf, blobs, [0], CFG, init_seed=11)
     ref = _mf(11)
     training.fit(ref, blobs.without([0]), CFG)
     assert all(torch.equal(a, b) for a, b in zip(m1.state_dict().values(), ref.state_dict().values()))
+    with pytest.warns(DeprecationWarning, match="init_seed"):  # the old name still works, with a warning
+        m2, _ = retrain(_mf, blobs, [0], CFG, seed=11)
+    assert all(torch.equal(a, b) for a, b in zip(m1.state_dict().values(), m2.state_dict().values()))
+    with pytest.raises(TypeError, match="init_seed"):
+        retrain(_mf, blobs, [0], CFG, init_seed=11, seed=11)
+    with pytest.raises(TypeError, match="init_seed"):
+        retrain(_mf, blobs, [0], CFG, init_seed=1.5)
+    with pytest.raises(TypeError, match="model_fn"):
+        retrain(None, blobs, [0], CFG)
+    with pytest.raises(TypeError, match="config"):
+        retrain(_mf, blobs, [0], None)
 
 
 def test_retrain_does_not_see_the_forget_set(blobs):

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
-import numbers
+import warnings
 from collections import Counter
 from typing import Callable
 
@@ -41,6 +41,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from ._common import check_dataset, check_number, check_train_config
+from ._seeding import check_seed
 from .data import Dataset, as_ids
 from .training import TrainConfig, TrainLog, fit
 
@@ -54,7 +56,7 @@ __all__ = [
 
 # ----------------------------------------------------------------------------- retraining
 def retrain(model_fn: Callable[[int], nn.Module], data: Dataset, forget_ids, config: TrainConfig, *,
-            seed: int | None = None, progress: bool = False) -> tuple[nn.Module, TrainLog]:
+            init_seed: int | None = None, progress: bool = False, seed: int | None = None) -> tuple[nn.Module, TrainLog]:
     """The gold standard: a fresh model trained from scratch on the retain set ``data.without(forget_ids)``.
 
     Args:
@@ -63,10 +65,14 @@ def retrain(model_fn: Callable[[int], nn.Module], data: Dataset, forget_ids, con
         data: the full training set D.
         forget_ids: ids (int64, any integer sequence) of the forget set S; each must be in ``data``.
         config: how to train (``config.epochs`` counts passes over the *retain* set, so the
-            retrained run takes ``config.num_steps(len(D \\ S))`` steps).
-        seed: seed for ``model_fn`` (default ``config.seed``); use the original model's seed so
-            that the retrained model differs from it only by the data.
+            retrained run takes ``config.num_steps(len(D \\ S))`` steps); ``config.seed`` draws the
+            data order, as in :func:`~unlearnkit.training.fit`.
+        init_seed: the seed ``model_fn`` gets (default ``config.seed``); use the original model's
+            seed so that the retrained model differs from it only by the data. (Not a root seed, so
+            it is named for its one purpose: see :mod:`unlearnkit._seeding`.)
         progress: show a progress bar.
+        seed: the old name of ``init_seed`` (deprecated: it meant the initial weights only, not a
+            root seed as ``seed`` does everywhere else).
 
     Returns:
         ``(model, log)``: the retrained model (eval mode) and its :class:`~unlearnkit.training.TrainLog`
@@ -74,14 +80,25 @@ def retrain(model_fn: Callable[[int], nn.Module], data: Dataset, forget_ids, con
         seconds).
 
     Raises:
-        TypeError: ``data`` is not a Dataset, or an id is not an integer (a float id is refused).
+        TypeError: ``model_fn`` is not callable, ``data`` is not a Dataset, ``config`` not a
+            TrainConfig, an id or ``init_seed`` is not an integer (a float id is refused), or both
+            ``init_seed`` and ``seed`` are given.
         ValueError: ``forget_ids`` is empty, repeats an id, or names an id not in ``data``.
 
     Source: the "retrain from scratch" baseline of every unlearning paper (e.g. Cao & Yang 2015,
     Bourtoule et al. 2021). Introduced in lecture 02.
     """
-    if not isinstance(data, Dataset):
-        raise TypeError(f"data must be an unlearnkit Dataset, got {type(data).__name__}")
+    if seed is not None:
+        if init_seed is not None:
+            raise TypeError("give init_seed only (seed is its deprecated old name)")
+        warnings.warn("retrain(seed=...) is deprecated: it is the seed of model_fn, now called init_seed",
+                      DeprecationWarning, stacklevel=2)
+        init_seed = seed
+    if not callable(model_fn):
+        raise TypeError(f"model_fn must be a callable seed -> nn.Module, got {type(model_fn).__name__}")
+    check_dataset(data)
+    check_train_config(config)
+    init_seed = config.seed if init_seed is None else check_seed(init_seed, "init_seed")
     ids = as_ids(forget_ids, "forget_ids")
     if ids.numel() == 0:
         raise ValueError("forget_ids is empty: name at least one id to forget")
@@ -89,7 +106,7 @@ def retrain(model_fn: Callable[[int], nn.Module], data: Dataset, forget_ids, con
     keep = torch.ones(len(data), dtype=torch.bool)
     keep[pos] = False
     retain = data.where(keep)
-    model = model_fn(config.seed if seed is None else seed)
+    model = model_fn(init_seed)
     log = fit(model, retain, config, progress=progress)
     return model, log
 
@@ -283,9 +300,7 @@ class SummationRidge(_Summation):
     """
 
     def __init__(self, lam: float = 1.0, fit_intercept: bool = True, keep_inverse: bool = False, dtype=np.float64):
-        if isinstance(lam, bool) or not isinstance(lam, numbers.Real) or not np.isfinite(lam) or lam < 0:
-            raise ValueError(f"lam must be a finite number >= 0, got {lam!r}")
-        self.lam = float(lam)
+        self.lam = check_number(lam, "lam", 0, what="a finite number >= 0")
         self.fit_intercept = bool(fit_intercept)
         self.keep_inverse = bool(keep_inverse)
         self.dtype = dtype
@@ -470,10 +485,9 @@ class SummationGaussianNB(_SummationNB):
     """
 
     def __init__(self, var_smoothing: float = 1e-9, classes=None, dtype=np.float64, center: bool = True):
-        if isinstance(var_smoothing, bool) or not isinstance(var_smoothing, numbers.Real) or var_smoothing < 0:
-            raise ValueError(f"var_smoothing must be a number >= 0, got {var_smoothing!r}")
+        check_number(var_smoothing, "var_smoothing", 0, what="a number >= 0")
         if not isinstance(center, (bool, np.bool_)):
-            raise ValueError(f"center must be True or False, got {center!r}")
+            raise TypeError(f"center must be True or False, got {type(center).__name__} {center!r}")
         self.var_smoothing = float(var_smoothing)
         self.classes = classes
         self.dtype = dtype
@@ -548,8 +562,7 @@ class SummationMultinomialNB(_SummationNB):
     """
 
     def __init__(self, alpha: float = 1.0, classes=None, dtype=np.float64):
-        if isinstance(alpha, bool) or not isinstance(alpha, numbers.Real) or not alpha > 0:
-            raise ValueError(f"alpha must be a number > 0, got {alpha!r}")
+        check_number(alpha, "alpha", 0, open_min=True, what="a number > 0")
         self.alpha = float(alpha)
         self.classes = classes
         self.dtype = dtype

@@ -530,8 +530,10 @@ def tpr_at_fpr(scores, labels, fpr: float = 1e-3) -> float:
     The number Carlini et al. ("Membership Inference Attacks From First Principles", IEEE S&P 2022)
     argue for instead of AUC; their plotting code (tensorflow/privacy,
     ``research/mi_lira_2021/plot.py``) reads it the same way, as the TPR of the last ROC point with
-    FPR below the target. With ``n`` non-members the smallest non-zero FPR is ``1/n``: a target below
-    it can only report the TPR at FPR = 0.
+    FPR below the target. Theirs uses scikit-learn's default ``drop_intermediate=True``, which can
+    drop the best (collinear) point below the target; ours keeps every threshold (:func:`roc_curve`),
+    so it can read a slightly higher TPR. With ``n`` non-members the smallest non-zero FPR is
+    ``1/n``: a target below it can only report the TPR at FPR = 0.
 
     Args:
         scores, labels: as :func:`roc_curve`.

@@ -49,7 +49,6 @@ from __future__ import annotations
 
 import copy
 import math
-import numbers
 import os
 import time
 from dataclasses import asdict, dataclass
@@ -58,6 +57,7 @@ from typing import Callable
 import torch
 from torch import nn
 
+from ._common import check_dataset, check_int, check_number, check_train_config
 from ._seeding import check_seed, derive_seed
 from .data import Dataset, as_ids, stratified_split
 from .training import TrainConfig, TrainLog, fit, make_optimizer, predict_logits
@@ -79,11 +79,8 @@ __all__ = [
 
 # ----------------------------------------------------------------------------- formulas
 def _check_count(value, name: str, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an integer, got {type(value).__name__} {value!r}")
-    if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
-    return int(value)
+    """A count: TypeError if not an integer, ValueError if below ``minimum`` (the library's one integer check)."""
+    return check_int(value, name, minimum)
 
 
 def expected_speedup(S: int, R: int) -> float:
@@ -165,8 +162,7 @@ def stage_steps(slice_sizes, epochs: float, batch_size: int) -> list[int]:
     sizes = [_check_count(n, "slice_sizes", minimum=0) for n in slice_sizes]
     if not sizes:
         raise ValueError("slice_sizes must name at least one slice")
-    if isinstance(epochs, bool) or not isinstance(epochs, numbers.Real) or not epochs > 0:
-        raise ValueError(f"epochs must be a number > 0, got {epochs!r}")
+    epochs = check_number(epochs, "epochs", 0, open_min=True, what="a number > 0")
     batch_size = _check_count(batch_size, "batch_size")
     R = len(sizes)
     per_stage = 2.0 * float(epochs) / (R + 1)
@@ -412,10 +408,8 @@ class SISA:
 
     def __init__(self, data: Dataset, model_fn: Callable[[int], nn.Module], config: TrainConfig,
                  n_shards: int, n_slices: int, seed: int = 0, *, progress: bool = False, _build: bool = True):
-        if not isinstance(data, Dataset):
-            raise TypeError(f"data must be an unlearnkit Dataset, got {type(data).__name__}")
-        if not isinstance(config, TrainConfig):
-            raise TypeError(f"config must be a TrainConfig, got {type(config).__name__}")
+        check_dataset(data)
+        check_train_config(config)
         if config.epochs is None:
             raise ValueError("config must set epochs (the passes over each shard in total), not steps")
         S = _check_count(n_shards, "n_shards")

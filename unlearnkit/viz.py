@@ -1,8 +1,14 @@
-"""The course's shared plotting style and small widget helpers.
+"""The course's shared plotting style, role colours, axis labelling and progress bars.
 
 Colours come from the Okabe-Ito palette, which stays distinguishable with the common forms of colour
 blindness. Call :func:`use_style` once in a notebook's setup cell; every figure then has the same
-fonts, grid and colour cycle. Every figure in the course has a title and labelled axes with units.
+fonts, grid and colour cycle. Every figure in the course has a title and labelled axes with units
+(:func:`label`). :func:`progress` is the one progress bar of the course (silent when
+``TQDM_DISABLE=1``).
+
+There are no widget helpers here: each lecture builds its few ``ipywidgets`` panels in place (one
+``ipywidgets.interact`` over a plotting function, with a static default figure beside it), which is
+shorter to read than a wrapper would be.
 
 Introduced in lecture 01 (used by every lecture).
 """
