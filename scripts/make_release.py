@@ -58,8 +58,10 @@ def bundle_files(root: pathlib.Path = ROOT) -> list[str]:
 def build(dest: pathlib.Path | None = None, root: pathlib.Path = ROOT) -> pathlib.Path:
     """Write the bundle folder ``dest`` (replaced if present) and ``dest.zip``; return ``dest``.
 
-    Raises RuntimeError (and leaves no bundle) if a released file holds a solution or hidden-test
-    marker.
+    Raises RuntimeError, before anything is written, if a released file holds a solution or
+    hidden-test marker, if a notebook in exercises/ was run or edited (the bundle would ship that
+    work), or if an existing ``dest`` holds files changed since it was built (someone worked in it:
+    replacing it would delete that work).
     """
     dest = pathlib.Path(dest) if dest is not None else root / "release_bundle"
     files = bundle_files(root)
@@ -68,6 +70,18 @@ def build(dest: pathlib.Path | None = None, root: pathlib.Path = ROOT) -> pathli
             text = (root / rel).read_text(encoding="utf-8", errors="replace")
             if rel.startswith("exercises/") and any(m in text for m in SOLUTION_MARKERS):
                 raise RuntimeError(f"{rel} holds a solution or hidden-test marker: regenerate exercises/")
+    release_edits = _release_edits()
+    worked = [f"{rel}: {'; '.join(why)}" for rel in files if rel.startswith("exercises/") and rel.endswith(".ipynb")
+              for why in [release_edits(root / rel)] if why]
+    if worked:
+        raise RuntimeError("these exercises were run or edited, and the bundle would ship them: "
+                           + " | ".join(worked) + ". Move them out of exercises/ and run `make exercises`.")
+    changed = changed_since_built(dest, files, root)
+    if changed:
+        raise RuntimeError(f"{dest} holds files changed since it was built ({', '.join(changed[:10])}"
+                           f"{' ...' if len(changed) > 10 else ''}): replacing it would delete that work. Move "
+                           f"them out of {dest.name}/ (or build elsewhere: python scripts/make_release.py DIR); "
+                           "nothing was changed.")
     if dest.exists():
         shutil.rmtree(dest)
     for rel in files:
@@ -80,8 +94,61 @@ def build(dest: pathlib.Path | None = None, root: pathlib.Path = ROOT) -> pathli
     return dest
 
 
+def _release_edits():
+    """make_exercises.release_edits (the untouched-release check), importable from any working folder."""
+    here = str(pathlib.Path(__file__).resolve().parent)
+    if here not in sys.path:
+        sys.path.insert(0, here)
+    from make_exercises import release_edits
+
+    return release_edits
+
+
+# Not student work: environments and caches a bundle grows when it is used (`make lab` in it).
+_NOT_WORK = re.compile(r"(^|/)(\.venv|__pycache__|\.ipynb_checkpoints|[^/]*\.egg-info)(/|$)|\.pyc$")
+
+
+def changed_since_built(dest: pathlib.Path, files: list[str], root: pathlib.Path = ROOT) -> list[str]:
+    """Files under an existing bundle folder ``dest`` that differ from what was built there.
+
+    What was built is read from ``dest.zip`` (written with the folder); without it, from the files
+    the new bundle would copy (``files``, relative to ``root``). A file that is in neither counts as
+    changed (added); environments and caches do not count.
+    """
+    dest = pathlib.Path(dest)
+    if not dest.exists():
+        return []
+    built: dict[str, bytes] = {}
+    archive = dest.with_suffix(".zip")
+    if archive.exists():
+        try:
+            with zipfile.ZipFile(archive) as zf:
+                prefix = f"{dest.name}/"
+                built = {n[len(prefix):]: zf.read(n) for n in zf.namelist()
+                         if n.startswith(prefix) and not n.endswith("/")}
+        except zipfile.BadZipFile:
+            built = {}
+    wanted = set(files)
+    changed = []
+    for path in sorted(p for p in dest.rglob("*") if p.is_file()):
+        rel = path.relative_to(dest).as_posix()
+        if _NOT_WORK.search(rel):
+            continue
+        if rel in built:
+            same = path.read_bytes() == built[rel]
+        else:
+            same = rel in wanted and path.read_bytes() == (root / rel).read_bytes()
+        if not same:
+            changed.append(rel)
+    return changed
+
+
 if __name__ == "__main__":
-    out = build(pathlib.Path(sys.argv[1]).resolve() if len(sys.argv) > 1 else None)
+    try:
+        out = build(pathlib.Path(sys.argv[1]).resolve() if len(sys.argv) > 1 else None)
+    except RuntimeError as err:
+        print(f"make_release: {err}", file=sys.stderr)
+        sys.exit(1)
     n = sum(1 for p in out.rglob("*") if p.is_file())
     print(f"student bundle: {out} ({n} files) and {out.with_suffix('.zip')}")
     print("it holds no solutions/, scripts/ or tests/: give students this, not the repository")

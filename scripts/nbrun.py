@@ -288,10 +288,12 @@ def nbgrader(*args: str, cwd, timeout: float = 900, check: bool = True) -> subpr
 
 
 def copy_course(dst: pathlib.Path, names=(), root: pathlib.Path = ROOT) -> pathlib.Path:
-    """A minimal course at ``dst``: nbgrader_config.py and ``solutions/<name>`` for each name."""
+    """A minimal course at ``dst``: nbgrader_config.py, the grading plug-ins it loads
+    (scripts/nbgrader_plugins.py) and ``solutions/<name>`` for each name."""
     dst = pathlib.Path(dst)
-    dst.mkdir(parents=True, exist_ok=True)
+    (dst / "scripts").mkdir(parents=True, exist_ok=True)
     shutil.copy2(root / "nbgrader_config.py", dst / "nbgrader_config.py")
+    shutil.copy2(root / "scripts" / "nbgrader_plugins.py", dst / "scripts" / "nbgrader_plugins.py")
     for name in names:
         shutil.copytree(root / "solutions" / name, dst / "solutions" / name)
     return dst

@@ -297,6 +297,16 @@ def test_hanging_submission_is_cut_off_and_other_cells_graded(toy_course, runs, 
     assert scores["solver"] == (5.0, 5.0)
     assert scores["hang"] == (3.0, 5.0), f"the hanging student should keep mean_of's 3 points: {scores}"
     assert scores["stubborn"] == (2.0, 5.0), f"the stubborn student should keep add's 2 points: {scores}"
+    # each cell the time limit cost says so (ExplainScores, scripts/nbgrader_plugins.py)
+    def outputs(student, index):
+        nb = nbformat.read(course / "autograded" / student / TOY / f"{TOY}.ipynb", as_version=4)
+        return "\n".join(o.get("evalue", "") + o.get("text", "") for o in nb.cells[index].outputs)
+
+    limit = f"the time limit of {timeout} s per cell"
+    assert f"this cell ran longer than {limit} and was stopped" in outputs("hang", 2)
+    assert f"this cell ran longer than {limit} and was stopped" in outputs("stubborn", 4)
+    assert f"[grading] 0 points: this cell never ran: an earlier cell kept the kernel busy after {limit}" \
+        in outputs("stubborn", 5)
 
 
 # ----------------------------------------------------------------------------- the real problem sets
