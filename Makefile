@@ -34,7 +34,7 @@ help:
 	@echo "make setup      create/update .venv only (what lab and test do first)"
 	@echo "make benchmark  time every notebook and re-run the topic benchmarks (SISA, batched training)"
 	@echo "make course-map write README.md's course map and docs/COURSE.md section 3 from course/manifest.toml"
-	@echo "make clean      remove .venv and generated folders"
+	@echo "make clean      remove .venv and generated previews (keeps submissions, grades and release_bundle/)"
 
 $(STAMP): requirements.txt pyproject.toml
 	@test -x $(PY) || $(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { \
@@ -103,5 +103,7 @@ benchmark: $(DEVSTAMP)
 course-map: $(DEVSTAMP)
 	$(PY) scripts/course_map.py --write
 
+# Only what can be rebuilt. Students' work and grades stay: submitted/, autograded/, feedback/,
+# gradebook.db, and release_bundle/ (someone may be working in it); delete them yourself.
 clean:
-	rm -rf $(VENV) release_bundle release_bundle.zip preview gradebook.db submitted autograded feedback solution_release
+	rm -rf $(VENV) preview solution_release
