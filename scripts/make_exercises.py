@@ -126,7 +126,7 @@ def generate(names, root: pathlib.Path = ROOT, gradebook: bool = False) -> list[
     if kept:
         raise ValueError("not regenerated, nothing was changed: these notebooks were run or edited, and "
                          "regenerating would replace them:\n" + "\n".join(kept) + "\nMove each one out of "
-                         "exercises/ (or rename it, e.g. to my_psNN_topic.ipynb), then run this again.")
+                         "exercises/ (keep it: it is someone's work), then run this again.")
     written = []
     with tempfile.TemporaryDirectory(prefix="release_") as tmp:
         made = {name: _generate_into(name, pathlib.Path(tmp), root, gradebook) for name in names}
@@ -152,6 +152,10 @@ def main(argv=None) -> int:
         written = generate(names, ROOT, gradebook=args.gradebook)
     except ValueError as err:
         print(f"make_exercises: {err}", file=sys.stderr)
+        return 1
+    except subprocess.CalledProcessError:
+        print("make_exercises: nbgrader generate_assignment failed (its messages are above); exercises/ was "
+              "not changed", file=sys.stderr)
         return 1
     for name in names:
         changed = [w for w in written if w.startswith(f"exercises/{name}/")]
