@@ -44,15 +44,18 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from ._common import (batch_loss, check_forget_retain, check_int, check_module, check_number, check_train_config,
-                      model_device)
+from ._common import (batch_loss, check_dataset, check_forget_retain, check_instance, check_int, check_module,
+                      check_number, check_train_config, model_device)
 from ._seeding import check_seed, cpu_generator, derive_seed
 from .data import Dataset
 from .models.l2linear import L2LinearModel, grad_sum, hessian_sum
 from .training import TrainConfig, TrainLog, batch_order, fit, make_optimizer
 
+# ``finetune_many`` trains with unlearnkit.batched, imported where it is used (batched imports training).
+
 __all__ = [
     "finetune",
+    "finetune_many",
     "neggrad",
     "neggrad_plus",
     "neggrad_plus_loss",
@@ -121,6 +124,78 @@ def finetune(model: nn.Module, forget: Dataset, retain: Dataset, config: TrainCo
     seed = _check_common(model, forget, retain, config, seed, need_forget=False)
     new = _copy(model)
     log = fit(new, retain, config.replace(seed=derive_seed(seed, "retain")))
+    return new, log
+
+
+def finetune_many(many, data: Dataset, forget_masks: torch.Tensor, config: TrainConfig, seed: int = 0):
+    """Fine-tune many models at once, each on its own retain set: the batched form of :func:`finetune`.
+
+    ``many`` is a :class:`~unlearnkit.batched.ManyModels` trained by
+    :func:`~unlearnkit.batched.fit_many` on ``data`` (so it knows each model's training examples,
+    ``many.masks``); ``forget_masks[i]`` marks model ``i``'s forget set, a subset of its training
+    set. Model ``i`` is fine-tuned on its retain set ``many.masks[i] & ~forget_masks[i]`` with one
+    batched loop (:func:`~unlearnkit.batched.fit_many` with ``init=many``: a fresh optimiser per
+    run, as :func:`finetune`). This is how lecture 05's shadow models are unlearned, each with its
+    own forget set.
+
+    Seeds: model ``i`` gets the root ``seed_i = derive_seed(seed, "model", i)`` and draws its order
+    from ``derive_seed(seed_i, "retain")``, exactly as ``finetune(many.model(i), forget_i, retain_i,
+    config', seed_i)`` does, with ``config' = config.replace(steps=S)``: every model takes the same
+    number of steps ``S`` (``config.steps``, or ``config.num_steps`` of the largest retain set when
+    the config counts epochs; so with epochs and unequal retain sets a smaller set gets a few more
+    passes than :func:`finetune` would give it). The result agrees with those single runs to float32
+    rounding (vmap sums in another order), not bitwise: exactness claims use :func:`finetune`.
+
+    Args:
+        many: the trained models (with ``masks`` and ``data_ids``); not modified.
+        data: the data set ``many`` was trained on (same ids, same order).
+        forget_masks: bool ``(m, n)``; row ``i`` is model ``i``'s forget set.
+        config: optimiser, lr, batch size, steps or epochs (``config.seed`` is not used).
+        seed: the root of every model's seeds.
+
+    Returns:
+        ``(unlearned, log)``: a new ManyModels (``masks`` = the retain masks) and a :class:`TrainLog`
+        (``grad_evals`` over all models; ``losses`` the mean over models of each step's batch loss;
+        ``extra["grad_evals_per_model"]``, a list of ints).
+
+    Raises:
+        TypeError: ``many`` is not a ManyModels, ``data`` not a Dataset, ``config`` not a TrainConfig,
+            ``forget_masks`` not a bool tensor ``(m, n)``, ``seed`` not an integer.
+        ValueError: ``many`` was not trained on ``data`` (no masks, or other ids), a forget example
+            is not in its model's training set, a model's retain set is empty, a non-classification
+            config, a negative seed.
+
+    Introduced in lecture 04 (the batched form of the unlearning protocol, :mod:`unlearnkit.protocol`).
+    """
+    from .batched import ManyModels, fit_many
+
+    check_instance(many, ManyModels, "many")
+    check_dataset(data)
+    check_train_config(config)
+    if config.loss != "cross_entropy":
+        raise ValueError(f"these methods unlearn classifiers: config.loss must be 'cross_entropy', got {config.loss!r}")
+    seed = check_seed(seed)
+    if many.masks is None or many.data_ids is None or not torch.equal(many.data_ids, data.ids):
+        raise ValueError("many must come from fit_many on data (its masks and data_ids name data's examples in order)")
+    m, n = many.masks.shape
+    if not isinstance(forget_masks, torch.Tensor) or forget_masks.dtype != torch.bool or forget_masks.shape != (m, n):
+        got = (f"{forget_masks.dtype} {tuple(forget_masks.shape)}" if isinstance(forget_masks, torch.Tensor)
+               else type(forget_masks).__name__)
+        raise TypeError(f"forget_masks must be a bool tensor of shape ({m}, {n}) (one row per model), got {got}")
+    forget_masks = forget_masks.cpu()
+    stray = (forget_masks & ~many.masks).any(dim=1)
+    if bool(stray.any()):
+        raise ValueError(f"forget_masks row {int(stray.nonzero()[0])} marks examples its model was not trained on")
+    retain_masks = many.masks & ~forget_masks
+    empty = retain_masks.sum(dim=1) == 0
+    if bool(empty.any()):
+        raise ValueError(f"model {int(empty.nonzero()[0])} has an empty retain set: nothing to fine-tune on")
+    roots = [derive_seed(seed, "model", i) for i in range(m)]
+    new = fit_many(many.template, data, retain_masks, config, seed, init=many,
+                   order_seeds=[derive_seed(r, "retain") for r in roots])
+    log = TrainLog(steps=new.steps, grad_evals=new.grad_evals,
+                   losses=new.losses.mean(dim=1).tolist() if new.losses.numel() else [], seconds=new.seconds,
+                   extra={"grad_evals_per_model": new.grad_evals_per_model.tolist()})
     return new, log
 
 
