@@ -84,7 +84,8 @@ def correct_task1():
 # - exactly one rate 0 (the threshold rests on too few samples): return `math.nan`;
 # - a logarithm of a number $\le 0$ counts as $-\infty$ (that term cannot be the maximum).
 #
-# You may not call `unlearnkit.mia.epsilon_from_rates`.
+# This task mirrors `unlearnkit.mia.epsilon_from_rates` (which also takes arrays of rates). You may not
+# call it.
 
 # %% nbg="answer:task1"
 def two_sided_epsilon(fpr, fnr, delta):
@@ -136,6 +137,135 @@ def two_sided_epsilon(fpr, fnr, delta):
     return float(max(a, b, 0.0))
 
 
+# %% nbg="wrong:task1:no_clip_at_zero"
+def two_sided_epsilon(fpr, fnr, delta):
+    # forgets to clip at 0: a test worse than chance gives a negative epsilon
+    if fpr == 0 and fnr == 0:
+        return math.inf
+    if fpr == 0 or fnr == 0:
+        return math.nan
+
+    def log_or_minus_inf(x):
+        return math.log(x) if x > 0 else -math.inf
+
+    return max(log_or_minus_inf(1 - delta - fpr) - math.log(fnr),
+               log_or_minus_inf(1 - delta - fnr) - math.log(fpr))
+
+
+# %% nbg="wrong:task1:zero_rates_swapped"
+def two_sided_epsilon(fpr, fnr, delta):
+    # the two zero-rate conventions mixed up: one zero rate gives inf, both give nan
+    if fpr == 0 and fnr == 0:
+        return math.nan
+    if fpr == 0 or fnr == 0:
+        return math.inf
+
+    def log_or_minus_inf(x):
+        return math.log(x) if x > 0 else -math.inf
+
+    eps = max(log_or_minus_inf(1 - delta - fpr) - math.log(fnr),
+              log_or_minus_inf(1 - delta - fnr) - math.log(fpr))
+    return max(eps, 0.0)
+
+
+# %% nbg="wrong:task1:nonpositive_log_as_zero"
+def two_sided_epsilon(fpr, fnr, delta):
+    # a log of a number <= 0 taken as 0 instead of -inf: that term can then win the maximum
+    if fpr == 0 and fnr == 0:
+        return math.inf
+    if fpr == 0 or fnr == 0:
+        return math.nan
+
+    def safe_log(x):
+        return math.log(x) if x > 0 else 0.0
+
+    eps = max(safe_log(1 - delta - fpr) - math.log(fnr), safe_log(1 - delta - fnr) - math.log(fpr))
+    return max(eps, 0.0)
+
+
+# %% nbg="wrong:task1:ge_zero_in_log_guard"
+def two_sided_epsilon(fpr, fnr, delta):
+    # `>= 0` where `> 0` is needed: math.log(0.0) raises when fpr + delta is exactly 1
+    if fpr == 0 and fnr == 0:
+        return math.inf
+    if fpr == 0 or fnr == 0:
+        return math.nan
+
+    def log_or_minus_inf(x):
+        return math.log(x) if x >= 0 else -math.inf
+
+    eps = max(log_or_minus_inf(1 - delta - fpr) - math.log(fnr),
+              log_or_minus_inf(1 - delta - fnr) - math.log(fpr))
+    return max(eps, 0.0)
+
+
+# %% nbg="wrong:task1:ignores_delta"
+def two_sided_epsilon(fpr, fnr, delta):
+    # delta left out of the bound: ln(1 - FPR) - ln(FNR)
+    if fpr == 0 and fnr == 0:
+        return math.inf
+    if fpr == 0 or fnr == 0:
+        return math.nan
+    a = math.log(1 - fpr) - math.log(fnr) if fpr < 1 else -math.inf
+    b = math.log(1 - fnr) - math.log(fpr) if fnr < 1 else -math.inf
+    return max(a, b, 0.0)
+
+
+# %% nbg="wrong:task1:float32"
+def two_sided_epsilon(fpr, fnr, delta):
+    # computed in float32, then converted to a Python float
+    if fpr == 0 and fnr == 0:
+        return math.inf
+    if fpr == 0 or fnr == 0:
+        return math.nan
+    p, q, d = np.float32(fpr), np.float32(fnr), np.float32(delta)
+    one = np.float32(1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        a = np.log(max(one - d - p, np.float32(0))) - np.log(q)
+        b = np.log(max(one - d - q, np.float32(0))) - np.log(p)
+    return float(max(a, b, np.float32(0)))
+
+
+# %% nbg="alt:task1:two_rules_loop"
+def two_sided_epsilon(fpr, fnr, delta):
+    if fpr == 0 and fnr == 0:
+        return math.inf
+    if fpr == 0 or fnr == 0:
+        return math.nan
+    best = 0.0
+    for rate_a, rate_b in ((fpr, fnr), (fnr, fpr)):
+        x = 1 - delta - rate_a
+        if x > 0:
+            best = max(best, math.log(x / rate_b))
+    return best
+
+
+# %% nbg="twin:task1:passes"
+import numbers
+
+
+def two_sided_epsilon(fpr, fnr, delta):
+    # unlearnkit.mia.epsilon_from_rates, its body copied (its input checks inlined) and renamed
+    if isinstance(delta, bool) or not isinstance(delta, numbers.Real) or not 0 < float(delta) < 1:
+        raise ValueError(f"delta must be a number in (0, 1), got {delta!r}")
+    delta = float(delta)
+    fpr_a, fnr_a = np.asarray(fpr, dtype=np.float64), np.asarray(fnr, dtype=np.float64)
+    for name, a in (("fpr", fpr_a), ("fnr", fnr_a)):
+        if np.isnan(a).any() or ((a < 0) | (a > 1)).any():
+            raise ValueError(f"{name} must lie in [0, 1]")
+    fpr_a, fnr_a = np.broadcast_arrays(fpr_a, fnr_a)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        a = 1.0 - delta - fpr_a
+        b = 1.0 - delta - fnr_a
+        log_a = np.where(a > 0, np.log(np.where(a > 0, a, 1.0)), -np.inf)
+        log_b = np.where(b > 0, np.log(np.where(b > 0, b, 1.0)), -np.inf)
+        eps = np.maximum(log_a - np.log(fnr_a), log_b - np.log(fpr_a))
+    eps = np.maximum(eps, 0.0)
+    zero_p, zero_n = fpr_a == 0, fnr_a == 0
+    eps = np.where(zero_p & zero_n, np.inf, np.where(zero_p ^ zero_n, np.nan, eps))
+    return float(eps) if eps.ndim == 0 else eps
+
+
 # %% nbg="tests:task1_tests:2"
 with forbid((mia, "epsilon_from_rates")):
     e = two_sided_epsilon(0.1, 0.2, 1e-5)
@@ -144,10 +274,19 @@ assert isinstance(e, float), "return a Python float"
 assert abs(e - max(math.log(1 - 1e-5 - 0.1) - math.log(0.2), math.log(1 - 1e-5 - 0.2) - math.log(0.1))) < 1e-12, \
     f"two_sided_epsilon(0.1, 0.2, 1e-5) = {e}: check the formula"
 assert chance == 0.0, "a test no better than chance proves nothing: epsilon 0"
-print("visible tests passed")
+with forbid((mia, "epsilon_from_rates")):
+    both_zero, one_zero = two_sided_epsilon(0.0, 0.0, 1e-5), two_sided_epsilon(0.0, 0.3, 1e-5)
+    no_log = two_sided_epsilon(0.995, 0.001, 0.01)
+assert both_zero == math.inf, f"both rates 0 (perfect separation): expected inf, got {both_zero}"
+assert isinstance(one_zero, float) and math.isnan(one_zero), f"exactly one rate 0: expected nan, got {one_zero}"
+assert no_log == 0.0, (f"two_sided_epsilon(0.995, 0.001, 0.01) = {no_log}: 1 - delta - FPR < 0, so its log is -inf "
+                       "and that rule cannot be the maximum; the other rule gives a negative value, clipped to 0")
+print("visible tests passed: the formula at (0.1, 0.2, 1e-5), chance gives 0, the zero-rate conventions, "
+      "a log of a negative number as -inf")
 ### BEGIN HIDDEN TESTS
 cases = [(0.01, 0.3, 1e-5), (0.3, 0.01, 1e-5), (0.002, 0.004, 0.01), (0.9, 0.05, 0.2), (0.995, 0.001, 0.01),
-         (1.0, 1.0, 1e-5), (0.2, 0.7, 0.05), (1 / 512, 1 / 512, 1e-5)]
+         (1.0, 1.0, 1e-5), (0.2, 0.7, 0.05), (1 / 512, 1 / 512, 1e-5),
+         (0.75, 0.2, 0.25), (0.2, 0.75, 0.25)]   # 1 - delta - rate is exactly 0: its log is -inf
 expected = [float(mia.epsilon_from_rates(p, q, d)) for p, q, d in cases]
 with forbid((mia, "epsilon_from_rates")):
     got = [two_sided_epsilon(p, q, d) for p, q, d in cases]
@@ -172,9 +311,11 @@ for (p, q, d), g, x in zip(cases, got, expected):
 # confident models: with logits `[1000, 0]` and label 0, $p_y$ rounds to 1 in floating point and the
 # formula above, computed naively, gives `inf` or `nan`; the true value is about 1000. Work with the logits:
 # $\log p_y - \log \sum_{y' \ne y} p_{y'} = z_y - \log \sum_{y' \ne y} e^{z_{y'}}$, and `torch.logsumexp`
-# computes the last term stably.
+# computes the last term stably. Compute in float64 (float32 loses about 7 digits), and leave `logits`
+# unchanged.
 #
-# You may not call `unlearnkit.mia.lira_phi`.
+# This task mirrors `unlearnkit.mia.lira_phi`, which returns a numpy array; here the result is a torch
+# tensor. You may not call it.
 
 # %% nbg="answer:task2"
 def scaled_confidence(logits, labels):
@@ -195,6 +336,86 @@ def scaled_confidence(logits, labels):
     ### END SOLUTION
 
 
+# %% nbg="wrong:task2:naive_softmax"
+def scaled_confidence(logits, labels):
+    # the formula as written, through probabilities: p_y rounds to 1 for confident models
+    p = torch.softmax(logits.double(), dim=1)
+    py = p.gather(1, labels.view(-1, 1)).squeeze(1)
+    return torch.log(py) - torch.log(1 - py)
+
+
+# %% nbg="wrong:task2:float32_then_cast"
+def scaled_confidence(logits, labels):
+    # stable, but computed in float32 and converted to float64 only at the end
+    z = logits.float()
+    zy = z.gather(1, labels.view(-1, 1)).squeeze(1)
+    others = z.scatter(1, labels.view(-1, 1), float("-inf"))
+    return (zy - torch.logsumexp(others, dim=1)).double()
+
+
+# %% nbg="wrong:task2:logsumexp_includes_label"
+def scaled_confidence(logits, labels):
+    # logsumexp over every class, the label's own logit included: this is log p_y, not phi
+    z = logits.double()
+    zy = z.gather(1, labels.view(-1, 1)).squeeze(1)
+    return zy - torch.logsumexp(z, dim=1)
+
+
+# %% nbg="wrong:task2:max_not_logsumexp"
+def scaled_confidence(logits, labels):
+    # the largest other logit instead of the logsumexp of the others (right for two classes only)
+    z = logits.double()
+    zy = z.gather(1, labels.view(-1, 1)).squeeze(1)
+    others = z.scatter(1, labels.view(-1, 1), float("-inf"))
+    return zy - others.max(dim=1).values
+
+
+# %% nbg="wrong:task2:tiny_constant_in_logs"
+def scaled_confidence(logits, labels):
+    # the challenge's trick: a tiny constant inside the logs avoids inf but clips phi near 103
+    p = torch.softmax(logits.double(), dim=1)
+    py = p.gather(1, labels.view(-1, 1)).squeeze(1)
+    return torch.log(py + 1e-45) - torch.log(1 - py + 1e-45)
+
+
+# %% nbg="wrong:task2:mutates_logits"
+def scaled_confidence(logits, labels):
+    # masks the label's logit in place: .double() of a float64 tensor is the caller's tensor itself
+    z = logits.double()
+    rows = torch.arange(z.shape[0])
+    zy = z[rows, labels].clone()
+    z[rows, labels] = float("-inf")
+    return zy - torch.logsumexp(z, dim=1)
+
+
+# %% nbg="alt:task2:row_loop"
+def scaled_confidence(logits, labels):
+    out = []
+    for row, y in zip(logits.double().tolist(), labels.tolist()):
+        others = [v for j, v in enumerate(row) if j != y]
+        top = max(others)
+        out.append(row[y] - (top + math.log(sum(math.exp(v - top) for v in others))))
+    return torch.tensor(out, dtype=torch.float64)
+
+
+# %% nbg="alt:task2:log_softmax"
+def scaled_confidence(logits, labels):
+    logp = torch.log_softmax(logits.double(), dim=1)
+    mask = torch.nn.functional.one_hot(labels, logp.shape[1]).bool()
+    lpy = logp[mask]
+    return lpy - torch.logsumexp(logp.masked_fill(mask, float("-inf")), dim=1)
+
+
+# %% nbg="twin:task2:fails"
+def scaled_confidence(logits, labels):
+    # unlearnkit.mia.lira_phi, its body copied (input checks left out) and renamed: it returns a numpy array
+    z = torch.as_tensor(logits.detach().cpu().double().numpy())
+    y = torch.broadcast_to(torch.as_tensor(labels).to(torch.int64), z.shape[:-1])
+    zy = torch.gather(z, -1, y.unsqueeze(-1)).squeeze(-1)
+    others = z.scatter(-1, y.unsqueeze(-1), float("-inf"))
+    return (zy - torch.logsumexp(others, dim=-1)).numpy()
+
+
 # %% nbg="tests:task2_tests:2"
 z = torch.tensor([[2.0, 0.5, -1.0], [0.0, 0.0, 0.0]])
 y = torch.tensor([0, 2])
@@ -202,20 +423,21 @@ with forbid((mia, "lira_phi")):
     phi = scaled_confidence(z, y)
 p = torch.softmax(z.double(), dim=1)
 assert isinstance(phi, torch.Tensor) and phi.shape == (2,) and phi.dtype == torch.float64, "a float64 tensor (m,)"
-assert torch.allclose(phi, torch.log(p[[0, 1], [0, 2]]) - torch.log(1 - p[[0, 1], [0, 2]])), \
-    "phi must equal log p_y - log(1 - p_y) on moderate logits"
+# rtol and atol both set: allclose's default rtol=1e-5 would let a float32 computation through
+assert torch.allclose(phi, torch.log(p[[0, 1], [0, 2]]) - torch.log(1 - p[[0, 1], [0, 2]]), rtol=1e-12, atol=1e-12), \
+    f"phi must equal log p_y - log(1 - p_y) on moderate logits to 1e-12 (float64 throughout), got {phi.tolist()}"
 with forbid((mia, "lira_phi")):
     confident = scaled_confidence(torch.tensor([[1000.0, 0.0]]), torch.tensor([0]))
 assert torch.isfinite(confident).all(), "logits [1000, 0], label 0: got inf or nan; work with the logits"
 assert abs(float(confident[0]) - 1000.0) < 1e-9, f"logits [1000, 0], label 0: phi is 1000, got {float(confident[0])}"
-print("visible tests passed")
+print("visible tests passed: float64 (m,), phi on moderate logits to 1e-12, logits [1000, 0] give 1000")
 ### BEGIN HIDDEN TESTS
 big = torch.tensor([[1000.0, 0.0], [0.0, 1000.0], [30.0, -30.0]])
 lab = torch.tensor([0, 0, 1])
 with forbid((mia, "lira_phi")):
     got = scaled_confidence(big, lab)
 assert torch.isfinite(got).all(), "very confident models must not give inf or nan"
-assert torch.allclose(got, torch.tensor([1000.0, -1000.0, -60.0], dtype=torch.float64), atol=1e-9), \
+assert torch.allclose(got, torch.tensor([1000.0, -1000.0, -60.0], dtype=torch.float64), rtol=0, atol=1e-9), \
     "very confident models, either label: wrong phi"
 g = torch.Generator().manual_seed(3)
 many = torch.randn(50, 10, generator=g) * 5
@@ -223,7 +445,15 @@ lab = torch.randint(0, 10, (50,), generator=g)
 expected = torch.as_tensor(mia.lira_phi(many, lab))
 with forbid((mia, "lira_phi")):
     got = scaled_confidence(many, lab)
-assert got.shape == (50,) and torch.allclose(got, expected, atol=1e-9), "50 random rows, 10 classes: wrong phi"
+assert got.shape == (50,) and torch.allclose(got, expected, rtol=1e-12, atol=1e-12), \
+    "50 random rows, 10 classes: wrong phi (to 1e-12: compute in float64)"
+# float64 logits: a float64 input must come back unchanged (.double() does not copy it)
+z64 = many.double()
+before = z64.clone()
+with forbid((mia, "lira_phi")):
+    got = scaled_confidence(z64, lab)
+assert torch.equal(z64, before), "do not change logits in place"
+assert torch.allclose(got, expected, rtol=1e-12, atol=1e-12), "float64 logits: wrong phi"
 ### END HIDDEN TESTS
 
 # %% [markdown] nbg="locked:task3_md"
@@ -242,7 +472,8 @@ assert got.shape == (50,) and torch.allclose(got, expected, atol=1e-9), "50 rand
 # 4. Each threshold gives `two_sided_epsilon(FPR, FNR, delta)` (task 1). Drop the `nan`s; count `inf` as 50.0.
 #    Return the largest value as a Python float (0.0 if every threshold was dropped).
 #
-# You may not call `unlearnkit.mia.empirical_epsilon` (nor `epsilon_from_rates`). A loop over a few hundred
+# This task mirrors `unlearnkit.mia.empirical_epsilon(unlearned, retrained, delta, families=("single",),
+# per_unit=per_unit)`. You may not call it (nor `epsilon_from_rates`). A loop over a few hundred
 # thresholds is fast enough.
 #
 # Call your task 1 function by its name, `two_sided_epsilon`. Task 3 is graded on its own: while its tests
@@ -283,6 +514,197 @@ def single_threshold_epsilon(unlearned, retrained, delta, per_unit=100):
     ### END SOLUTION
 
 
+# %% nbg="wrong:task3:strict_threshold"
+def single_threshold_epsilon(unlearned, retrained, delta, per_unit=100):
+    # `value > t` where the rule says `value >= t`
+    u, r = np.asarray(unlearned, dtype=float), np.asarray(retrained, dtype=float)
+    ru, rr = np.ptp(u), np.ptp(r)
+    if ru == 0 and rr == 0:
+        return 0.0 if u[0] == r[0] else 50.0
+    if min(ru, rr) / max(ru, rr) < 0.01:
+        return 50.0
+    pos, neg = (r, u) if np.median(r) > np.median(u) else (u, r)
+    lo, hi = min(u.min(), r.min()), max(u.max(), r.max())
+    best = 0.0
+    for t in np.linspace(lo, hi, math.ceil((hi - lo) * per_unit)):
+        e = two_sided_epsilon(float(np.mean(neg > t)), float(np.mean(pos <= t)), delta)
+        if not math.isnan(e):
+            best = max(best, min(e, 50.0))
+    return float(best)
+
+
+# %% nbg="wrong:task3:floor_count"
+def single_threshold_epsilon(unlearned, retrained, delta, per_unit=100):
+    # int() (a floor) where the grid asks for math.ceil: one threshold fewer, a shifted grid
+    u, r = np.asarray(unlearned, dtype=float), np.asarray(retrained, dtype=float)
+    ru, rr = np.ptp(u), np.ptp(r)
+    if ru == 0 and rr == 0:
+        return 0.0 if u[0] == r[0] else 50.0
+    if min(ru, rr) / max(ru, rr) < 0.01:
+        return 50.0
+    pos, neg = (r, u) if np.median(r) > np.median(u) else (u, r)
+    lo, hi = min(u.min(), r.min()), max(u.max(), r.max())
+    best = 0.0
+    for t in np.linspace(lo, hi, int((hi - lo) * per_unit)):
+        e = two_sided_epsilon(float(np.mean(neg >= t)), float(np.mean(pos < t)), delta)
+        if not math.isnan(e):
+            best = max(best, min(e, 50.0))
+    return float(best)
+
+
+# %% nbg="wrong:task3:percent_range_rule"
+def single_threshold_epsilon(unlearned, retrained, delta, per_unit=100):
+    # "below 1%" read as a percentage: the ratio of the ranges compared with 1 instead of 0.01
+    u, r = np.asarray(unlearned, dtype=float), np.asarray(retrained, dtype=float)
+    ru, rr = np.ptp(u), np.ptp(r)
+    if ru == 0 and rr == 0:
+        return 0.0 if u[0] == r[0] else 50.0
+    if min(ru, rr) / max(ru, rr) < 1:
+        return 50.0
+    pos, neg = (r, u) if np.median(r) > np.median(u) else (u, r)
+    lo, hi = min(u.min(), r.min()), max(u.max(), r.max())
+    best = 0.0
+    for t in np.linspace(lo, hi, math.ceil((hi - lo) * per_unit)):
+        e = two_sided_epsilon(float(np.mean(neg >= t)), float(np.mean(pos < t)), delta)
+        if not math.isnan(e):
+            best = max(best, min(e, 50.0))
+    return float(best)
+
+
+# %% nbg="wrong:task3:unlearned_always_positive"
+def single_threshold_epsilon(unlearned, retrained, delta, per_unit=100):
+    # skips rule 2: the unlearned sample is always the positive one, whatever the medians
+    u, r = np.asarray(unlearned, dtype=float), np.asarray(retrained, dtype=float)
+    ru, rr = np.ptp(u), np.ptp(r)
+    if ru == 0 and rr == 0:
+        return 0.0 if u[0] == r[0] else 50.0
+    if min(ru, rr) / max(ru, rr) < 0.01:
+        return 50.0
+    pos, neg = u, r
+    lo, hi = min(u.min(), r.min()), max(u.max(), r.max())
+    best = 0.0
+    for t in np.linspace(lo, hi, math.ceil((hi - lo) * per_unit)):
+        e = two_sided_epsilon(float(np.mean(neg >= t)), float(np.mean(pos < t)), delta)
+        if not math.isnan(e):
+            best = max(best, min(e, 50.0))
+    return float(best)
+
+
+# %% nbg="wrong:task3:inf_dropped"
+def single_threshold_epsilon(unlearned, retrained, delta, per_unit=100):
+    # drops inf together with nan instead of counting it as 50
+    u, r = np.asarray(unlearned, dtype=float), np.asarray(retrained, dtype=float)
+    ru, rr = np.ptp(u), np.ptp(r)
+    if ru == 0 and rr == 0:
+        return 0.0 if u[0] == r[0] else 50.0
+    if min(ru, rr) / max(ru, rr) < 0.01:
+        return 50.0
+    pos, neg = (r, u) if np.median(r) > np.median(u) else (u, r)
+    lo, hi = min(u.min(), r.min()), max(u.max(), r.max())
+    best = 0.0
+    for t in np.linspace(lo, hi, math.ceil((hi - lo) * per_unit)):
+        e = two_sided_epsilon(float(np.mean(neg >= t)), float(np.mean(pos < t)), delta)
+        if math.isfinite(e):
+            best = max(best, e)
+    return float(best)
+
+
+# %% nbg="wrong:task3:grid_over_one_sample"
+def single_threshold_epsilon(unlearned, retrained, delta, per_unit=100):
+    # thresholds spread over the positive sample's range only, not over both samples together
+    u, r = np.asarray(unlearned, dtype=float), np.asarray(retrained, dtype=float)
+    ru, rr = np.ptp(u), np.ptp(r)
+    if ru == 0 and rr == 0:
+        return 0.0 if u[0] == r[0] else 50.0
+    if min(ru, rr) / max(ru, rr) < 0.01:
+        return 50.0
+    pos, neg = (r, u) if np.median(r) > np.median(u) else (u, r)
+    lo, hi = pos.min(), pos.max()
+    best = 0.0
+    for t in np.linspace(lo, hi, math.ceil((hi - lo) * per_unit)):
+        e = two_sided_epsilon(float(np.mean(neg >= t)), float(np.mean(pos < t)), delta)
+        if not math.isnan(e):
+            best = max(best, min(e, 50.0))
+    return float(best)
+
+
+# %% nbg="alt:task3:plain_counts"
+def single_threshold_epsilon(unlearned, retrained, delta, per_unit=100):
+    u = [float(v) for v in unlearned]
+    r = [float(v) for v in retrained]
+    ru, rr = max(u) - min(u), max(r) - min(r)
+    if ru == 0 and rr == 0:
+        return 0.0 if u[0] == r[0] else 50.0
+    if min(ru, rr) < 0.01 * max(ru, rr):
+        return 50.0
+    pos, neg = (r, u) if np.median(r) > np.median(u) else (u, r)
+    lo, hi = min(min(u), min(r)), max(max(u), max(r))
+    kept = []
+    for t in np.linspace(lo, hi, math.ceil((hi - lo) * per_unit)):
+        false_pos = sum(1 for v in neg if v >= t)
+        false_neg = sum(1 for v in pos if v < t)
+        e = two_sided_epsilon(false_pos / len(neg), false_neg / len(pos), delta)
+        if e == e:                       # not nan
+            kept.append(50.0 if e == math.inf else min(e, 50.0))
+    return max(kept) if kept else 0.0
+
+
+# %% nbg="alt:task3:sorted_search"
+def single_threshold_epsilon(unlearned, retrained, delta, per_unit=100):
+    u, r = np.sort(np.asarray(unlearned, dtype=float)), np.sort(np.asarray(retrained, dtype=float))
+    ru, rr = u[-1] - u[0], r[-1] - r[0]
+    if max(ru, rr) == 0:
+        return 0.0 if u[0] == r[0] else 50.0
+    if min(ru, rr) / max(ru, rr) < 0.01:
+        return 50.0
+    pos, neg = (r, u) if np.median(r) > np.median(u) else (u, r)
+    t = np.linspace(min(u[0], r[0]), max(u[-1], r[-1]), math.ceil((max(u[-1], r[-1]) - min(u[0], r[0])) * per_unit))
+    fpr = (neg.size - np.searchsorted(neg, t, side="left")) / neg.size
+    fnr = np.searchsorted(pos, t, side="left") / pos.size
+    eps = [two_sided_epsilon(float(a), float(b), delta) for a, b in zip(fpr, fnr)]
+    eps = [min(e, 50.0) for e in eps if not math.isnan(e)]
+    return float(max(eps, default=0.0))
+
+
+# %% nbg="twin:task3:passes"
+def _rates_epsilon(fpr_a, fnr_a, delta):
+    # unlearnkit.mia.epsilon_from_rates, copied (vectorised)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        a, b = 1.0 - delta - fpr_a, 1.0 - delta - fnr_a
+        log_a = np.where(a > 0, np.log(np.where(a > 0, a, 1.0)), -np.inf)
+        log_b = np.where(b > 0, np.log(np.where(b > 0, b, 1.0)), -np.inf)
+        eps = np.maximum(np.maximum(log_a - np.log(fnr_a), log_b - np.log(fpr_a)), 0.0)
+    zero_p, zero_n = fpr_a == 0, fnr_a == 0
+    return np.where(zero_p & zero_n, np.inf, np.where(zero_p ^ zero_n, np.nan, eps))
+
+
+def single_threshold_epsilon(unlearned, retrained, delta, per_unit=100):
+    # unlearnkit.mia.empirical_epsilon with families=("single",), its body copied and renamed
+    u, r = np.asarray(unlearned, dtype=np.float64), np.asarray(retrained, dtype=np.float64)
+    cap = 50.0
+    ranges = {"unlearned": float(np.ptp(u)), "retrained": float(np.ptp(r))}
+    largest, smallest = max(ranges.values()), min(ranges.values())
+    if largest == 0.0:
+        return 0.0 if bool(u[0] == r[0]) else cap
+    if smallest / largest < 0.01:
+        return cap
+    samples = {"unlearned": np.sort(u), "retrained": np.sort(r)}
+    pos_name = "retrained" if np.median(r) > np.median(u) else "unlearned"
+    neg_name = "unlearned" if pos_name == "retrained" else "retrained"
+    lo, hi = min(u.min(), r.min()), max(u.max(), r.max())
+    t = np.linspace(lo, hi, int(math.ceil((hi - lo) * per_unit)))
+    p, q = samples[pos_name], samples[neg_name]
+    called_p = p.size - np.searchsorted(p, t, side="left")
+    called_q = q.size - np.searchsorted(q, t, side="left")
+    fpr, fnr = called_q / q.size, (p.size - called_p) / p.size
+    eps = _rates_epsilon(fpr, fnr, delta)
+    kept = ~np.isnan(eps)
+    if not kept.any():
+        return 0.0
+    eps = np.where(kept, np.minimum(eps, cap), -1.0)
+    return float(eps[int(np.argmax(eps))])
+
+
 # %% nbg="tests:task3_tests:3"
 rng = np.random.default_rng(SEED)
 a, b = rng.normal(0, 1, 300), rng.normal(1.5, 1, 300)
@@ -292,7 +714,7 @@ with correct_task1(), forbid((mia, "empirical_epsilon"), (mia, "epsilon_from_rat
 assert isinstance(e, float) and 0 < e <= math.log(300 - 1 - 300 * 1e-5) + 1e-9, \
     f"two shifted normals: expected a float in (0, ln(N-1)], got {e}"
 assert same == 0.0, "identical samples cannot be told apart"
-print("visible tests passed")
+print("visible tests passed: two shifted normals give a float in (0, ln(N-1)], identical samples give 0")
 ### BEGIN HIDDEN TESTS
 cases = [(rng.normal(0, 1, 200), rng.normal(mu, 1, 150)) for mu in (0.0, 0.7, 2.0, 3.5)]
 cases += [(rng.normal(0, 1, 100), rng.normal(0, 3, 100)),            # equal medians, unequal spread
@@ -309,6 +731,15 @@ with correct_task1(), forbid((mia, "empirical_epsilon"), (mia, "epsilon_from_rat
     coarse = single_threshold_epsilon(cases[1][0], cases[1][1], 0.01, per_unit=5)
 assert abs(coarse - mia.empirical_epsilon(cases[1][0], cases[1][1], 0.01, families=("single",), per_unit=5)) < 1e-9, \
     "per_unit=5 must give a coarser threshold grid"
+# a statistic rounded to quarter units and a coarse grid (thresholds 0, 1.25, 2.5, 3.75, 5): thresholds
+# land on values, so "positive iff value >= t" (not value > t) decides the rates
+u_q = np.array([0.0, 0.5, 1.25, 1.25, 1.75, 2.5, 2.5, 3.0])
+r_q = np.array([1.25, 2.5, 2.5, 2.5, 3.75, 3.75, 4.5, 5.0])
+for delta in (1e-5, 0.01):
+    with correct_task1(), forbid((mia, "empirical_epsilon"), (mia, "epsilon_from_rates")):
+        got = single_threshold_epsilon(u_q, r_q, delta, per_unit=1)
+    want = mia.empirical_epsilon(u_q, r_q, delta, families=("single",), per_unit=1)
+    assert abs(got - want) < 1e-9, f"values on the threshold grid, delta {delta}: got {got}, which is wrong"
 ### END HIDDEN TESTS
 
 # %% [markdown] nbg="locked:task4_md"
@@ -323,8 +754,9 @@ assert abs(coarse - mia.empirical_epsilon(cases[1][0], cases[1][1], 0.01, famili
 #   with `training.fit` on the examples whose ids are **not** in `forget_ids` (keep their order), and
 #   return the trained model.
 #
-# You may not call `Dataset.without` or `Dataset.subset` (use the `ids` tensor, e.g. `torch.isin`, and
-# `Dataset.where`).
+# This task mirrors `unlearnkit.exact.retrain`, with two differences: an empty request is valid here (the
+# library refuses it), and you return the model alone (the library returns `(model, log)`). You may not
+# call `Dataset.without` or `Dataset.subset` (use the `ids` tensor, e.g. `torch.isin`, and `Dataset.where`).
 
 # %% nbg="answer:task4"
 def retrain_without(dataset, forget_ids, config, seed):
@@ -358,6 +790,124 @@ def retrain_without(dataset, forget_ids, config, seed):
     ### END SOLUTION
 
 
+# %% nbg="wrong:task4:positions_not_ids"
+def retrain_without(dataset, forget_ids, config, seed):
+    # treats the ids as row positions
+    pos = torch.as_tensor(np.asarray(forget_ids), dtype=torch.int64)
+    if torch.unique(pos).numel() != pos.numel():
+        raise ValueError("forget_ids contains a repeated id")
+    if pos.numel() and (int(pos.min()) < 0 or int(pos.max()) >= len(dataset)):
+        raise ValueError("forget_ids out of range")
+    keep = torch.ones(len(dataset), dtype=torch.bool)
+    keep[pos] = False
+    model = models.mlp(dataset.n_features, dataset.num_classes, 16, seed=seed)
+    training.fit(model, dataset.where(keep), config)
+    return model
+
+
+# %% nbg="wrong:task4:validates_after_training"
+def retrain_without(dataset, forget_ids, config, seed):
+    # trains first and checks the request afterwards: a bad request costs a whole training run
+    ids = torch.as_tensor(np.asarray(forget_ids), dtype=torch.int64).flatten()
+    keep = ~torch.isin(dataset.ids, ids)
+    model = models.mlp(dataset.n_features, dataset.num_classes, 16, seed=seed)
+    training.fit(model, dataset.where(keep), config)
+    if torch.unique(ids).numel() != ids.numel():
+        raise ValueError("forget_ids contains a repeated id")
+    if not bool(torch.isin(ids, dataset.ids).all()):
+        raise ValueError("an id is not in the data set")
+    return model
+
+
+# %% nbg="wrong:task4:empty_request_raises"
+def retrain_without(dataset, forget_ids, config, seed):
+    # refuses an empty request (as unlearnkit.exact.retrain does), which the task says is valid
+    ids = torch.as_tensor(np.asarray(forget_ids), dtype=torch.int64).flatten()
+    if ids.numel() == 0:
+        raise ValueError("forget_ids is empty")
+    if torch.unique(ids).numel() != ids.numel():
+        raise ValueError("forget_ids contains a repeated id")
+    if not bool(torch.isin(ids, dataset.ids).all()):
+        raise ValueError("an id is not in the data set")
+    model = models.mlp(dataset.n_features, dataset.num_classes, 16, seed=seed)
+    training.fit(model, dataset.where(~torch.isin(dataset.ids, ids)), config)
+    return model
+
+
+# %% nbg="wrong:task4:repeats_dropped"
+def retrain_without(dataset, forget_ids, config, seed):
+    # de-duplicates the request instead of refusing a repeated id
+    ids = torch.unique(torch.as_tensor(np.asarray(forget_ids), dtype=torch.int64).flatten())
+    if not bool(torch.isin(ids, dataset.ids).all()):
+        raise ValueError("an id is not in the data set")
+    model = models.mlp(dataset.n_features, dataset.num_classes, 16, seed=seed)
+    training.fit(model, dataset.where(~torch.isin(dataset.ids, ids)), config)
+    return model
+
+
+# %% nbg="wrong:task4:config_seed"
+def retrain_without(dataset, forget_ids, config, seed):
+    # seeds the new model with config.seed instead of the seed argument
+    ids = torch.as_tensor(np.asarray(forget_ids), dtype=torch.int64).flatten()
+    if torch.unique(ids).numel() != ids.numel():
+        raise ValueError("forget_ids contains a repeated id")
+    if not bool(torch.isin(ids, dataset.ids).all()):
+        raise ValueError("an id is not in the data set")
+    model = models.mlp(dataset.n_features, dataset.num_classes, 16, seed=config.seed)
+    training.fit(model, dataset.where(~torch.isin(dataset.ids, ids)), config)
+    return model
+
+
+# %% nbg="wrong:task4:retain_in_id_order"
+def retrain_without(dataset, forget_ids, config, seed):
+    # builds the retain set in the order of the ids, not in the data set's order
+    forget = [int(i) for i in np.asarray(forget_ids).ravel()]
+    if len(set(forget)) != len(forget):
+        raise ValueError("forget_ids contains a repeated id")
+    present = set(dataset.ids.tolist())
+    if any(i not in present for i in forget):
+        raise ValueError("an id is not in the data set")
+    keep_ids = sorted(present - set(forget))
+    row = {int(i): p for p, i in enumerate(dataset.ids.tolist())}
+    order = torch.tensor([row[i] for i in keep_ids], dtype=torch.int64)
+    retain = data.Dataset(dataset.X[order], dataset.y[order], dataset.ids[order], {}, dataset.num_classes, dataset.name)
+    model = models.mlp(dataset.n_features, dataset.num_classes, 16, seed=seed)
+    training.fit(model, retain, config)
+    return model
+
+
+# %% nbg="alt:task4:python_sets"
+def retrain_without(dataset, forget_ids, config, seed):
+    request = [int(i) for i in (forget_ids.tolist() if hasattr(forget_ids, "tolist") else forget_ids)]
+    if len(set(request)) != len(request):
+        raise ValueError(f"forget_ids repeats an id: {request}")
+    known = set(dataset.ids.tolist())
+    unknown = [i for i in request if i not in known]
+    if unknown:
+        raise ValueError(f"forget_ids not in the data set: {unknown}")
+    gone = set(request)
+    keep = torch.tensor([int(i) not in gone for i in dataset.ids], dtype=torch.bool)
+    model = models.mlp(dataset.n_features, dataset.num_classes, 16, seed=seed)
+    training.fit(model, dataset.where(keep), config)
+    return model
+
+
+# %% nbg="twin:task4:fails"
+def retrain_without(dataset, forget_ids, config, seed):
+    # unlearnkit.exact.retrain, its body copied and renamed (model_fn fixed to the task's mlp):
+    # it refuses an empty request and returns (model, log)
+    ids = data.as_ids(forget_ids, "forget_ids")
+    if ids.numel() == 0:
+        raise ValueError("forget_ids is empty: name at least one id to forget")
+    pos = dataset.positions(ids, "forget_ids")
+    keep = torch.ones(len(dataset), dtype=torch.bool)
+    keep[pos] = False
+    retain = dataset.where(keep)
+    model = models.mlp(dataset.n_features, dataset.num_classes, 16, seed=seed)
+    log = training.fit(model, retain, config)
+    return model, log
+
+
 # %% nbg="tests:task4_tests:3"
 def _reference(dset, ids, config, seed):
     net = models.mlp(dset.n_features, dset.num_classes, 16, seed=seed)
@@ -368,6 +918,21 @@ def _reference(dset, ids, config, seed):
 def _same(a, b):
     sa, sb = a.state_dict(), b.state_dict()
     return sa.keys() == sb.keys() and all(torch.equal(sa[k], sb[k]) for k in sa)
+
+
+@contextmanager
+def _no_training():
+    '''While the block runs, training.fit raises: a bad request must be refused before anything is trained.'''
+    saved = training.fit
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("training.fit was called for a bad request: check the ids before training")
+
+    training.fit = refuse
+    try:
+        yield
+    finally:
+        training.fit = saved
 
 
 moons = data.make_moons(60, seed=1)
@@ -381,7 +946,16 @@ with forbid((data.Dataset, "without"), (data.Dataset, "subset")):
     got = retrain_without(visible, request, cfg, seed=7)
 assert isinstance(got, torch.nn.Module), "return the trained model"
 assert _same(got, expected), "the model differs from fit on the data without those ids (ids, not row positions)"
-print("visible tests passed")
+# a bad request raises ValueError before anything is trained (training.fit refuses to run here)
+try:
+    with forbid((data.Dataset, "without"), (data.Dataset, "subset")), _no_training():
+        retrain_without(visible, request + [10_000], cfg, seed=7)
+except ValueError:
+    pass
+else:
+    raise AssertionError("an id that is not in the data set must raise ValueError, before training.fit is called")
+print("visible tests passed: ids (not positions) removed and the model equals a retrain; an unknown id "
+      "raises ValueError before training")
 ### BEGIN HIDDEN TESTS
 # ids that are not positions: a shuffled subset whose ids are far from 0..n-1
 shuffled = moons.subset(torch.randperm(60, generator=torch.Generator().manual_seed(5))[:40] + 0)
@@ -400,15 +974,15 @@ assert not _same(nothing, expected), "an empty request must not drop anything"
 full = models.mlp(2, 2, 16, seed=3)
 training.fit(full, shuffled, cfg)
 assert _same(nothing, full), "an empty request retrains on everything"
-# bad requests raise before training
-for bad in ([5], [int(forget[0]), int(forget[0])]):
+# bad requests raise before training (training.fit refuses to run here)
+for bad in ([5], [int(forget[0]), int(forget[0])], [int(forget[0]), int(forget[1]), int(forget[0])]):
     try:
-        with forbid((data.Dataset, "without"), (data.Dataset, "subset")):
+        with forbid((data.Dataset, "without"), (data.Dataset, "subset")), _no_training():
             retrain_without(shuffled, bad, cfg, seed=3)
     except ValueError:
         pass
     else:
-        raise AssertionError(f"retrain_without must raise ValueError for the request {bad}")
+        raise AssertionError(f"retrain_without must raise ValueError for the request {bad}, before training")
 ### END HIDDEN TESTS
 
 # %% [markdown] nbg="locked:task5_md"
