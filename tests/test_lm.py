@@ -361,3 +361,37 @@ def test_update_episodes_and_second_phase(world, tok):
     with pytest.raises(ValueError, match="init_model"):
         lm.train_lm(world, world.retain, lm.GPTConfig(vocab_size=tok.vocab_size, block_size=16, n_layer=1, n_head=2, n_embd=32),
                     lm.LMTrainConfig(steps=0), init_model=first)
+
+
+def test_wrong_types_raise_type_error_and_wrong_values_value_error(world, tok, model):
+    # one exception type per kind of bad input, across the lm package (as everywhere in unlearnkit)
+    with pytest.raises(TypeError, match="template"):
+        lm.question_text(world, 0, "city", 1.0)
+    with pytest.raises(ValueError, match="template"):
+        lm.question_text(world, 0, "city", 9)
+    with pytest.raises(TypeError, match="temperature"):
+        lm.generate(model, tok, "where does", temperature="1")
+    for kw, kind in (({"lr": "0.1"}, TypeError), ({"lr": 0.0}, ValueError), ({"steps": 2.5}, TypeError),
+                     ({"p_context": None}, TypeError), ({"p_context": 1.5}, ValueError)):
+        with pytest.raises(kind, match=next(iter(kw))):
+            lm.LMTrainConfig(**kw)
+    with pytest.raises(TypeError, match="n_layer"):
+        lm.GPTConfig(vocab_size=10, n_layer=2.0)
+    with pytest.raises(TypeError, match="n_people"):
+        lm.make_world(n_people=20.0)
+
+
+def test_the_package_keeps_every_old_name_and_the_gpt_lives_in_models():
+    from unlearnkit import models
+    from unlearnkit.lm import checkpoints, evaluation, tokenizer, training, world
+
+    old = {"RELATIONS", "ATTRIBUTES", "STATEMENTS", "QUESTIONS", "Person", "World", "make_world", "Tokenizer",
+           "GPTConfig", "GPT", "LMTrainConfig", "training_batch", "train_lm", "sequence_log_likelihood",
+           "score_candidates", "qa_accuracy", "icul_accuracy", "generate", "qa_text", "statement_text",
+           "question_text", "icul_prompt", "save_lm", "load_lm", "CHECKPOINT_DIR"}
+    assert old <= set(lm.__all__) and all(hasattr(lm, n) for n in old)
+    assert lm.GPT is models.GPT and lm.GPTConfig is models.GPTConfig
+    assert lm.CHECKPOINT_DIR.name == "checkpoints" and (lm.CHECKPOINT_DIR / "lm_record.json").exists()
+    for mod in (world, tokenizer, training, evaluation, checkpoints):
+        assert mod.__doc__ and "lecture 07" in mod.__doc__
+        assert all(getattr(lm, n) is getattr(mod, n) for n in mod.__all__ if n in lm.__all__)

@@ -154,15 +154,17 @@ class ManyModels:
                 f"grad_evals={self.grad_evals})")
 
     def _index(self, i) -> int:
-        if isinstance(i, bool) or not isinstance(i, numbers.Integral) or not -self.m <= i < self.m:
-            raise IndexError(f"model index must be an integer in [0, {self.m}), got {i!r}")
+        if isinstance(i, bool) or not isinstance(i, numbers.Integral):
+            raise TypeError(f"model index must be an integer in [-{self.m}, {self.m}), got {type(i).__name__} {i!r}")
+        if not -self.m <= i < self.m:
+            raise IndexError(f"model index must be an integer in [-{self.m}, {self.m}), got {i!r}")
         return int(i) % self.m
 
     def model(self, i: int) -> nn.Module:
         """Model ``i`` as an ordinary ``nn.Module`` (a fresh copy, in eval mode).
 
         Raises:
-            IndexError: ``i`` is not an integer in ``[-m, m)``.
+            TypeError: ``i`` is not an integer.  IndexError: ``i`` is not in ``[-m, m)`` (as a list would).
         """
         i = self._index(i)
         net = copy.deepcopy(self.template)

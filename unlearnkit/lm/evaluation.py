@@ -9,12 +9,11 @@ Introduced in lecture 07.
 """
 from __future__ import annotations
 
-import numbers
 
 import numpy as np
 import torch
 
-from .._common import check_int, model_device
+from .._common import check_int, check_number, model_device
 from .._seeding import check_seed
 from ..models.gpt import GPT
 from .tokenizer import Tokenizer
@@ -227,12 +226,12 @@ def generate(model: GPT, tokenizer: Tokenizer, prompt: str, max_new_tokens: int 
     with ``seed``. Generation stops after the word ``stop`` (if not None) or at ``block_size``.
 
     Raises:
+        TypeError: ``temperature`` not a number, ``max_new_tokens`` not an integer.
         ValueError: negative temperature or max_new_tokens. KeyError: a word outside the vocabulary.
 
     Introduced in lecture 07.
     """
-    if not (isinstance(temperature, numbers.Real) and temperature >= 0):
-        raise ValueError(f"temperature must be >= 0, got {temperature!r}")
+    check_number(temperature, "temperature", 0)
     check_int(max_new_tokens, "max_new_tokens", 0)
     gen = torch.Generator().manual_seed(check_seed(seed))
     ids = tokenizer.encode(prompt, bos=True)

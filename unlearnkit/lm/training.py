@@ -12,7 +12,6 @@ Introduced in lecture 07 (the shipped checkpoints are made by ``scripts/train_lm
 from __future__ import annotations
 
 import math
-import numbers
 import time
 from dataclasses import dataclass
 
@@ -20,7 +19,7 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
-from .._common import check_int, model_device
+from .._common import check_int, check_number, model_device
 from .._seeding import check_seed, derive_seed
 from .._seeding import device as default_device
 from ..models.gpt import GPT, GPTConfig
@@ -61,12 +60,9 @@ class LMTrainConfig:
         check_int(self.steps, "steps", 0)
         check_int(self.batch_size, "batch_size", 1)
         check_int(self.warmup, "warmup", 0)
-        if not (isinstance(self.lr, numbers.Real) and self.lr > 0):
-            raise ValueError(f"lr must be > 0, got {self.lr!r}")
-        if not (isinstance(self.p_context, numbers.Real) and 0 <= self.p_context <= 1):
-            raise ValueError(f"p_context must be in [0, 1], got {self.p_context!r}")
-        if not (isinstance(self.p_update, numbers.Real) and 0 <= self.p_update <= 1 - self.p_context):
-            raise ValueError(f"p_update must be in [0, 1 - p_context], got {self.p_update!r}")
+        check_number(self.lr, "lr", 0, open_min=True, what="> 0")
+        check_number(self.p_context, "p_context", 0, 1, what="in [0, 1]")
+        check_number(self.p_update, "p_update", 0, 1 - self.p_context, what="in [0, 1 - p_context]")
         check_seed(self.seed)
 
 

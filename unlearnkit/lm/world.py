@@ -220,12 +220,10 @@ def pick_template(table, relation, template):
     """The template number ``template`` of ``table[relation]`` (:data:`STATEMENTS` or :data:`QUESTIONS`).
 
     Raises:
-        ValueError: ``template`` is not an integer index into the relation's templates.
+        TypeError: ``template`` is not an integer.  ValueError: it is not an index into the relation's templates.
     """
     temps = table[relation]
-    if isinstance(template, bool) or not isinstance(template, numbers.Integral) or not 0 <= template < len(temps):
-        raise ValueError(f"template must be an integer in [0, {len(temps)}) for {relation!r}, got {template!r}")
-    return temps[template]
+    return temps[check_int(template, f"template (of {relation!r})", 0, len(temps) - 1)]
 
 
 def _name_and_value(world, person, relation, value):
