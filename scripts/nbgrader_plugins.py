@@ -117,9 +117,6 @@ class GradeOneCopy(NbGraderPreprocessor):
         note = f"copy of cell '{gid}', not graded (the graded copy is elsewhere in this notebook)"
         cell.source = (f"# {note}\n" if cell.cell_type == "code" else f"*({note})*\n\n") + cell.source
 
-    def preprocess_cell(self, cell, resources, cell_index):  # pragma: no cover - preprocess does it all
-        return cell, resources
-
 
 class OverwriteLockedCells(OverwriteCells):
     """``OverwriteCells`` that warns about a changed locked cell only when the student changed it."""
