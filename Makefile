@@ -81,6 +81,7 @@ test-fast: $(DEVSTAMP)
 notebooks: $(DEVSTAMP)
 	$(PY) scripts/nbsource.py build
 	$(MAKE) exercises
+	$(PY) scripts/course_map.py --write
 
 NB ?=
 preview: $(DEVSTAMP)
