@@ -52,7 +52,7 @@ the cost is logged, and bad input is refused with the right exception before any
 checked too.
 
 **The batched form** (one method applied to many models at once, each with its own forget set:
-lecture 05's shadow models) is ``method.batched(many, data, forget_masks, config) ->
+the shadow models of lecture 05 (planned)) is ``method.batched(many, data, forget_masks, config) ->
 UnlearnResult(ManyModels, TrainLog)``: ``many`` a :class:`~unlearnkit.batched.ManyModels` trained by
 :func:`~unlearnkit.batched.fit_many` on ``data``, ``forget_masks`` bool ``(m, n)`` with row ``i``
 model ``i``'s forget set (within its training set); model ``i``'s retain set is the rest of its
@@ -60,7 +60,7 @@ training set. Model ``i`` follows the single-model recipe with the root ``derive
 "model", i)``, to float32 rounding (see :func:`unlearnkit.approximate.finetune_many`, the batched
 form of ``finetune``; the other gradient methods would follow it with a batched loss).
 
-**Language-model methods on documents** (lecture 06) plug in with the same four arguments: ``model``
+**Language-model methods on documents** (for lecture 06 (planned)) plug in with the same four arguments: ``model``
 a :class:`~unlearnkit.models.gpt.GPT`, ``forget`` and ``retain`` document sets (texts with stable ids,
 as a Dataset holds examples), ``config`` a dataclass with an LM training config and the root seed.
 ``log.grad_evals`` then counts sequences (one sequence's forward and backward pass), with the tokens
@@ -68,7 +68,7 @@ in ``log.extra["tokens"]``. Registering such a method means giving :func:`regist
 its model type and an ``example`` (a tiny world and GPT); :func:`check_unlearner` needs nothing else,
 except that its overlap check runs only when S and R are Datasets.
 
-Introduced in lecture 04 (used again in lectures 05 and 06).
+Introduced in lecture 04 (lecture 05 (planned) and lecture 06 (planned) are to use it again).
 """
 from __future__ import annotations
 
