@@ -46,7 +46,6 @@ KNOWN = {
                                         "from the lecture's",
     ("ps03_auditing_and_forging", "title"): 'problem-set title "Auditing and forging" differs from the lecture\'s',
     ("ps04_approximate_unlearning", "visible-passed"): 'no test cell prints "visible tests passed"',
-    ("ps07_in_context_unlearning", "visible-passed"): 'no test cell prints "visible tests passed"',
 }
 # Public functions and classes whose docstring does not say "Introduced in lecture NN." (most rely on
 # their module's docstring, which names one lecture for the whole module). Remove a name once fixed.
