@@ -22,9 +22,9 @@
 # 5. explain why unlearning the weights is not enough to regulate content.
 #
 # **Prerequisites:** lecture 01 (retraining from scratch as the gold standard), lecture 04 (comparing an
-# unlearned model with the retrained one, membership checks); lecture 06 (planned: forget and retain
-# questions for language models) is helpful but not needed. **Slides:** "In-context unlearning", "UnUnlearning" (the
-# conflict between unlearning and generalization). **Time:** about 45 minutes.
+# unlearned model with the retrained one, membership checks); lecture 06 (planned), on forget and retain
+# questions for language models, is helpful but not needed. **Slides:** "In-context unlearning",
+# "UnUnlearning" (the conflict between unlearning and generalization). **Time:** about 45 minutes.
 #
 # The model is tiny (about 0.6M parameters, about an hour of CPU training per checkpoint, printed below
 # from the training record; shipped with the course, not retrained here), so that the whole experiment
@@ -268,7 +268,7 @@ print(f"  each share above rests on {n_answers} answers: one binomial standard e
 # Note where the forget answers land: the retrained model sits near *chance*, the prompted model
 # gives the flipped value or an example's answer. An answer pattern that differs from "never
 # learned" is itself a signal: compare with the retrained model, never with zero (lecture 04;
-# lecture 05, planned, measures it properly).
+# lecture 05 (planned) measures it properly).
 #
 # ICUL only works if the model lets its context override its memory. After phase 1 alone our model
 # did not: the training script measured the same kind of prompts (`k = 3`) on the phase-1 model
@@ -344,7 +344,7 @@ for r in ATTR:
 # (small sign-test p). For job and pet it does so for about half of them, which a coin gives easily:
 # with 20 people that is no evidence either way, and for job the mean probability of the truth is
 # not even higher. A per-question comparison like this is what a membership-inference attack builds
-# on (lecture 04; lecture 05, planned), and here it would separate the two models for some facts
+# on (lecture 04; lecture 05 (planned)), and here it would separate the two models for some facts
 # and not for others.
 #
 # The paper reports a different picture. Pawelczyk et al. evaluate ICUL on fine-tuned LLM
@@ -550,8 +550,9 @@ print(f"  composed (city stated, country asked): {unun.loc['country', 'retrained
 # lives in a datastore read at inference time. Deleting a datastore entry stops the system from
 # retrieving it at once and exactly, but it removes the fact only if the fact was never trained into
 # the weights as well: a model that learned it, like our full model, still answers closed book
-# (section 3), and then the weights need unlearning too. Both are the subject of lecture 08
-# (planned), with their own limits (filters suppress rather than remove, and can be bypassed).
+# (section 3), and then the weights need unlearning too. Both are the subject of
+# lecture 08 (planned), with their own limits (filters suppress rather than remove, and can be
+# bypassed).
 #
 # ## References
 # - M. Pawelczyk, S. Neel, H. Lakkaraju. *In-Context Unlearning: Language Models as Few-Shot Unlearners.*
