@@ -20,10 +20,11 @@ ifeq ($(shell id -u 2>/dev/null),0)
 ROOT_FLAG := --allow-root
 endif
 
-.PHONY: help setup setup-dev lab test test-fast notebooks preview exercises check-exercises release benchmark course-map clean
+.PHONY: help setup setup-dev lab lab-instructor test test-fast notebooks preview exercises check-exercises release benchmark course-map clean
 
 help:
-	@echo "make lab        set up .venv if needed and open the course in JupyterLab"
+	@echo "make lab        set up .venv if needed and open the course in JupyterLab (as students see it)"
+	@echo "make lab-instructor  the same with nbgrader's instructor tools (Formgrader, Create Assignment)"
 	@echo "make test       set up .venv if needed and run the whole test suite"
 	@echo "make test-fast  library unit tests only (no notebooks, no nbgrader)"
 	@echo "make notebooks  build lectures/ and solutions/ from their sources in course/, then exercises/"
@@ -62,8 +63,16 @@ $(DEVSTAMP): $(STAMP) requirements-dev.txt
 
 setup-dev: $(DEVSTAMP)
 
+# Students' JupyterLab: scripts/bundle/jupyter_config/ (shipped in the bundle as jupyter_config/)
+# switches off nbgrader's instructor tools and the news toast and keeps Validate. Instructors'
+# JupyterLab: scripts/jupyter_instructor/ (only the news toast off). README, "Student JupyterLab".
 lab: $(STAMP)
-	$(BIN)/jupyter lab --notebook-dir=. --port=$(LAB_PORT) $(ROOT_FLAG)
+	JUPYTER_CONFIG_PATH="$(CURDIR)/scripts/bundle/jupyter_config$${JUPYTER_CONFIG_PATH:+:$$JUPYTER_CONFIG_PATH}" \
+	  $(BIN)/jupyter lab --notebook-dir=. --port=$(LAB_PORT) $(ROOT_FLAG)
+
+lab-instructor: $(STAMP)
+	JUPYTER_CONFIG_PATH="$(CURDIR)/scripts/jupyter_instructor$${JUPYTER_CONFIG_PATH:+:$$JUPYTER_CONFIG_PATH}" \
+	  $(BIN)/jupyter lab --notebook-dir=. --port=$(LAB_PORT) $(ROOT_FLAG)
 
 # The whole suite on $(JOBS) workers; tests of one notebook or problem set share a worker
 # (tests/conftest.py schedules them together)
@@ -95,6 +104,7 @@ exercises: $(DEVSTAMP)
 check-exercises: $(DEVSTAMP)
 	$(BIN)/python -m pytest tests/test_grading.py tests/test_repo.py -k "test_4_ or release or assignment" $(PYTEST_ARGS)
 
+# From the files git tracks; refuses run or edited notebooks and a release that is not nbgrader's.
 release: $(STAMP)
 	$(PY) scripts/make_release.py
 

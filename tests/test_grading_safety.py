@@ -353,9 +353,9 @@ def test_no_readme_command_loses_a_students_work(runs, tmp_path):
     command then runs, and each edited notebook is byte for byte what the student saved."""
     course = tmp_path / "course"
     course.mkdir()
-    for f in (*make_release.FILES, "requirements-dev.txt", "nbgrader_config.py"):
+    for f in (*make_release.FILES, "README.md", "Makefile", ".gitignore", "requirements-dev.txt", "nbgrader_config.py"):
         shutil.copy2(ROOT / f, course / f)  # copy2 keeps mtimes: make sees the set-up as done
-    (course / "scripts").mkdir()
+    shutil.copytree(ROOT / make_release.STUDENT, course / make_release.STUDENT)  # the bundle's README, Makefile
     for f in ("make_exercises.py", "make_release.py", "nbgrader_plugins.py"):
         shutil.copy2(ROOT / "scripts" / f, course / "scripts" / f)
     (course / ".venv").symlink_to(ROOT / ".venv")
@@ -365,6 +365,8 @@ def test_no_readme_command_loses_a_students_work(runs, tmp_path):
     subprocess.run([sys.executable, "scripts/make_exercises.py", TOY, "--gradebook"], cwd=course, check=True,
                    capture_output=True, env=nbrun.kernel_env())
     assert make_exercises.release_edits(release) == []
+    subprocess.run(["git", "init", "-q"], cwd=course, check=True)  # `make release` ships what git tracks
+    subprocess.run(["git", "add", "."], cwd=course, check=True)
     _make(course, "release", check=True)
     bundled = course / "release_bundle" / "exercises" / TOY / f"{TOY}.ipynb"
     assert bundled.read_bytes() == release.read_bytes()

@@ -255,13 +255,14 @@ def test_readme_course_map_matches_the_manifest():
 def test_release_bundle_has_no_solutions(tmp_path):
     dest = make_release.build(tmp_path / "release_bundle")
     files = {p.relative_to(dest).as_posix() for p in dest.rglob("*") if p.is_file()}
-    for required in make_release.FILES:
+    for required in (*make_release.FILES, *make_release.STUDENT_FILES):
         assert required in files, f"the bundle lacks {required}"
     assert any(f.startswith("unlearnkit/") and f.endswith("__init__.py") for f in files)
     tops = {f.split("/")[0] for f in files}
     assert not tops & {"solutions", "scripts", "tests", ".ci", ".git", ".venv", "solution_release",
                        "submitted", "autograded", "feedback", "gradebook.db"}, tops
-    assert tops <= set(make_release.FOLDERS) | set(make_release.FILES), tops
+    own = {f.split("/")[0] for f in make_release.STUDENT_FILES}  # the bundle's README.md, Makefile, jupyter_config/
+    assert tops <= set(make_release.FOLDERS) | set(make_release.FILES) | own, tops
     for name in nbrun.problem_sets(ROOT, "exercises"):
         assert f"exercises/{name}/{name}.ipynb" in files
     for path in nbrun.lectures():
@@ -278,8 +279,11 @@ def test_release_bundle_refuses_a_leaking_exercise(tmp_path):
     course = tmp_path / "course"
     (course / "exercises" / "ps99_leak").mkdir(parents=True)
     (course / "exercises" / "ps99_leak" / "ps99_leak.ipynb").write_text(json.dumps({"cells": [], "x": "### BEGIN SOLUTION"}))
-    for f in make_release.FILES:
+    for f in make_release.REQUIRED:
+        (course / f).parent.mkdir(parents=True, exist_ok=True)
         (course / f).write_text("x")
+    subprocess.run(["git", "init", "-q"], cwd=course, check=True)  # the bundle is built from what git tracks
+    subprocess.run(["git", "add", "."], cwd=course, check=True)
     with pytest.raises(RuntimeError, match="ps99_leak"):
         make_release.build(tmp_path / "out", root=course)
     assert not (tmp_path / "out").exists()
