@@ -56,6 +56,9 @@ from .training import TrainConfig, TrainLog, batch_order, fit, make_optimizer
 __all__ = [
     "finetune",
     "finetune_many",
+    "neggrad_many",
+    "neggrad_plus_many",
+    "random_labels_many",
     "neggrad",
     "neggrad_plus",
     "neggrad_plus_loss",
@@ -481,6 +484,189 @@ def scrub(model: nn.Module, forget: Dataset, retain: Dataset, config: TrainConfi
     student.eval()
     return student, log
 
+
+# ----------------------------------------------------------------------------- many models at once
+def _check_many(many, data, forget_masks, config, seed):
+    """The checks of every ``*_many`` method; returns ``(forget_masks on the CPU, seed)``."""
+    from .batched import ManyModels
+
+    check_instance(many, ManyModels, "many")
+    check_dataset(data)
+    check_train_config(config)
+    if config.loss != "cross_entropy":
+        raise ValueError(f"these methods unlearn classifiers: config.loss must be 'cross_entropy', got {config.loss!r}")
+    seed = check_seed(seed)
+    if many.masks is None or many.data_ids is None or not torch.equal(many.data_ids, data.ids):
+        raise ValueError("many must come from fit_many on data (its masks and data_ids name data's examples in order)")
+    m, n = many.masks.shape
+    if not isinstance(forget_masks, torch.Tensor) or forget_masks.dtype != torch.bool or forget_masks.shape != (m, n):
+        got = (f"{forget_masks.dtype} {tuple(forget_masks.shape)}" if isinstance(forget_masks, torch.Tensor)
+               else type(forget_masks).__name__)
+        raise TypeError(f"forget_masks must be a bool tensor of shape ({m}, {n}) (one row per model), got {got}")
+    forget_masks = forget_masks.cpu()
+    stray = (forget_masks & ~many.masks).any(dim=1)
+    if bool(stray.any()):
+        raise ValueError(f"forget_masks row {int(stray.nonzero()[0])} marks examples its model was not trained on")
+    return forget_masks, seed
+
+
+def _need_rows(masks, what):
+    empty = masks.sum(dim=1) == 0
+    if bool(empty.any()):
+        raise ValueError(f"model {int(empty.nonzero()[0])} has an empty {what}")
+
+
+def _many_result(new, retain_masks, forget_evals, **extra):
+    """Set the retain masks on ``new`` and build the TrainLog of a ``*_many`` method."""
+    new.masks = retain_masks
+    steps = new.extra["steps_per_model"]
+    log = TrainLog(steps=new.steps, grad_evals=new.grad_evals,
+                   losses=torch.nanmean(new.losses, dim=1).tolist() if new.losses.numel() else [],
+                   seconds=new.seconds,
+                   extra={"grad_evals_per_model": new.grad_evals_per_model.tolist(), "steps_per_model": list(steps),
+                          "forget_grad_evals": int(forget_evals), **extra})
+    return new, log
+
+
+def neggrad_many(many, data: Dataset, forget_masks: torch.Tensor, config: TrainConfig, seed: int = 0):
+    """NegGrad on many models at once, each with its own forget set: the batched form of :func:`neggrad`.
+
+    Model ``i`` of ``many`` (trained by :func:`~unlearnkit.batched.fit_many` on ``data``) follows
+    :func:`neggrad`'s recipe with the root ``seed_i = derive_seed(seed, "model", i)``:
+    ``config.num_steps(|S_i|)`` steps of gradient ascent on its forget set
+    ``S_i = data.where(forget_masks[i])``, in the order ``derive_seed(seed_i, "forget")`` draws. A
+    model with fewer steps stops early (:func:`~unlearnkit.batched.descend_many` keeps its weights
+    while the others go on). The result agrees with ``neggrad(many.model(i), S_i, R_i, config,
+    seed_i)`` to float32 rounding (vmap sums in another order), not bitwise: exactness claims use
+    the single-model function. This is how lecture 05 unlearns its shadow models, each with its
+    own forget set, in one loop.
+
+    Args:
+        many: the trained models (a ManyModels with ``masks`` and ``data_ids``); not modified.
+        data: the data set ``many`` was trained on (same ids, same order).
+        forget_masks: bool ``(m, n)``; row ``i`` is model ``i``'s forget set, within its training set.
+        config: optimiser, lr, batch size, steps or epochs (epochs count passes over ``S_i``).
+        seed: the root of every model's seeds.
+
+    Returns:
+        ``(unlearned, log)``: a new ManyModels (``masks`` = each model's retain set ``R_i``) and a
+        :class:`TrainLog` over all models (``losses``: mean over the running models of each step's
+        objective; ``extra``: ``grad_evals_per_model``, ``steps_per_model``, ``forget_grad_evals``).
+
+    Raises:
+        TypeError: ``many`` not a ManyModels, ``data`` not a Dataset, ``config`` not a TrainConfig,
+            ``forget_masks`` not a bool tensor ``(m, n)``, ``seed`` not an integer.
+        ValueError: ``many`` not trained on ``data``, a forget example outside its model's training
+            set, an empty forget set, a non-classification config, a negative seed.
+
+    Introduced in lecture 05.
+    """
+    from .batched import BatchPart, descend_many
+
+    forget_masks, seed = _check_many(many, data, forget_masks, config, seed)
+    _need_rows(forget_masks, "forget set: nothing to unlearn")
+    rows, orders = [], []
+    for i in range(many.m):
+        r = forget_masks[i].nonzero().flatten()
+        rows.append(r)
+        orders.append(batch_order(len(r), config.batch_size, config.num_steps(len(r)),
+                                  derive_seed(derive_seed(seed, "model", i), "forget")))
+    part = BatchPart(rows, [data.y[r] for r in rows], orders, [-1.0] * many.m)
+    new = descend_many(many, data, [part], config)
+    return _many_result(new, many.masks & ~forget_masks, new.grad_evals)
+
+
+def neggrad_plus_many(many, data: Dataset, forget_masks: torch.Tensor, config: TrainConfig, seed: int = 0, *,
+                      a: float = 0.9):
+    """NegGrad+ on many models at once, each with its own forget set: the batched form of :func:`neggrad_plus`.
+
+    Model ``i`` follows :func:`neggrad_plus`'s recipe with the root ``seed_i = derive_seed(seed,
+    "model", i)``: ``config.num_steps(|R_i|)`` steps, each on one batch of its retain set ``R_i``
+    (``many.masks[i]`` without ``forget_masks[i]``, order ``derive_seed(seed_i, "retain")``) and one
+    batch of ``S_i`` (order ``derive_seed(seed_i, "forget")``), minimising ``a CE_R - (1 - a) CE_S``.
+    Agrees with the single-model function to float32 rounding, not bitwise.
+
+    Args:
+        a: weight of the retain term, in [0, 1] (one value for every model).
+        many, data, forget_masks, config, seed: as :func:`neggrad_many` (epochs count passes over R_i).
+
+    Returns:
+        as :func:`neggrad_many` (``extra["a"]`` too).
+
+    Raises:
+        as :func:`neggrad_many`; ValueError for an empty retain set, an empty forget set unless
+        ``a = 1``, and ``a`` outside [0, 1] (TypeError if not a number).
+
+    Introduced in lecture 05.
+    """
+    from .batched import BatchPart, descend_many
+
+    a = _weight(a, "a", 0.0, 1.0)
+    forget_masks, seed = _check_many(many, data, forget_masks, config, seed)
+    retain_masks = many.masks & ~forget_masks
+    _need_rows(retain_masks, "retain set")
+    if a < 1.0:
+        _need_rows(forget_masks, "forget set: nothing to unlearn")
+    r_rows, s_rows, r_orders, s_orders = [], [], [], []
+    for i in range(many.m):
+        root = derive_seed(seed, "model", i)
+        rr, sr = retain_masks[i].nonzero().flatten(), forget_masks[i].nonzero().flatten()
+        steps = config.num_steps(len(rr))
+        r_rows.append(rr)
+        s_rows.append(sr)
+        r_orders.append(batch_order(len(rr), config.batch_size, steps, derive_seed(root, "retain")))
+        s_orders.append(batch_order(len(sr), config.batch_size, steps, derive_seed(root, "forget")) if a < 1.0
+                        else torch.empty(steps, 0, dtype=torch.int64))
+    parts = [BatchPart(r_rows, [data.y[r] for r in r_rows], r_orders, [a] * many.m),
+             BatchPart(s_rows, [data.y[r] for r in s_rows], s_orders, [-(1.0 - a)] * many.m)]
+    new = descend_many(many, data, parts, config)
+    return _many_result(new, retain_masks, sum(o.numel() for o in s_orders), a=a)
+
+
+def random_labels_many(many, data: Dataset, forget_masks: torch.Tensor, config: TrainConfig, seed: int = 0):
+    """Random labels on many models at once, each with its own forget set: the batched form of :func:`random_labels`.
+
+    Model ``i`` follows :func:`random_labels`'s recipe with the root ``seed_i = derive_seed(seed,
+    "model", i)``: each example of ``S_i`` gets a label drawn from the classes other than its own
+    (``derive_seed(seed_i, "labels")``), then ``config.num_steps(|R_i| + |S_i|)`` steps on ``R_i``
+    followed by the relabelled ``S_i`` (each in data order), in the order ``derive_seed(seed_i,
+    "order")`` draws. Agrees with the single-model function to float32 rounding, not bitwise.
+
+    Args:
+        many, data, forget_masks, config, seed: as :func:`neggrad_many` (epochs count passes over
+            ``R_i`` and ``S_i`` together; ``data`` needs at least 2 classes).
+
+    Returns:
+        as :func:`neggrad_many` (``forget_grad_evals`` counts the relabelled examples' passes;
+        ``extra["relabelled"]`` the number of relabelled examples over all models).
+
+    Raises:
+        as :func:`neggrad_many`; ValueError for an empty retain set or fewer than 2 classes.
+
+    Introduced in lecture 05.
+    """
+    from .batched import BatchPart, descend_many
+
+    forget_masks, seed = _check_many(many, data, forget_masks, config, seed)
+    _need_rows(forget_masks, "forget set: nothing to unlearn")
+    retain_masks = many.masks & ~forget_masks
+    _need_rows(retain_masks, "retain set")
+    k = data.num_classes
+    if k < 2:
+        raise ValueError("random labels need at least 2 classes")
+    rows, labels, orders, forget_evals = [], [], [], 0
+    for i in range(many.m):
+        root = derive_seed(seed, "model", i)
+        rr, sr = retain_masks[i].nonzero().flatten(), forget_masks[i].nonzero().flatten()
+        shift = torch.randint(1, k, (len(sr),), generator=cpu_generator(derive_seed(root, "labels")))
+        both = torch.cat([rr, sr])
+        order = batch_order(len(both), config.batch_size, config.num_steps(len(both)), derive_seed(root, "order"))
+        rows.append(both)
+        labels.append(torch.cat([data.y[rr], (data.y[sr] + shift) % k]))
+        orders.append(order)
+        forget_evals += int((order >= len(rr)).sum())
+    new = descend_many(many, data, [BatchPart(rows, labels, orders, [1.0] * many.m)], config)
+    return _many_result(new, retain_masks, forget_evals, relabelled=int(forget_masks.sum()))
 
 # ----------------------------------------------------------------------------- Newton step (Guo et al. 2020)
 def newton_update(w: torch.Tensor, delta: torch.Tensor, hessian: torch.Tensor) -> torch.Tensor:

@@ -22,13 +22,13 @@ import time
 import torch
 from torch import nn
 
-from ._common import check_fit_args, check_int, features, model_device
+from ._common import check_fit_args, check_int, check_number, features, model_device
 from ._common import loss as loss_fn
 from ._seeding import check_seed, derive_seed, torch_seeded
 from .data import Dataset
 from .training import TrainConfig, batch_order, make_optimizer
 
-__all__ = ["ManyModels", "fit_many", "model_seeds"]
+__all__ = ["ManyModels", "fit_many", "model_seeds", "BatchPart", "descend_many"]
 
 
 def model_seeds(seed: int, i: int) -> tuple[int, int]:
@@ -403,3 +403,185 @@ def _fit_many(template, factory, data, masks, config, seed, init, steps, sizes, 
     return ManyModels(tmpl, params, buffers, masks=masks.clone(), data_ids=data.ids.clone(), steps=steps,
                       grad_evals=int(per_model.sum()), grad_evals_per_model=per_model, losses=losses,
                       seconds=seconds, init_seeds=init_seeds, order_seeds=[o for _, o in seeds])
+
+
+# ----------------------------------------------------------------------------- per-model recipes
+class BatchPart:
+    """One term of every model's loss in :func:`descend_many`: which rows, towards which labels, in which order.
+
+    For model ``i``: ``rows[i]`` (int64 ``(n_i,)``) are positions in ``data``, ``labels[i]`` (int64
+    ``(n_i,)``) the class each row is trained towards (``data.y[rows[i]]``, or relabelled),
+    ``orders[i]`` (int64 ``(steps_i, b_i)``, e.g. :func:`batch_order`) the positions into
+    ``rows[i]`` of each step's batch, and ``scales[i]`` the weight of this term's mean
+    cross-entropy (``1`` descend, ``-1`` ascend, ``a`` for a weighted sum).
+
+    Raises:
+        TypeError / ValueError: lists of different lengths, wrong dtypes or shapes, a position out
+            of range, a scale that is not a finite number.
+
+    Introduced in lecture 05.
+    """
+
+    def __init__(self, rows, labels, orders, scales):
+        m = len(rows)
+        if not (len(labels) == len(orders) == len(scales) == m):
+            raise ValueError(f"rows, labels, orders and scales must hold one entry per model, got lengths "
+                             f"{len(rows)}, {len(labels)}, {len(orders)}, {len(scales)}")
+        for name, seq in (("rows", rows), ("labels", labels), ("orders", orders)):
+            for i, t in enumerate(seq):
+                if not isinstance(t, torch.Tensor) or t.dtype != torch.int64:
+                    raise TypeError(f"{name}[{i}] must be an int64 tensor, got "
+                                    f"{t.dtype if isinstance(t, torch.Tensor) else type(t).__name__}")
+        for i in range(m):
+            if rows[i].dim() != 1 or labels[i].shape != rows[i].shape:
+                raise ValueError(f"rows[{i}] and labels[{i}] must be 1-D of the same length")
+            o = orders[i]
+            if o.dim() != 2:
+                raise ValueError(f"orders[{i}] must be (steps, batch), got shape {tuple(o.shape)}")
+            if o.numel() and (int(o.min()) < 0 or int(o.max()) >= len(rows[i])):
+                raise ValueError(f"orders[{i}] holds positions outside rows[{i}] (0..{len(rows[i]) - 1})")
+        self.rows, self.labels, self.orders = list(rows), list(labels), list(orders)
+        self.scales = [check_number(s, f"scales[{i}]") for i, s in enumerate(scales)]
+
+    def steps(self) -> list:
+        """Steps of each model in this part (the first dimension of its order)."""
+        return [int(o.shape[0]) for o in self.orders]
+
+
+def descend_many(init: ManyModels, data: Dataset, parts, config: TrainConfig, *, threads: int | None = 1,
+                 on_step=None) -> ManyModels:
+    """Continue ``m`` models at once, each on its own recipe: the engine of the batched unlearning methods.
+
+    At step ``k`` model ``i`` takes one optimiser step on
+    ``sum over parts of scales[i] * mean cross-entropy of its batch of that part``, the batch being
+    ``rows[i][orders[i][k]]`` with ``labels[i][orders[i][k]]``: per-example weights
+    ``scales[i] / b_i``, so a part with scale ``-1`` is gradient ascent and two parts give a
+    weighted objective such as NegGrad+'s. Model ``i`` takes ``steps_i`` steps (every part of one
+    model has the same number of steps); a model that is done keeps its weights while the others
+    go on. One optimiser from ``config`` (fresh, as every unlearning call starts one) steps the
+    stacked weights: SGD and Adam act elementwise and every running model has taken the same number
+    of steps, so each model gets the update its own optimiser would give. The result agrees with
+    running each model alone (:func:`unlearnkit.training.fit` or the methods of
+    :mod:`unlearnkit.approximate`) to float32 rounding, not bitwise (vmap sums in another order).
+
+    Args:
+        init: the models to start from (a :class:`ManyModels`; not modified).
+        data: the examples ``rows`` point into (cross-entropy on ``labels``).
+        parts: a sequence of :class:`BatchPart` (at least one).
+        config: optimiser, learning rate, momentum, weight decay (its steps, epochs and seed are not
+            used: the orders say everything); ``config.loss`` must be ``"cross_entropy"``.
+        threads: torch intra-op threads while training (restored after); None keeps the caller's.
+        on_step: optional ``callable(k, params)`` called after step ``k`` (1, 2, ...) with the stacked
+            weights (a dict of detached tensors ``(m, *shape)``; read them, do not change them), e.g.
+            to evaluate every model at some step counts without a second run.
+
+    Returns:
+        a new :class:`ManyModels` (``masks`` None: the caller knows them; ``steps`` the largest
+        ``steps_i``; ``grad_evals_per_model`` counts the real batch entries; ``losses`` ``(steps, m)``
+        each model's objective before each step, NaN after it stopped; ``extra["steps_per_model"]``).
+
+    Raises:
+        TypeError: ``init`` not a ManyModels, ``data`` not a Dataset, ``config`` not a TrainConfig,
+            a part not a BatchPart, ``on_step`` not callable.
+        ValueError: no parts, parts for another number of models, parts of one model with different
+            step counts, rows outside ``data``, a label outside ``0..num_classes-1``, a loss other
+            than cross-entropy.
+
+    Introduced in lecture 05 (the batched form of the unlearning protocol, :mod:`unlearnkit.protocol`).
+    """
+    if not isinstance(init, ManyModels):
+        raise TypeError(f"init must be a ManyModels, got {type(init).__name__}")
+    check_fit_args(data, config)
+    if config.loss != "cross_entropy":
+        raise ValueError(f"descend_many trains classifiers: config.loss must be 'cross_entropy', got {config.loss!r}")
+    parts = list(parts)
+    if not parts:
+        raise ValueError("parts is empty: give at least one BatchPart")
+    for j, p in enumerate(parts):
+        if not isinstance(p, BatchPart):
+            raise TypeError(f"parts[{j}] must be a BatchPart, got {type(p).__name__}")
+        if len(p.rows) != init.m:
+            raise ValueError(f"parts[{j}] is for {len(p.rows)} models, init has {init.m}")
+        for i in range(init.m):
+            r = p.rows[i]
+            if r.numel() and (int(r.min()) < 0 or int(r.max()) >= len(data)):
+                raise ValueError(f"parts[{j}].rows[{i}] points outside data (0..{len(data) - 1})")
+            lab = p.labels[i]
+            if lab.numel() and (int(lab.min()) < 0 or int(lab.max()) >= data.num_classes):
+                raise ValueError(f"parts[{j}].labels[{i}] must lie in 0..{data.num_classes - 1}")
+    steps = parts[0].steps()
+    for j, p in enumerate(parts[1:], 1):
+        if p.steps() != steps:
+            bad = next(i for i, (a, b) in enumerate(zip(p.steps(), steps)) if a != b)
+            raise ValueError(f"model {bad}: parts[0] has {steps[bad]} steps, parts[{j}] {p.steps()[bad]}; "
+                             "every part of one model needs the same number of steps")
+    if threads is not None:
+        threads = check_int(threads, "threads", 1)
+    if on_step is not None and not callable(on_step):
+        raise TypeError(f"on_step must be callable (k, params), got {type(on_step).__name__}")
+    caller_threads = torch.get_num_threads()
+    try:
+        if threads is not None:
+            torch.set_num_threads(int(threads))
+        return _descend_many(init, data, parts, steps, config, on_step)
+    finally:
+        torch.set_num_threads(caller_threads)
+
+
+def _descend_many(init, data, parts, steps, config, on_step) -> ManyModels:
+    from torch.func import functional_call, grad_and_value, vmap
+
+    m = init.m
+    S = max(steps) if m else 0
+    widths = [max((int(o.shape[1]) for o in p.orders), default=0) for p in parts]
+    B = sum(widths)
+    pos = torch.zeros(S, m, B, dtype=torch.int64)
+    lab = torch.zeros(S, m, B, dtype=torch.int64)
+    weight = torch.zeros(m, B)
+    evals = torch.zeros(m, dtype=torch.int64)
+    col = 0
+    for p, width in zip(parts, widths):
+        for i in range(m):
+            o = p.orders[i]
+            s_i, b = int(o.shape[0]), int(o.shape[1])
+            if s_i and b:
+                pos[:s_i, i, col:col + b] = p.rows[i][o]
+                lab[:s_i, i, col:col + b] = p.labels[i][o]
+                weight[i, col:col + b] = p.scales[i] / b
+                evals[i] += s_i * b
+        col += width
+    params = {k: v.detach().clone().requires_grad_(True) for k, v in init.params.items()}
+    buffers = {k: v.detach().clone() for k, v in init.buffers.items()}
+    dev = next(iter(params.values())).device
+    base = copy.deepcopy(init.template).to("meta")
+    X = data.X.to(dev)
+    weight = weight.to(dev)
+    running = torch.as_tensor(steps, dtype=torch.int64)
+
+    def loss_one(p, bu, x, t, w):
+        return (loss_fn(functional_call(base, (p, bu), (x,)), t, "cross_entropy", reduction="none") * w).sum()
+
+    step_fn = vmap(grad_and_value(loss_one))
+    opt = make_optimizer(list(params.values()), config)
+    losses = torch.full((S, m), float("nan"))
+    start = time.perf_counter()
+    for k in range(S):
+        idx = pos[k].reshape(-1).to(dev)
+        xb = X.index_select(0, idx).view(m, B, *X.shape[1:])
+        grads, value = step_fn(params, buffers, xb, lab[k].to(dev), weight)
+        done = (running <= k).to(dev)
+        for name, p in params.items():
+            p.grad = grads[name]
+        kept = {name: p.detach()[done].clone() for name, p in params.items()} if bool(done.any()) else None
+        opt.step()
+        if kept is not None:
+            with torch.no_grad():
+                for name, p in params.items():
+                    p[done] = kept[name]
+        losses[k] = torch.where(done.cpu(), float("nan"), value.detach().cpu())
+        if on_step is not None:
+            on_step(k + 1, {name: p.detach() for name, p in params.items()})
+    seconds = time.perf_counter() - start
+    return ManyModels(init.template, params, buffers, masks=None, data_ids=data.ids.clone(), steps=S,
+                      grad_evals=int(evals.sum()), grad_evals_per_model=evals, losses=losses, seconds=seconds,
+                      init_seeds=init.init_seeds, order_seeds=None, extra={"steps_per_model": list(steps)})

@@ -57,8 +57,13 @@ UnlearnResult(ManyModels, TrainLog)``: ``many`` a :class:`~unlearnkit.batched.Ma
 :func:`~unlearnkit.batched.fit_many` on ``data``, ``forget_masks`` bool ``(m, n)`` with row ``i``
 model ``i``'s forget set (within its training set); model ``i``'s retain set is the rest of its
 training set. Model ``i`` follows the single-model recipe with the root ``derive_seed(config.seed,
-"model", i)``, to float32 rounding (see :func:`unlearnkit.approximate.finetune_many`, the batched
-form of ``finetune``; the other gradient methods would follow it with a batched loss).
+"model", i)``, to float32 rounding: ``finetune`` (:func:`unlearnkit.approximate.finetune_many`;
+every model takes the steps of the largest retain set when the config counts epochs), ``neggrad``,
+``neggrad_plus``, ``random_labels`` (:func:`unlearnkit.approximate.neggrad_many` and its siblings,
+each model with its own number of steps, through :func:`unlearnkit.batched.descend_many`, which
+takes per-model rows, labels and weights) and ``retrain`` (each model re-initialised with
+``model_fn(derive_seed(root_i, "init"))`` and trained on its retain set). ``scrub``, ``newton`` and
+``sisa`` have no batched form.
 
 **Language-model methods on documents** (for lecture 06 (planned)) plug in with the same four arguments: ``model``
 a :class:`~unlearnkit.models.gpt.GPT`, ``forget`` and ``retain`` document sets (texts with stable ids,
@@ -90,7 +95,7 @@ from .batched import ManyModels
 from .data import Dataset
 from .records import state_hash
 from .sisa import SISA
-from .training import TrainConfig, TrainLog, fit
+from .training import TrainConfig, TrainLog, batch_order, fit
 
 __all__ = [
     "UnlearnResult",
@@ -322,6 +327,47 @@ def _finetune_many(many, data, forget_masks, config):
     return UnlearnResult(*approximate.finetune_many(many, data, forget_masks, config.train, config.seed))
 
 
+def _gradient_many(fn, config_type=GradientConfig, **knobs):
+    def run(many, data, forget_masks, config):
+        check_instance(config, config_type, "config", f"a {config_type.__name__}")
+        kwargs = {k: getattr(config, k) for k in knobs}
+        return UnlearnResult(*fn(many, data, forget_masks, config.train, config.seed, **kwargs))
+    return run
+
+
+def _retrain_many(many, data, forget_masks, config):
+    """Retrain every model of ``many`` from scratch on its retain set, as :func:`_retrain` would one by one."""
+    from torch.func import stack_module_state
+
+    from .batched import BatchPart, descend_many
+
+    check_instance(config, RetrainConfig, "config")
+    check_instance(many, ManyModels, "many")
+    if many.masks is None or many.data_ids is None or not torch.equal(many.data_ids, data.ids):
+        raise ValueError("many must come from fit_many on data (its masks and data_ids name data's examples in order)")
+    m, n = many.masks.shape
+    if not isinstance(forget_masks, torch.Tensor) or forget_masks.dtype != torch.bool or forget_masks.shape != (m, n):
+        raise TypeError(f"forget_masks must be a bool tensor of shape ({m}, {n}) (one row per model)")
+    retain_masks = many.masks & ~forget_masks.cpu()
+    if bool((retain_masks.sum(dim=1) == 0).any()):
+        raise ValueError("a model has an empty retain set: nothing to retrain on")
+    roots = [derive_seed(config.seed, "model", i) for i in range(m)]
+    nets = [config.model_fn(derive_seed(r, "init")) for r in roots]
+    for net in nets:
+        check_instance(net, nn.Module, "model_fn(seed)", "a torch.nn.Module")
+    params, buffers = stack_module_state(nets)
+    fresh = ManyModels(nets[0], params, buffers, data_ids=data.ids.clone())
+    rows = [retain_masks[i].nonzero().flatten() for i in range(m)]
+    orders = [batch_order(len(r), config.train.batch_size, config.train.num_steps(len(r)), derive_seed(root, "train"))
+              for r, root in zip(rows, roots)]
+    new = descend_many(fresh, data, [BatchPart(rows, [data.y[r] for r in rows], orders, [1.0] * m)], config.train)
+    new.masks = retain_masks
+    log = TrainLog(steps=new.steps, grad_evals=new.grad_evals, losses=torch.nanmean(new.losses, dim=1).tolist(),
+                   seconds=new.seconds, extra={"grad_evals_per_model": new.grad_evals_per_model.tolist(),
+                                               "steps_per_model": new.extra["steps_per_model"]})
+    return UnlearnResult(new, log)
+
+
 # ----------------------------------------------------------------------------- registry
 @dataclass(frozen=True)
 class Method:
@@ -458,16 +504,18 @@ def _sisa_example(seed):
 register(Method("finetune", _gradient(approximate.finetune), GradientConfig, nn.Module, _example(GradientConfig),
                 batched=_finetune_many, source="baseline"))
 register(Method("neggrad", _gradient(approximate.neggrad), GradientConfig, nn.Module, _example(GradientConfig),
-                source="baseline (gradient ascent on S)"))
+                batched=_gradient_many(approximate.neggrad_many), source="baseline (gradient ascent on S)"))
 register(Method("neggrad_plus", _gradient(approximate.neggrad_plus, a=None), NegGradPlusConfig, nn.Module,
-                _example(NegGradPlusConfig, a=0.8), source="Kurmanji et al., NeurIPS 2023"))
+                _example(NegGradPlusConfig, a=0.8), batched=_gradient_many(approximate.neggrad_plus_many, NegGradPlusConfig, a=None),
+                source="Kurmanji et al., NeurIPS 2023"))
 register(Method("random_labels", _gradient(approximate.random_labels), GradientConfig, nn.Module,
-                _example(GradientConfig), source="Graves, Nagisetty & Ganesh, AAAI 2021"))
+                _example(GradientConfig), batched=_gradient_many(approximate.random_labels_many),
+                source="Graves, Nagisetty & Ganesh, AAAI 2021"))
 register(Method("scrub", _gradient(approximate.scrub, max_epochs=None, alpha=None, gamma=None, temperature=None),
                 SCRUBConfig, nn.Module, _example(SCRUBConfig, max_epochs=1), source="Kurmanji et al., NeurIPS 2023"))
 register(Method("newton", _newton, NewtonConfig, models.L2LinearModel, _newton_example, draws=False,
                 source="Guo, Goldstein, Hannun & van der Maaten, ICML 2020"))
-register(Method("retrain", _retrain, RetrainConfig, nn.Module, _retrain_example, exact=True,
+register(Method("retrain", _retrain, RetrainConfig, nn.Module, _retrain_example, exact=True, batched=_retrain_many,
                 source="retraining from scratch (the gold standard)"))
 register(Method("sisa", _sisa, SISAConfig, SISA, _sisa_example, exact=True, draws=False,
                 source="Bourtoule et al., IEEE S&P 2021"))
