@@ -46,6 +46,7 @@ from unlearnkit import lm, viz
 
 SEED = 0
 DEVICE = unlearnkit.device()
+torch.set_num_threads(1)      # a small model: one thread is fastest, above all on a busy shared CPU
 viz.use_style()
 
 # %% [markdown]
