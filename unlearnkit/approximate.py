@@ -853,6 +853,8 @@ class RemovalCertificate:
         steps: Newton steps taken since ``fit``.
         steps_within_budget: how many of those steps kept the accumulated bound within the budget; the
             next one (``steps_within_budget + 1``) is where retraining became due.
+
+    Introduced in lecture 04.
     """
 
     epsilon: float
