@@ -898,14 +898,14 @@ def newton_removal_step(w, X, t, remove, lam):
 
 # %% nbg="twin:newton_removal_step:passes"
 def _grad_sum(W, X, T):
-    # approximate._grad_sum, copied (logistic loss)
+    # models.l2linear.grad_sum, copied (logistic loss)
     Z = X @ W.T
     G = -T * torch.sigmoid(-T * Z)
     return G.T @ X
 
 
 def _hessian_sum(W, X, T):
-    # approximate._hessian_sum, copied (logistic loss)
+    # models.l2linear.hessian_sum, copied (logistic loss)
     s = torch.sigmoid(X @ W.T)
     return torch.einsum("no,ni,nj->oij", s * (1 - s), X, X)
 
