@@ -17,8 +17,17 @@ docs/REFERENCES.md). This module measures that from models:
   estimator is checked; :func:`max_finite_epsilon` is the ceiling any estimate from N models hits.
 
 * **Attacks and ROC.** :func:`loss_threshold_scores` and :func:`loss_threshold_auc` are the
-  loss-threshold attack (Yeom et al. 2018); :func:`roc_curve`, :func:`roc_auc` and :func:`tpr_at_fpr`
-  read any attack's scores (members positive). The stronger attacks (LiRA, U-LiRA) are to join them.
+  loss-threshold attack (Yeom et al. 2018), :func:`loss_threshold_aucs` the same for many models;
+  :func:`roc_curve`, :func:`roc_auc` and :func:`tpr_at_fpr` read any attack's scores (members
+  positive), :func:`plot_roc` draws the curve on log-log axes and :func:`chance_interval` says where
+  the TPR of an attack with no power falls.
+* **LiRA and U-LiRA** (lecture 05). :func:`lira_fit` fits per-example Gaussians of the statistic over
+  shadow models, :func:`lira_scores` turns a target model's statistic into the online or offline
+  score (Carlini et al. 2022), :func:`lira_leave_one_out` attacks every model with the others as
+  shadows, :func:`ulira_leave_one_out` is U-LiRA (Hayes et al. 2025: the shadow models were unlearned
+  with the method under test) and :func:`pool` flattens scores into one ROC sample.
+* **Relearning** (lecture 05). :func:`relearning_curve`: a few fine-tuning steps on part of the
+  forget set, and the accuracy that comes back on the rest; run it on the retrained models too.
 
 Introduced in lecture 01.
 """
@@ -26,12 +35,14 @@ from __future__ import annotations
 
 import math
 import numbers
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 
-from ._common import check_dataset, check_int, check_number
+from ._common import check_dataset, check_instance, check_int, check_number
+from ._seeding import check_seed, derive_seed
 
 __all__ = [
     "DELTA",
@@ -51,6 +62,16 @@ __all__ = [
     "tpr_at_fpr",
     "loss_threshold_scores",
     "loss_threshold_auc",
+    "loss_threshold_aucs",
+    "chance_interval",
+    "plot_roc",
+    "LiraFit",
+    "lira_fit",
+    "lira_scores",
+    "lira_leave_one_out",
+    "ulira_leave_one_out",
+    "pool",
+    "relearning_curve",
 ]
 
 #: delta used by the NeurIPS 2023 unlearning challenge.
@@ -112,7 +133,7 @@ def lira_phi(logits, labels) -> np.ndarray:
         ValueError: fewer than 2 classes, NaN logits, labels out of range or not broadcastable.
         TypeError: labels are not integers.
 
-    Introduced in lecture 01 (used again by LiRA in lecture 05).
+    Introduced in lecture 01 (LiRA in lecture 05 (planned) will use it again).
     """
     z = torch.as_tensor(_as_array(logits, "logits"))
     if z.dim() < 1 or z.shape[-1] < 2:
@@ -587,3 +608,484 @@ def loss_threshold_auc(model, members, nonmembers) -> float:
     Introduced in lecture 04.
     """
     return roc_auc(*loss_threshold_scores(model, members, nonmembers))
+
+
+def chance_interval(fpr: float, n_members: int, n_nonmembers: int | None = None,
+                    level: float = 0.95) -> tuple[float, float]:
+    """Where the TPR of an attack with no power falls at a false positive rate ``fpr``.
+
+    If members and non-members have the same score distribution, a threshold that flags a fraction
+    ``fpr`` of the non-members flags each member with probability ``fpr``: the TPR is a binomial
+    proportion over the ``n_members`` members. The threshold itself is read from ``n_nonmembers``
+    non-member scores, which adds the same kind of noise once more; together ``TPR - fpr`` has
+    variance ``fpr (1 - fpr) (1 / n_members + 1 / n_nonmembers)``. The interval is the central
+    ``level`` interval of a binomial proportion over ``n_eff = 1 / (1 / n_members + 1 / n_nonmembers)``
+    trials (rounded down; ``n_members`` alone when ``n_nonmembers`` is None), from
+    ``scipy.stats.binom.interval``. A retrained model's TPR should land inside it; a TPR above it is
+    evidence of a leak at that FPR. It treats every score as independent: scores pooled over models
+    and examples are not quite, so read an edge case with care.
+
+    Args:
+        fpr: the false positive rate in (0, 1) (e.g. 0.01).
+        n_members: how many member scores the TPR is computed from (>= 1).
+        n_nonmembers: how many non-member scores set the threshold (>= 1), or None.
+        level: the probability the interval holds, in (0, 1).
+
+    Returns:
+        ``(low, high)``, TPRs in [0, 1].
+
+    Raises:
+        TypeError: a non-number, or a non-integer count.  ValueError: values out of range.
+
+    Introduced in lecture 05.
+    """
+    from scipy.stats import binom
+
+    fpr = check_number(fpr, "fpr", 0, 1, open_min=True, open_max=True, what="a rate in (0, 1)")
+    n = check_int(n_members, "n_members", 1)
+    if n_nonmembers is not None:
+        n = max(1, int(1.0 / (1.0 / n + 1.0 / check_int(n_nonmembers, "n_nonmembers", 1))))
+    level = check_number(level, "level", 0, 1, open_min=True, open_max=True, what="a probability in (0, 1)")
+    lo, hi = binom.interval(level, n, fpr)
+    return float(lo) / n, float(hi) / n
+
+
+def plot_roc(ax, scores, labels, *, label: str | None = None, chance: bool = True, **style):
+    """Draw a membership attack's ROC curve on log-log axes (members positive), as Carlini et al. (2022) ask.
+
+    Low false positive rates are where an attack is useful, and linear axes squeeze them into the
+    corner; on log axes the chance line ``TPR = FPR`` is the diagonal. Points with ``FPR = 0`` or
+    ``TPR = 0`` cannot be drawn on log axes and are left out; the x axis starts at
+    ``1 / n_non-members``, the smallest non-zero FPR the data can show.
+
+    Args:
+        ax: a matplotlib Axes.
+        scores, labels: as :func:`roc_curve`.
+        label: legend entry (the AUC is not added; print it where the numbers are read).
+        chance: also draw the diagonal ``TPR = FPR`` (grey, dashed).
+        **style: passed to ``ax.plot`` (``color``, ``lw``, ...).
+
+    Returns:
+        the ``(fpr, tpr)`` arrays drawn.
+
+    Raises:
+        as :func:`roc_curve`.
+
+    Introduced in lecture 05.
+    """
+    fpr, tpr, _ = roc_curve(scores, labels)
+    lab = np.asarray(labels.detach().cpu() if isinstance(labels, torch.Tensor) else labels).astype(np.int64)
+    floor = 1.0 / int((lab == 0).sum())
+    keep = (fpr > 0) & (tpr > 0)
+    ax.plot(fpr[keep], tpr[keep], label=label, **style)
+    if chance:
+        ax.plot([floor, 1], [floor, 1], ls="--", color="0.6", lw=1)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlim(floor, 1)
+    ax.set_ylim(floor, 1.05)
+    return fpr[keep], tpr[keep]
+
+
+# ----------------------------------------------------------------------------- LiRA and U-LiRA
+_VARIANCES = ("per_example", "global")
+_CENTERS = ("median", "mean")
+_MODES = ("online", "offline")
+_OFFLINE = ("one_sided", "density")
+
+
+@dataclass(frozen=True)
+class LiraFit:
+    """Per-example Gaussians of a statistic over shadow models: what :func:`lira_fit` returns.
+
+    Attributes:
+        mu_in, sd_in: float64 ``(n,)``, centre and spread of the statistic over the shadow models
+            that hold example j as a member (NaN where there are none).
+        mu_out, sd_out: the same over the shadow models that do not.
+        n_in, n_out: int64 ``(n,)``, how many shadow values each fit rests on.
+        variance: ``"per_example"`` or ``"global"``; center: ``"median"`` or ``"mean"``;
+        min_std: the floor every spread was raised to.
+
+    Introduced in lecture 05.
+    """
+
+    mu_in: np.ndarray
+    sd_in: np.ndarray
+    mu_out: np.ndarray
+    sd_out: np.ndarray
+    n_in: np.ndarray
+    n_out: np.ndarray
+    variance: str
+    center: str
+    min_std: float
+
+
+def _grid(x, name, shape=None, dtype=None):
+    """A 2-D (models, examples) array of floats (``dtype=None``) or bools (``dtype=bool``)."""
+    if dtype is bool:
+        a = x.detach().cpu().numpy() if isinstance(x, torch.Tensor) else np.asarray(x)
+        if a.dtype != np.bool_:
+            raise TypeError(f"{name} must be booleans (models, examples), got dtype {a.dtype}")
+    else:
+        a = _as_array(x, name)
+        if not np.isfinite(a).all():
+            raise ValueError(f"{name} contains inf")
+    if a.ndim != 2:
+        raise ValueError(f"{name} must be 2-D (models, examples), got shape {a.shape}")
+    if shape is not None and a.shape != shape:
+        raise ValueError(f"{name} must have the shape of stats {shape}, got {a.shape}")
+    return a
+
+
+def _choice(value, name, options):
+    if not isinstance(value, str) or value not in options:
+        raise ValueError(f"{name} must be one of {options}, got {value!r}")
+    return value
+
+
+def _fit_side(stats, sel, variance, center, min_std):
+    """Centre and spread per column of ``stats`` over the rows ``sel`` selects (NaN for empty columns)."""
+    count = sel.sum(axis=0)
+    vals = np.where(sel, stats, np.nan)
+    with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        mu = np.nanmedian(vals, axis=0) if center == "median" else np.nanmean(vals, axis=0)
+        mean = np.nanmean(vals, axis=0)
+        dev2 = np.nansum((vals - mean) ** 2, axis=0)
+    if variance == "per_example":
+        sd = np.sqrt(np.where(count > 0, dev2 / np.maximum(count, 1), np.nan))
+    else:
+        total = int(count.sum())
+        pooled = math.sqrt(float(dev2.sum()) / total) if total else float("nan")
+        sd = np.where(count > 0, pooled, np.nan)
+    sd = np.where(np.isnan(sd), np.nan, np.maximum(sd, min_std))
+    return np.where(count > 0, mu, np.nan), sd, count.astype(np.int64)
+
+
+def lira_fit(stats, members, *, include=None, variance: str = "per_example", center: str = "median",
+             min_std: float = 1e-3) -> LiraFit:
+    """Fit LiRA's two Gaussians per example from shadow models (Carlini et al., IEEE S&P 2022).
+
+    For example ``j``, the IN values are ``stats[i, j]`` over the shadow models ``i`` with
+    ``members[i, j]`` (and ``include[i, j]``), the OUT values those without. Each side gets a centre
+    and a spread:
+
+    * centre: the **median** (``center="median"``, what the reference code takes:
+      tensorflow/privacy ``research/mi_lira_2021/plot.py``, ``generate_ours``) or the mean (the
+      paper's Gaussian fit);
+    * spread: the standard deviation around the side's mean (``np.std``, ddof 0, as the reference);
+      ``variance="per_example"`` keeps one per example, ``variance="global"`` pools the squared
+      deviations of every example (each from its own mean) into one spread per side, which the paper
+      recommends when there are few shadow models. (The reference code's fixed-variance option
+      instead takes ``np.std`` over all examples' IN values at once, so it also counts how far
+      examples differ from each other, and it uses that IN spread for the OUT side too; ours keeps
+      the two sides apart.)
+    * every spread is raised to at least ``min_std``, so an example whose shadow values are all equal
+      gives finite scores (the reference adds 1e-30 to every spread, which keeps scores finite only
+      as numbers of order 1e60).
+
+    Args:
+        stats: float ``(m, n)``: the statistic (e.g. :func:`lira_phi`) of n examples under m shadow models.
+        members: bool ``(m, n)``: whether model i trained on (for U-LiRA: trained on and then
+            unlearned) example j.
+        include: optional bool ``(m, n)``: use only these entries (default all).
+        variance: ``"per_example"`` or ``"global"``.  center: ``"median"`` or ``"mean"``.
+        min_std: the floor of every spread (> 0, units of the statistic).
+
+    Returns:
+        a :class:`LiraFit`; an example with no IN (or no OUT) value has NaN on that side.
+
+    Raises:
+        TypeError: ``members``/``include`` not booleans, ``stats`` not numbers.
+        ValueError: shapes that differ or are not 2-D, NaN or inf in ``stats``, an unknown option,
+            ``min_std`` not positive.
+
+    Introduced in lecture 05.
+    """
+    s = _grid(stats, "stats")
+    mem = _grid(members, "members", s.shape, bool)
+    inc = np.ones_like(mem) if include is None else _grid(include, "include", s.shape, bool)
+    variance = _choice(variance, "variance", _VARIANCES)
+    center = _choice(center, "center", _CENTERS)
+    min_std = check_number(min_std, "min_std", 0, open_min=True, what="a positive number")
+    mu_in, sd_in, n_in = _fit_side(s, mem & inc, variance, center, min_std)
+    mu_out, sd_out, n_out = _fit_side(s, ~mem & inc, variance, center, min_std)
+    return LiraFit(mu_in, sd_in, mu_out, sd_out, n_in, n_out, variance, center, min_std)
+
+
+def lira_scores(stats, fit: LiraFit, *, mode: str = "online", offline: str | None = None) -> np.ndarray:
+    """LiRA's membership score of each example under a target model: larger = more likely a member.
+
+    * ``mode="online"``: the log likelihood ratio
+      ``log N(phi; mu_in, sd_in^2) - log N(phi; mu_out, sd_out^2)`` (Carlini et al. 2022; the
+      reference code computes the same difference, ``generate_ours`` in ``plot.py``). Two-sided:
+      a value far *below* the IN fit counts against membership, far below the OUT fit as well, so
+      for U-LiRA an example pushed past the retrained models (over-unlearning) scores high too.
+    * ``mode="offline"`` uses the OUT fit only; ``offline`` must name the variant:
+      ``"one_sided"`` is the paper's test, ``log Phi((phi - mu_out) / sd_out)`` (the log of the
+      probability that an OUT value lies below phi: high confidence means member; a low phi never
+      does); ``"density"`` is the reference code's ``generate_ours_offline``,
+      ``-log N(phi; mu_out, sd_out^2)``: any value unusual for an OUT model, high or low, scores
+      high.
+
+    Args:
+        stats: float ``(n,)`` (one target model) or ``(k, n)`` (k target models), finite.
+        fit: from :func:`lira_fit` on the same n examples.
+        mode: ``"online"`` or ``"offline"``.
+        offline: ``"one_sided"`` or ``"density"``; required for offline, refused for online.
+
+    Returns:
+        float64 array of the shape of ``stats``; NaN where the fit lacks a side the mode needs.
+
+    Raises:
+        TypeError: ``fit`` not a LiraFit.  ValueError: the wrong number of examples, NaN or inf,
+            an unknown mode, a missing or needless ``offline``.
+
+    Introduced in lecture 05.
+    """
+    from scipy.stats import norm
+
+    check_instance(fit, LiraFit, "fit")
+    x = _as_array(stats, "stats")
+    if x.ndim not in (1, 2) or x.shape[-1] != fit.mu_in.shape[0]:
+        raise ValueError(f"stats must be (n,) or (k, n) with n = {fit.mu_in.shape[0]} examples, got shape {x.shape}")
+    if not np.isfinite(x).all():
+        raise ValueError("stats contains inf")
+    mode = _choice(mode, "mode", _MODES)
+    if mode == "online":
+        if offline is not None:
+            raise ValueError("offline= names an offline variant; it has no meaning with mode='online'")
+        return norm.logpdf(x, fit.mu_in, fit.sd_in) - norm.logpdf(x, fit.mu_out, fit.sd_out)
+    if offline is None:
+        raise ValueError(f"mode='offline' needs offline= one of {_OFFLINE} (the paper's one-sided test, or "
+                         "the reference code's density)")
+    offline = _choice(offline, "offline", _OFFLINE)
+    if offline == "one_sided":
+        return norm.logcdf((x - fit.mu_out) / fit.sd_out)
+    return -norm.logpdf(x, fit.mu_out, fit.sd_out)
+
+
+def lira_leave_one_out(stats, members, *, include=None, mode: str = "online", offline: str | None = None,
+                       variance: str = "per_example", center: str = "median", min_std: float = 1e-3,
+                       shadows=None) -> np.ndarray:
+    """Attack every model in turn with the others as its shadow models: LiRA scores ``(m, n)``.
+
+    Row ``i`` is :func:`lira_scores` of model ``i``'s statistics under a :func:`lira_fit` on the
+    other models (or on ``shadows[i]`` of them), so each model is the target once and never its own
+    shadow. Pool the rows with :func:`pool` to read one ROC over models and examples, as Carlini et
+    al. evaluate (their code keeps the last models as targets and the rest as shadows).
+
+    Args:
+        stats, members, include: as :func:`lira_fit`. Entries outside ``include`` get NaN.
+        mode, offline, variance, center, min_std: as :func:`lira_fit` and :func:`lira_scores`.
+        shadows: optional int: use only the first ``shadows`` other models as shadows of each target
+            (to see how the attack grows with the number of shadow models); default all ``m - 1``.
+
+    Returns:
+        float64 ``(m, n)``; NaN outside ``include`` and where the shadows held no IN (or OUT) value.
+
+    Raises:
+        as :func:`lira_fit` and :func:`lira_scores`; ValueError for fewer than 2 models or
+        ``shadows`` outside ``1..m-1``.
+
+    Introduced in lecture 05.
+    """
+    s = _grid(stats, "stats")
+    mem = _grid(members, "members", s.shape, bool)
+    inc = np.ones_like(mem) if include is None else _grid(include, "include", s.shape, bool)
+    m = s.shape[0]
+    if m < 2:
+        raise ValueError(f"leave-one-out needs at least 2 models, got {m}")
+    k = m - 1 if shadows is None else check_int(shadows, "shadows", 1, m - 1)
+    _choice(mode, "mode", _MODES)
+    if mode == "offline":
+        _choice(offline, "offline", _OFFLINE)
+    out = np.full(s.shape, np.nan)
+    for i in range(m):
+        others = np.r_[np.arange(i + 1, m), np.arange(0, i)][:k]
+        fit = lira_fit(s[others], mem[others], include=inc[others], variance=variance, center=center, min_std=min_std)
+        out[i] = lira_scores(s[i], fit, mode=mode, offline=offline)
+    out[~inc] = np.nan
+    return out
+
+
+def ulira_leave_one_out(stats, forget_masks, trained_masks, **kwargs) -> np.ndarray:
+    """U-LiRA (Hayes et al., "Inexact Unlearning Needs More Careful Evaluations to Avoid a False
+    Sense of Privacy", SaTML 2025): LiRA whose shadow models were unlearned with the method under test.
+
+    ``stats[i, j]`` is the statistic of example j under model i *after* model i ran the unlearning
+    method U on its own forget set. The question for each (model, example) is: was j in model i's
+    forget set (trained on, then unlearned by U), or never in its training set at all? So the
+    members are ``forget_masks`` and the entries compared are those with ``forget_masks |
+    ~trained_masks``; examples the model trained on and kept are left out. If U worked like
+    retraining, the two groups would look alike and every TPR would match its FPR. Scores come from
+    :func:`lira_leave_one_out` (each model attacked with the others as shadows).
+
+    Where ours may differ from the paper: we could not check the paper's body or code here. Ours
+    follows its idea as the abstract and follow-up work state it (a dedicated attacker per example,
+    shadow models that saw the example unlearned with the same U); the non-member shadows are models
+    that ran U on their own forget sets without the example (so every model the attacker sees is an
+    output of U), and the pooled leave-one-out evaluation is ours.
+
+    Args:
+        stats: float ``(m, n)`` under the unlearned models.
+        forget_masks: bool ``(m, n)``: example j was in model i's forget set.
+        trained_masks: bool ``(m, n)``: example j was in model i's training set (before unlearning);
+            ``forget_masks`` must lie within it.
+        **kwargs: ``mode``, ``offline``, ``variance``, ``center``, ``min_std``, ``shadows`` as
+            :func:`lira_leave_one_out`.
+
+    Returns:
+        float64 ``(m, n)``: NaN for examples trained on and kept, and where the shadows lacked a side.
+
+    Raises:
+        as :func:`lira_leave_one_out`; ValueError if a forget entry lies outside the training set.
+
+    Introduced in lecture 05.
+    """
+    s = _grid(stats, "stats")
+    f = _grid(forget_masks, "forget_masks", s.shape, bool)
+    t = _grid(trained_masks, "trained_masks", s.shape, bool)
+    if (f & ~t).any():
+        raise ValueError("forget_masks marks examples outside trained_masks: a model can only unlearn what it trained on")
+    return lira_leave_one_out(s, f, include=f | ~t, **kwargs)
+
+
+def pool(scores, members) -> tuple[np.ndarray, np.ndarray]:
+    """Flatten an attack's ``(m, n)`` scores into one ROC sample: ``(scores, labels)`` of the non-NaN entries.
+
+    Args:
+        scores: float ``(m, n)`` with NaN for entries that do not take part (:func:`lira_leave_one_out`).
+        members: bool ``(m, n)``: the truth (1 = member).
+
+    Returns:
+        ``(scores (k,), labels (k,) int64)``, ready for :func:`roc_curve`, :func:`roc_auc`,
+        :func:`tpr_at_fpr`.
+
+    Raises:
+        TypeError / ValueError: as :func:`lira_fit` for shapes; ValueError if inf or nothing is left.
+
+    Introduced in lecture 05.
+    """
+    if isinstance(scores, torch.Tensor):
+        scores = scores.detach().cpu().numpy()
+    try:
+        s = np.asarray(scores, dtype=np.float64)
+    except (TypeError, ValueError) as err:
+        raise TypeError(f"scores must be numbers (an array or tensor), got {type(scores).__name__}") from err
+    if s.ndim != 2:
+        raise ValueError(f"scores must be 2-D (models, examples), got shape {s.shape}")
+    mem = _grid(members, "members", s.shape, bool)
+    ok = ~np.isnan(s)
+    if not ok.any():
+        raise ValueError("every score is NaN: nothing to pool")
+    if not np.isfinite(s[ok]).all():
+        raise ValueError("scores contains inf")
+    return s[ok], mem[ok].astype(np.int64)
+
+
+def loss_threshold_aucs(many, data, forget_masks, test) -> np.ndarray:
+    """The weak test for each of many models: AUC of the loss threshold, forget set against the test set.
+
+    For model ``i`` of ``many``: :func:`roc_auc` of ``-loss`` with its forget examples
+    (``data.where(forget_masks[i])``) as members and ``test`` as non-members, i.e.
+    :func:`loss_threshold_auc` of ``many.model(i)``. One global threshold for every example: the
+    population test that lecture 04 used and that Hayes et al. show overestimates unlearning.
+
+    Args:
+        many: a :class:`~unlearnkit.batched.ManyModels` (e.g. unlearned shadow models).
+        data: the examples ``forget_masks`` index.  forget_masks: bool ``(m, n)`` (each row non-empty).
+        test: a Dataset of non-members.
+
+    Returns:
+        float64 ``(m,)`` in [0, 1].
+
+    Raises:
+        TypeError: wrong types.  ValueError: wrong shapes, an empty forget row or test set.
+
+    Introduced in lecture 05.
+    """
+    from .batched import ManyModels
+
+    check_instance(many, ManyModels, "many")
+    check_dataset(data)
+    check_dataset(test, "test")
+    f = _grid(forget_masks, "forget_masks", (len(many), len(data)), bool)
+    if not f.any(axis=1).all() or len(test) == 0:
+        raise ValueError("every forget_masks row and the test set must be non-empty")
+    loss_d = torch.nn.functional.cross_entropy(many.logits(data).transpose(1, 2), data.y.expand(len(many), -1),
+                                               reduction="none").double().numpy()
+    loss_t = torch.nn.functional.cross_entropy(many.logits(test).transpose(1, 2), test.y.expand(len(many), -1),
+                                               reduction="none").double().numpy()
+    out = np.empty(len(many))
+    for i in range(len(many)):
+        members = -loss_d[i, f[i]]
+        labels = np.r_[np.ones(members.size, dtype=np.int64), np.zeros(len(test), dtype=np.int64)]
+        out[i] = roc_auc(np.r_[members, -loss_t[i]], labels)
+    return out
+
+
+# ----------------------------------------------------------------------------- relearning
+def relearning_curve(many, data, relearn_masks, eval_data, config, checkpoints, seed: int = 0) -> np.ndarray:
+    """The relearning attack: fine-tune each model briefly on part of what it unlearned, and measure what comes back.
+
+    Model ``i`` of ``many`` trains on ``data.where(relearn_masks[i])`` (cross-entropy, optimiser and
+    batch size from ``config``, one fresh optimiser, order ``derive_seed(derive_seed(seed, "model",
+    i), "relearn")``) for ``max(checkpoints)`` steps; after each number of steps in ``checkpoints``
+    its accuracy on ``eval_data`` (e.g. the rest of the forget set) is recorded. Run the same on the
+    retrained models, the control: they never saw the forget set, so whatever they reach is learned
+    from the relearning examples alone; an unlearned model that climbs much faster still held the
+    knowledge (Deeb & Roger 2024, and Lucki et al. 2024, show this for language models; the
+    classification version here is ours).
+
+    Args:
+        many: the models (a :class:`~unlearnkit.batched.ManyModels`, e.g. unlearned or retrained); not modified.
+        data: the examples ``relearn_masks`` index.
+        relearn_masks: bool ``(m, n)``: each model's relearning examples (non-empty rows).
+        eval_data: a Dataset: the examples whose recovery is measured.
+        config: a TrainConfig (optimiser, lr, batch size; steps, epochs and seed unused).
+        checkpoints: increasing non-negative step counts (0 = before relearning).
+        seed: root of the orders.
+
+    Returns:
+        float64 ``(len(checkpoints), m)``: accuracy on ``eval_data`` after each number of steps.
+
+    Raises:
+        TypeError: wrong types.  ValueError: wrong shapes, empty rows, checkpoints not increasing
+            or negative, an empty ``eval_data``.
+
+    Introduced in lecture 05.
+    """
+    from .batched import BatchPart, ManyModels, descend_many
+    from .training import TrainConfig, batch_order
+
+    check_instance(config, TrainConfig, "config", "a TrainConfig")
+    check_instance(many, ManyModels, "many")
+    check_dataset(data)
+    check_dataset(eval_data, "eval_data")
+    if len(eval_data) == 0:
+        raise ValueError("eval_data is empty")
+    r = _grid(relearn_masks, "relearn_masks", (len(many), len(data)), bool)
+    if not r.any(axis=1).all():
+        raise ValueError("every relearn_masks row must select at least one example")
+    check_seed(seed)
+    cps = [check_int(c, "checkpoints", 0) for c in checkpoints]
+    if not cps or any(b <= a for a, b in zip(cps, cps[1:])):
+        raise ValueError(f"checkpoints must be a non-empty increasing list of step counts, got {list(checkpoints)}")
+
+    def accuracy(models):
+        return (models.logits(eval_data).argmax(-1) == eval_data.y).double().mean(dim=1).numpy()
+
+    rows = [torch.as_tensor(np.flatnonzero(r[i])) for i in range(len(many))]
+    orders = [batch_order(len(rw), config.batch_size, cps[-1], derive_seed(derive_seed(seed, "model", i), "relearn"))
+              for i, rw in enumerate(rows)]
+    out = {0: accuracy(many)} if cps[0] == 0 else {}
+
+    def record(step, params):
+        if step in cps:
+            out[step] = accuracy(ManyModels(many.template, params, many.buffers))
+
+    if cps[-1] > 0:
+        part = BatchPart(rows, [data.y[rw] for rw in rows], orders, [1.0] * len(many))
+        descend_many(many, data, [part], config, on_step=record)
+    return np.array([out[c] for c in cps])
