@@ -327,8 +327,8 @@ print(f"best of {M} relative to one random batch (median over forged steps): {ga
 # %% [markdown]
 # More candidates help only slowly: the best of 512 random batches has about 0.72 times the error
 # of a single random batch (right panel), and it still misses the logged weights by about 83% of
-# the length of the step it imitates (the median ratio printed above the figure). The noise floor
-# sits six orders of magnitude below. The widget shows one forged step at a time: the error of
+# the length of the step it imitates (the median ratio printed above the figure). The two noise
+# floors sit five to six orders of magnitude below. The widget shows one forged step at a time: the error of
 # every candidate, the best of the first M, and the two floors.
 
 # %%
@@ -420,14 +420,14 @@ plt.show()
 # ## 6. What can an auditor conclude?
 #
 # Put the pieces together. An auditor who is shown only the final weights can compare them with
-# nothing: least squares with on-the-line points (section 2) and the twin data set (section 3) give
-# *identical* models with and without S. So a claim about the weights ("this model is close to one
-# trained without S") cannot be audited, because the same weights have many possible histories
-# (Thudi et al., 2022); in float32 the twin data set gives the same model up to rounding, bitwise on
-# some seeds. Approximate forgeries are not that perfect: on a real network their
-# per-step error sits far above the floating-point noise floor and grows when replayed (section 4 and
-# 5), so a verifier who holds the *logged checkpoints* can spot them (Baluta et al., 2023; Suliman et
-# al., 2024). But that only helps when a log was committed to; the weights alone still say nothing.
+# nothing: least squares with on-the-line points (section 2, to float64 rounding) and the twin data
+# set (section 3, to float32 rounding, bitwise on some seeds) give the same model with and without
+# S. So a claim about the weights ("this model is close to one trained without S") cannot be
+# audited, because the same weights have many possible histories (Thudi et al., 2022). Approximate
+# forgeries are not that perfect: on a real network their per-step error sits far above the
+# floating-point noise floor and grows when replayed (sections 4 and 5), so a verifier who holds
+# the *logged checkpoints* can spot them (Baluta et al., 2023; Suliman et al., 2024). But that only
+# helps when a log was committed to; the weights alone still say nothing.
 #
 # What *can* be audited is a claim about the algorithm that ran: "starting from this initial model,
 # I ran `fit` with this seed on $D\setminus S$, and here is the log". The auditor replays it: every

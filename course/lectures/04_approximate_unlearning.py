@@ -60,7 +60,7 @@ viz.use_style()
 # | fine-tune | cross-entropy (CE) on R: keep training on what remains |
 # | NegGrad | -CE on S: gradient *ascent* on the forget set |
 # | NegGrad+ | a CE_R - (1 - a) CE_S: one batch of each per step (Kurmanji et al., 2023) |
-# | random labels | CE on R plus S with random wrong labels |
+# | random labels | CE on R plus S with random wrong labels (Graves et al., 2021; Zhao et al.'s code draws from all classes) |
 # | SCRUB | a max-pass on S pushing the student away from the frozen teacher theta_o (KL at temperature 4), then a min-pass on R: CE + alpha KL (Kurmanji et al., 2023) |
 #
 # The settings below (learning rate, epochs, a = 0.9) come from a small manual search on a
@@ -425,10 +425,10 @@ print("methods within 0.01 of the retrained test accuracy:", {m: round(float(bac
 # accuracy while leaving much of the backdoor in place.
 #
 # In the table, `forget` is the accuracy on the 30 poisoned images *with their poisoned label 0*.
-# The original learnt those labels and the retrained model, which never saw them, calls the
-# images by their true digit (compare the two `forget_mean` values), so da(S) is (close to) 1 and
-# the original's ToW is (close to) 0: ToW ranks a model that kept the backdoor as far from
-# retraining as it can be, as it should.
+# The original learnt those labels and the retrained model, which never saw them, calls none of
+# the images 0 (compare the two `forget_mean` values: 1.000 and 0.000), so da(S) is 1 and the
+# original's ToW is 0: ToW ranks a model that kept the backdoor as far from retraining as it can
+# be, as it should.
 #
 # ## 5. Can we bound the error? Newton-step removal
 #
@@ -537,6 +537,7 @@ print(f"lam 0.1, sigma 1: c = {cert.c:.3f}, budget sigma*epsilon/c = {cert.resid
 # epsilon spent is 0.990. Removal 81 pushes it past 1, and there the owner must retrain. The noise
 # costs no visible accuracy here (0.889 with it, 0.887 without, one test digit apart); the
 # certificate is paid for by the stronger regularisation (0.887 against 0.933 at lam = 1e-3).
+#
 # ## 6. Why a weak check overestimates success
 #
 # A popular quick check after unlearning is a membership test on S: if a loss threshold cannot tell
@@ -658,5 +659,7 @@ print(f"ToW of doing nothing on random S: {tow_do_nothing:.3f}")
 #   Influence Estimation*. NeurIPS 2020. https://arxiv.org/abs/2008.03703
 # - C. Guo, T. Goldstein, A. Hannun, L. van der Maaten. *Certified Data Removal from Machine
 #   Learning Models*. ICML 2020. https://arxiv.org/abs/1911.03030
+# - L. Graves, V. Nagisetty, V. Ganesh. *Amnesiac Machine Learning*. AAAI 2021.
+#   https://arxiv.org/abs/2010.10981 (random labels)
 # - S. Yeom, I. Giacomelli, M. Fredrikson, S. Jha. *Privacy Risk in Machine Learning: Analyzing the
 #   Connection to Overfitting*. IEEE CSF 2018. https://arxiv.org/abs/1709.01604 (loss threshold)
