@@ -48,20 +48,7 @@ KNOWN = {
 }
 # Public functions and classes whose docstring does not say "Introduced in lecture NN." (most rely on
 # their module's docstring, which names one lecture for the whole module). Remove a name once fixed.
-KNOWN_UNDATED = {
-    "unlearnkit.derive_seed", "unlearnkit.device",
-    "data.Dataset", "data.as_ids", "data.train_test_split", "data.stratified_split", "data.load_digits",
-    "data.load_mnist1d", "data.make_blobs", "data.make_moons", "data.make_line", "data.relabel",
-    "data.add_backdoor",
-    "models.logistic_regression", "models.mlp", "models.cnn1d", "models.count_parameters",
-    "training.TrainConfig", "training.TrainLog", "training.batch_order", "training.make_optimizer",
-    "training.fit", "training.predict_logits", "training.predict_proba", "training.predict",
-    "training.accuracy", "training.per_example_loss", "training.model_seeds",
-    "lm.Person", "lm.World", "lm.GPTConfig", "lm.LMTrainConfig", "lm.training_batch", "lm.qa_text",
-    "lm.statement_text", "lm.question_text", "lm.save_lm",
-    "mia.EpsilonEstimate",
-    "viz.use_style", "viz.label", "viz.progress",
-}
+KNOWN_UNDATED: set[str] = set()
 
 
 def _read(path: pathlib.Path) -> list[dict]:

@@ -75,6 +75,8 @@ def derive_seed(seed: int, *keys) -> int:
         TypeError: ``seed`` is not an integer (see :func:`check_seed`), or a key is neither an
             integer nor a string (a bool or float key is refused: ``1.0`` and ``True`` are ambiguous).
         ValueError: ``seed`` is negative or does not fit in 63 bits.
+
+    Introduced in lecture 01.
     """
     seed = check_seed(seed)
     norm = []
@@ -136,6 +138,8 @@ def device(prefer: str | None = None) -> torch.device:
     Raises:
         TypeError: ``prefer`` is neither a string nor None.
         ValueError: ``prefer`` (or the environment variable) is neither "cpu" nor "cuda".
+
+    Introduced in lecture 01.
     """
     if prefer is not None and not isinstance(prefer, str):
         raise TypeError(f"prefer must be 'cpu', 'cuda' or None, got {type(prefer).__name__} {prefer!r}")

@@ -42,6 +42,8 @@ def model_seeds(seed: int, i: int) -> tuple[int, int]:
 
     Raises:
         TypeError: ``seed`` or ``i`` is not an integer.  ValueError: either is negative.
+
+    Introduced in lecture 01.
     """
     check_seed(seed)
     i = check_int(i, "i", 0)

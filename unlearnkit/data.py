@@ -68,6 +68,8 @@ def as_ids(ids, name: str = "ids") -> torch.Tensor:
         TypeError: an id is not an integer (floats and bools are refused even when whole: an id
             of ``3.0`` usually means an index and an id were mixed up).
         ValueError: ``ids`` has more than one dimension.
+
+    Introduced in lecture 01.
     """
     if isinstance(ids, torch.Tensor):
         if ids.dtype.is_floating_point or ids.dtype.is_complex or ids.dtype == torch.bool:
@@ -117,6 +119,8 @@ class Dataset:
         ValueError (at construction): mismatched lengths, duplicate ids, a tag whose first
             dimension is not n, ``num_classes`` not a non-negative integer, labels outside
             ``0..num_classes-1``.
+
+    Introduced in lecture 01.
     """
 
     X: torch.Tensor
@@ -307,6 +311,8 @@ def stratified_split(labels: torch.Tensor, n_parts: int, seed: int) -> list[torc
     Raises:
         TypeError: ``labels`` is not an integer tensor (or numpy integer array), or ``n_parts`` not an integer.
         ValueError: ``labels`` is not one-dimensional, or ``n_parts`` is not in ``1..n``.
+
+    Introduced in lecture 02.
     """
     if isinstance(labels, np.ndarray) and np.issubdtype(labels.dtype, np.integer):
         labels = torch.as_tensor(labels.astype(np.int64))
@@ -343,6 +349,8 @@ def train_test_split(data: Dataset, test_fraction: float = 0.25, seed: int = 0, 
     Raises:
         TypeError: ``data`` is not a Dataset, or ``test_fraction`` not a number.
         ValueError: ``test_fraction`` is not in (0, 1) or leaves one side empty.
+
+    Introduced in lecture 01.
     """
     if not isinstance(data, Dataset):
         raise TypeError(f"data must be a Dataset, got {type(data).__name__}")
@@ -396,6 +404,8 @@ def load_digits(test_fraction: float = 0.25, seed: int = 0, standardise: bool = 
         train mean and std unless ``standardise=False``, then raw values 0..16), ``y`` in 0..9.
         Each has the tag ``"image"``: the raw 8x8 pixels (float32 ``(n, 8, 8)``, values 0..16),
         for plotting. Ids 0..n_train-1 are train, the rest test.
+
+    Introduced in lecture 02.
     """
     from sklearn.datasets import load_digits as _sk_digits
 
@@ -437,6 +447,8 @@ def load_mnist1d(seed: int = 42, num_samples: int = 5000, standardise: bool = Tr
     Returns:
         ``(train, test)`` Datasets, ``X`` float32 ``(n, 40)`` (standardised per position with the
         train statistics unless ``standardise=False``), ``y`` int64 in 0..9.
+
+    Introduced in lecture 02.
     """
     seed = check_seed(seed)
     num_samples = _check_int(num_samples, "num_samples", 20)
@@ -463,6 +475,8 @@ def make_blobs(n: int = 200, centers: int = 2, cluster_std: float = 1.0, seed: i
     Raises:
         TypeError: an argument of the wrong type (a float count, a string noise).
         ValueError: an argument out of range (named in the message).
+
+    Introduced in lecture 01.
     """
     from sklearn.datasets import make_blobs as _sk_blobs
 
@@ -491,6 +505,8 @@ def make_moons(n: int = 200, noise: float = 0.2, seed: int = 0, test_fraction: f
     Raises:
         TypeError: an argument of the wrong type (a float count, a string noise).
         ValueError: an argument out of range (named in the message).
+
+    Introduced in lecture 01.
     """
     from sklearn.datasets import make_moons as _sk_moons
 
@@ -512,6 +528,8 @@ def make_line(n: int = 30, slope: float = 2.0, intercept: float = 1.0, noise: fl
     Raises:
         TypeError: ``n`` is not an integer, or ``noise``, ``slope`` or ``intercept`` not a number.
         ValueError: ``n`` < 1, ``noise`` < 0, or ``slope``/``intercept`` not finite.
+
+    Introduced in lecture 03.
     """
     n, noise = _check_int(n, "n", 1), _check_nonneg(noise, "noise")
     for arg, v in (("slope", slope), ("intercept", intercept)):
@@ -534,6 +552,8 @@ def relabel(data: Dataset, ids, labels) -> Dataset:
         TypeError: an id or a label is not an integer.
         ValueError: an id is repeated or absent; ``labels`` has neither one value nor one per id;
             a label is outside ``0..num_classes-1``.
+
+    Introduced in lecture 01.
     """
     pos = data.positions(ids)
     new = as_ids(labels, "labels")
@@ -564,6 +584,8 @@ def add_backdoor(data: Dataset, ids, trigger: torch.Tensor, target: int) -> Data
         TypeError: ``trigger`` is not a float tensor, ``target`` or an id is not an integer.
         ValueError: ``trigger`` has the wrong shape, ``target`` is out of range, an id is
             repeated or absent.
+
+    Introduced in lecture 04.
     """
     pos = data.positions(ids)
     if not isinstance(trigger, torch.Tensor) or not trigger.dtype.is_floating_point:

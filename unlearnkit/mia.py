@@ -210,6 +210,8 @@ class EpsilonEstimate:
         positive: which sample the best rule calls positive: ``"unlearned"`` or ``"retrained"``.
         fpr, fnr: the best rule's rates (nan if none).
         n_thresholds: rules tried; n_kept: rules left after dropping.
+
+    Introduced in lecture 01.
     """
 
     epsilon: float

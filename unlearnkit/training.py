@@ -67,6 +67,8 @@ class TrainConfig:
     Raises:
         TypeError: a field of the wrong type (a float batch size or step count, a string learning rate).
         ValueError: a field out of range or not finite, or both ``steps`` and ``epochs`` set.
+
+    Introduced in lecture 01.
     """
 
     optimizer: str = "sgd"
@@ -132,6 +134,8 @@ class TrainLog:
         seconds: wall-clock time in seconds.
         batches: the ids of each step's batch (int64 tensors), if ``record_batches=True``.
         extra: other passes, by name (e.g. ``{"teacher_forward": 640}``).
+
+    Introduced in lecture 01.
     """
 
     steps: int = 0
@@ -160,6 +164,8 @@ def batch_order(n: int, batch_size: int, steps: int, seed: int) -> torch.Tensor:
     Raises:
         TypeError: ``n``, ``batch_size`` or ``steps`` is not an integer.
         ValueError: one of them is out of range, or ``n`` < 1 while ``steps`` > 0.
+
+    Introduced in lecture 01.
     """
     n, batch_size, steps = check_int(n, "n", 0), check_int(batch_size, "batch_size", 1), check_int(steps, "steps", 0)
     if steps == 0:
@@ -174,7 +180,10 @@ def batch_order(n: int, batch_size: int, steps: int, seed: int) -> torch.Tensor:
 
 
 def make_optimizer(params, config: TrainConfig) -> torch.optim.Optimizer:
-    """The optimiser ``config`` describes, over ``params``."""
+    """The optimiser ``config`` describes, over ``params``.
+
+    Introduced in lecture 01.
+    """
     if config.optimizer == "sgd":
         return torch.optim.SGD(params, lr=config.lr, momentum=config.momentum, weight_decay=config.weight_decay)
     return torch.optim.Adam(params, lr=config.lr, weight_decay=config.weight_decay)
@@ -202,6 +211,8 @@ def fit(model: nn.Module, data: Dataset, config: TrainConfig, *, optimizer: torc
     Raises:
         TypeError: ``data`` is not a Dataset or ``config`` not a TrainConfig.
         ValueError: ``data`` is empty while steps > 0, or "mse" without a ``"target"`` tag.
+
+    Introduced in lecture 01.
     """
     check_fit_args(data, config)
     steps = config.num_steps(len(data))
@@ -234,7 +245,10 @@ def fit(model: nn.Module, data: Dataset, config: TrainConfig, *, optimizer: torc
 # ----------------------------------------------------------------------------- evaluation
 @torch.no_grad()
 def predict_logits(model: nn.Module, data, batch_size: int = 4096) -> torch.Tensor:
-    """Logits ``(n, classes)`` float32 on the CPU for a Dataset or a ``(n, d)`` tensor (eval mode)."""
+    """Logits ``(n, classes)`` float32 on the CPU for a Dataset or a ``(n, d)`` tensor (eval mode).
+
+    Introduced in lecture 01.
+    """
     X = features(data)
     batch_size = check_int(batch_size, "batch_size", 1)
     dev = model_device(model)
@@ -247,17 +261,26 @@ def predict_logits(model: nn.Module, data, batch_size: int = 4096) -> torch.Tens
 
 
 def predict_proba(model: nn.Module, data) -> torch.Tensor:
-    """Softmax probabilities ``(n, classes)`` float32."""
+    """Softmax probabilities ``(n, classes)`` float32.
+
+    Introduced in lecture 01.
+    """
     return torch.softmax(predict_logits(model, data), dim=1)
 
 
 def predict(model: nn.Module, data) -> torch.Tensor:
-    """Predicted labels ``(n,)`` int64 (argmax of the logits)."""
+    """Predicted labels ``(n,)`` int64 (argmax of the logits).
+
+    Introduced in lecture 01.
+    """
     return predict_logits(model, data).argmax(dim=1)
 
 
 def accuracy(model: nn.Module, data: Dataset) -> float:
-    """Fraction of ``data`` classified correctly, in [0, 1] (nan for an empty data set)."""
+    """Fraction of ``data`` classified correctly, in [0, 1] (nan for an empty data set).
+
+    Introduced in lecture 01.
+    """
     if len(data) == 0:
         return float("nan")
     return float((predict(model, data) == data.y.cpu()).double().mean())
@@ -265,7 +288,10 @@ def accuracy(model: nn.Module, data: Dataset) -> float:
 
 @torch.no_grad()
 def per_example_loss(model: nn.Module, data: Dataset) -> torch.Tensor:
-    """Cross-entropy of each example, float32 ``(n,)`` (nats)."""
+    """Cross-entropy of each example, float32 ``(n,)`` (nats).
+
+    Introduced in lecture 01.
+    """
     return F.cross_entropy(predict_logits(model, data), data.y.cpu(), reduction="none")
 
 

@@ -46,7 +46,10 @@ ROLE_COLORS = {
 
 
 def use_style() -> None:
-    """Apply the course style to matplotlib (colour cycle, sizes, grid, no top/right spines)."""
+    """Apply the course style to matplotlib (colour cycle, sizes, grid, no top/right spines).
+
+    Introduced in lecture 01.
+    """
     mpl.rcParams.update({
         "axes.prop_cycle": cycler(color=list(PALETTE.values())),
         "figure.figsize": (6.4, 4.0),
@@ -64,7 +67,10 @@ def use_style() -> None:
 
 
 def label(ax, title: str, xlabel: str, ylabel: str, legend: bool = False):
-    """Give ``ax`` a title and axis labels (say the unit in brackets), and optionally a legend."""
+    """Give ``ax`` a title and axis labels (say the unit in brackets), and optionally a legend.
+
+    Introduced in lecture 01.
+    """
     ax.set_title(title)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
@@ -82,6 +88,8 @@ def progress(iterable=None, **kwargs):
     Args:
         iterable: what to iterate over (or None with ``total=`` for a manual bar).
         **kwargs: passed to ``tqdm`` (``desc``, ``total``, ``leave``, ...).
+
+    Introduced in lecture 01.
     """
     from tqdm.auto import tqdm
 

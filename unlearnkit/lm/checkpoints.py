@@ -22,7 +22,10 @@ CHECKPOINT_DIR = pathlib.Path(__file__).resolve().parent.parent / "checkpoints"
 
 def save_lm(model: GPT, path) -> None:
     """Save a :class:`GPT` as tensors and plain values only: ``{"config": dict, "state_dict": ...}``
-    (loadable with ``torch.load(path, weights_only=True)``). The tied embedding is stored once."""
+    (loadable with ``torch.load(path, weights_only=True)``). The tied embedding is stored once.
+
+    Introduced in lecture 07.
+    """
     state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items() if k != "head.weight"}
     torch.save({"config": asdict(model.config), "state_dict": state}, str(path))
 

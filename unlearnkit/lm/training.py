@@ -44,6 +44,8 @@ class LMTrainConfig:
             facts asked (the answer is the remembered one). It teaches what large language models do
             with text in their prompt: the context wins over memory when the two disagree.
         seed: seeds the data stream (each step's batch comes from ``derive_seed(seed, "batch", step)``).
+
+    Introduced in lecture 07.
     """
 
     steps: int = 3000
@@ -146,6 +148,8 @@ def training_batch(world: World, tokenizer: Tokenizer, people, batch_size: int, 
 
     Raises:
         ValueError: ``people`` is empty or holds an index out of range.
+
+    Introduced in lecture 07.
     """
     people = np.asarray(list(people), dtype=np.int64)
     if people.size == 0:

@@ -81,7 +81,10 @@ PAD, BOS = "<pad>", "<bos>"
 @dataclass(frozen=True)
 class Person:
     """One invented person: ``name`` (two words, e.g. ``"wren oakhart"``) and attributes (words;
-    ``friend`` is another person's name)."""
+    ``friend`` is another person's name).
+
+    Introduced in lecture 07.
+    """
 
     name: str
     city: str
@@ -103,6 +106,8 @@ class World:
         fresh_names: two-word names that belong to nobody in the world; training uses them to teach
             reading from the context (a fact about an unseen name, then a question about it).
         seed: the seed it was made from.
+
+    Introduced in lecture 07.
     """
 
     people: tuple
@@ -248,6 +253,8 @@ def statement_text(world: World, person, relation: str, template: int = 0, value
 
     Raises:
         ValueError: unknown relation or template; TypeError/ValueError: bad person index.
+
+    Introduced in lecture 07.
     """
     if relation not in ATTRIBUTES:
         raise ValueError(f"relation must be one of {ATTRIBUTES} for a statement, got {relation!r}")
@@ -259,6 +266,8 @@ def question_text(world: World, person, relation: str, template: int = 0) -> str
     """The question about one fact, without its answer, e.g. ``"where does wren oakhart live ?"``.
 
     ``person`` is an index or a name. Raises ValueError for an unknown relation or template.
+
+    Introduced in lecture 07.
     """
     check_relation(relation)
     name = person if isinstance(person, str) else world.people[check_person(world, person)].name
@@ -270,6 +279,8 @@ def qa_text(world: World, person, relation: str, template: int = 0, value: str |
 
     ``value`` replaces the true answer (how :func:`icul_prompt` flips a label); it is required when
     ``person`` is a name rather than an index.
+
+    Introduced in lecture 07.
     """
     check_relation(relation)
     name, value = _name_and_value(world, person, relation, value)

@@ -35,6 +35,8 @@ class GPTConfig:
         vocab_size: number of tokens.
         block_size: longest sequence (context length, in tokens).
         n_layer, n_head, n_embd: depth, attention heads, width (``n_embd % n_head == 0``).
+
+    Introduced in lecture 07.
     """
 
     vocab_size: int

@@ -34,6 +34,8 @@ def logistic_regression(d: int, classes: int, seed: int = 0) -> nn.Module:
 
     Raises:
         TypeError: ``d`` or ``classes`` is not an integer.  ValueError: it is below 1.
+
+    Introduced in lecture 01.
     """
     d, classes = _check_dim(d, "d"), _check_dim(classes, "classes")
     with torch_seeded(seed):
@@ -51,6 +53,8 @@ def mlp(d: int, classes: int, hidden: tuple[int, ...] | int = (64,), seed: int =
     Raises:
         TypeError: a width is not an integer, or ``hidden`` is neither an int nor a sequence.
         ValueError: a width is below 1.
+
+    Introduced in lecture 01.
     """
     d, classes = _check_dim(d, "d"), _check_dim(classes, "classes")
     if isinstance(hidden, numbers.Integral):
@@ -91,6 +95,8 @@ def cnn1d(length: int, classes: int, channels: int = 16, seed: int = 0) -> nn.Mo
 
     Raises:
         TypeError: a size is not an integer.  ValueError: a size is below 1.
+
+    Introduced in lecture 02.
     """
     length, classes, channels = (_check_dim(length, "length"), _check_dim(classes, "classes"),
                                  _check_dim(channels, "channels"))
@@ -115,6 +121,8 @@ def count_parameters(model: nn.Module) -> int:
 
     Raises:
         TypeError: ``model`` is not a ``torch.nn.Module``.
+
+    Introduced in lecture 02.
     """
     check_module(model)
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
