@@ -227,6 +227,18 @@ def test_relearning_curve_equals_fine_tuning_each_model(many_models):
         mia.relearning_curve(many, train, relearn, test, "adam", [0, 1])
 
 
+def test_relearning_recovery_by_hand():
+    got = mia.relearning_recovery([0.0, 0.26, 0.76, 0.5], [0.0, 0.0, 0.04, 1.0], [1.0, 1.0, 1.0, 1.0])
+    assert got[:3] == pytest.approx([0.0, 0.26, 0.72 / 0.96]) and np.isnan(got[3])
+    assert mia.relearning_recovery([0.2], [0.4], [0.9])[0] == pytest.approx(-0.4)   # worse than the control
+    with pytest.raises(ValueError, match="one shape"):
+        mia.relearning_recovery([0.1, 0.2], [0.1], [0.9])
+    with pytest.raises(ValueError, match="acc_original"):
+        mia.relearning_recovery([0.1], [0.1], [90.0])
+    with pytest.raises(ValueError, match="NaN"):
+        mia.relearning_recovery([np.nan], [0.1], [0.9])
+
+
 # ----------------------------------------------------------------------------- bad input
 def test_lira_bad_inputs():
     stats, members = np.zeros((3, 2)), np.array([[1, 0], [0, 1], [1, 1]], dtype=bool)

@@ -27,10 +27,7 @@ DATA = tomllib.loads((ROOT / manifest.MANIFEST).read_text(encoding="utf-8"))
 
 # Stale mentions in files this test's author may not edit (notebooks and their sources), reported to
 # the lead: (file, mention). A listed one that is fixed fails the test too, so the list only shrinks.
-KNOWN_STALE = {
-    ("lectures/07_in_context_unlearning.ipynb", "lecture 05"),          # "lecture 05, planned," twice
-    ("course/lectures/07_in_context_unlearning.py", "lecture 05"),
-}
+KNOWN_STALE: set = set()
 
 
 # ----------------------------------------------------------------------------- the manifest itself
@@ -45,35 +42,35 @@ def test_manifest_lists_lectures_01_to_08_with_the_agreed_statuses():
 
 
 def _broken(**changes):
-    """The manifest's data with lecture 05 (index 4) changed; a value None deletes the field."""
+    """The manifest's data with lecture 06 (index 5, planned) changed; a value None deletes the field."""
     data = copy.deepcopy(DATA)
     for key, value in changes.items():
         if value is None:
-            data["lecture"][4].pop(key, None)
+            data["lecture"][5].pop(key, None)
         else:
-            data["lecture"][4][key] = value
+            data["lecture"][5][key] = value
     return data
 
 
 @pytest.mark.parametrize("changes, field", [
     (dict(status="done"), "status"),
     (dict(title=None), "title"),
-    (dict(stem="5_measuring"), "stem"),
-    (dict(problem_set="ps05_other"), "problem_set"),
+    (dict(stem="6_llm"), "stem"),
+    (dict(problem_set="ps06_other"), "problem_set"),
     (dict(run_seconds={"lecture": 10.0}), "run_seconds"),
     (dict(status="ready", tasks=None), "run_seconds"),
     (dict(tasks=None), "tasks"),
     (dict(slides=[]), "slides"),
     (dict(references=["x", 3]), "references"),
     (dict(work_minutes={"lecture": 60}), "work_minutes"),
-    (dict(number=6, stem="06_measuring", problem_set="ps06_measuring"), "number"),
+    (dict(number=7, stem="07_llm", problem_set="ps07_llm"), "number"),
     (dict(colour="red"), "colour"),
     (dict(problem_set_status="ready"), "problem_set_status"),
 ])
 def test_a_broken_manifest_names_the_field(changes, field):
     with pytest.raises(manifest.ManifestError, match=re.escape(field)) as info:
         manifest.parse(_broken(**changes))
-    assert "lecture 05" in str(info.value) or field == "number", str(info.value)
+    assert "lecture 06" in str(info.value) or field == "number", str(info.value)
 
 
 def test_a_broken_measured_table_or_file_is_reported(tmp_path):
@@ -103,12 +100,12 @@ def test_files_match_the_statuses():
 
 def test_file_check_can_fail():
     data = copy.deepcopy(DATA)
-    data["lecture"][4].update(status="ready", problem_set_status="planned", run_seconds={"lecture": 1.0},
+    data["lecture"][5].update(status="ready", problem_set_status="planned", run_seconds={"lecture": 1.0},
                               work_minutes={"lecture": 1, "problem_set": 1})
     data["lecture"][6].update(status="planned", problem_set_status="planned", tasks=["x"])
     del data["lecture"][6]["run_seconds"]
     problems = manifest.file_problems(manifest.parse(data))
-    assert any(p.startswith("lectures/05_measuring_unlearning.ipynb: missing") for p in problems), problems
+    assert any(p.startswith("lectures/06_llm_unlearning.ipynb: missing") for p in problems), problems
     assert any(p.startswith("lectures/07_in_context_unlearning.ipynb: exists") for p in problems), problems
     assert any(p.startswith("exercises/ps07_in_context_unlearning/") for p in problems), problems
 
@@ -145,11 +142,11 @@ def test_course_map_check_fails_when_an_outline_is_stale(tmp_path):
             shutil.copy(lec.solution(), lec.solution(tmp_path))
     assert course_map.stale(tmp_path) == []
     toml = tmp_path / manifest.MANIFEST
-    toml.write_text(toml.read_text().replace('title = "Measuring unlearning"', 'title = "Measuring forgetting"'))
+    toml.write_text(toml.read_text().replace('title = "Unlearning in language models"', 'title = "Unlearning in LMs"'))
     assert course_map.stale(tmp_path) == ["README.md", "docs/COURSE.md"]
     assert course_map.write(tmp_path) == ["README.md", "docs/COURSE.md"]
     assert course_map.stale(tmp_path) == []
-    assert "Measuring forgetting (planned)" in (tmp_path / "README.md").read_text()
+    assert "Unlearning in LMs (planned)" in (tmp_path / "README.md").read_text()
     (tmp_path / "docs" / "COURSE.md").write_text("no markers here\n")
     with pytest.raises(ValueError, match="markers"):
         course_map.stale(tmp_path)
@@ -179,19 +176,21 @@ def test_no_stale_mention_of_another_lectures_status():
 
 
 @pytest.mark.parametrize("text, stale", [
-    ("the strong attacks are in lecture 05 (planned).", False),
+    ("the strong attacks are in lecture 06 (planned).", False),
     ("lecture 06 (planned: forget and retain questions) helps", False),
-    ("lecture 05 has the strong attacks", True),
-    ("(used again by LiRA in lecture 05)", True),
-    ("lecture 05, planned, measures it properly", True),
+    ("lecture 06 has the answers", True),
+    ("(used again by the LM methods in lecture 06)", True),
+    ("lecture 06, planned, measures it properly", True),
     ("see lecture 04 (planned)", True),
+    ("lecture 05 (planned) builds the attacks", True),  # 05 is ready
+    ("lecture 05 builds the attacks", False),
     ("lectures 06 to 08 (planned)", True),           # 07 is ready
-    ("lectures 05 and 06 (planned)", False),
-    ("as lecture\n    05 (planned) will show", False),
-    ("as lecture\n# 05 shows", True),                # a jupytext comment line break
-    ("ps05 (planned)", False),
-    ("`ps05_measuring_unlearning` (planned), to ask for", False),
-    ("ps05_measuring_unlearning asks", True),
+    ("lectures 06 and 08 (planned)", False),
+    ("as lecture\n    06 (planned) will show", False),
+    ("as lecture\n# 06 shows", True),                # a jupytext comment line break
+    ("ps06 (planned)", False),
+    ("`ps06_llm_unlearning` (planned), to ask for", False),
+    ("ps06_llm_unlearning asks", True),
     ("Problem set 06 asks", True),
     ("lecture 09", True),
     ("lecture 04, 10 models", False),
@@ -199,13 +198,13 @@ def test_no_stale_mention_of_another_lectures_status():
 ])
 def test_the_mention_rules(text, stale, tmp_path):
     ready = {lec.number for lec in COURSE.lectures if lec.ready}
-    assert {4, 7} <= ready and not {5, 6, 8} & ready, "the cases assume 05, 06, 08 planned"
+    assert {4, 5, 7} <= ready and not {6, 8} & ready, "the cases assume 04, 05, 07 ready and 06, 08 planned"
     (tmp_path / "docs").mkdir()
     (tmp_path / "docs" / "NOTE.md").write_text(f"Some text: {text}\n")
     (tmp_path / "README.md").write_text("")
     (tmp_path / "lectures").mkdir()
-    (tmp_path / "lectures" / "05_measuring_unlearning.ipynb").write_text(
-        '{"cells": [{"cell_type": "markdown", "source": ["# Lecture 05: mine\\n", "lecture 05 has this"]}]}')
+    (tmp_path / "lectures" / "06_llm_unlearning.ipynb").write_text(
+        '{"cells": [{"cell_type": "markdown", "source": ["# Lecture 06: mine\\n", "lecture 06 has this"]}]}')
     problems = manifest.stale_mentions(COURSE, tmp_path)
     assert bool(problems) == stale, problems
     assert all(p.startswith("docs/NOTE.md:1: ") for p in problems), problems  # a lecture may name itself

@@ -138,8 +138,8 @@ def finetune_many(many, data: Dataset, forget_masks: torch.Tensor, config: Train
     ``many.masks``); ``forget_masks[i]`` marks model ``i``'s forget set, a subset of its training
     set. Model ``i`` is fine-tuned on its retain set ``many.masks[i] & ~forget_masks[i]`` with one
     batched loop (:func:`~unlearnkit.batched.fit_many` with ``init=many``: a fresh optimiser per
-    run, as :func:`finetune`). This is how the shadow models of lecture 05 (planned) are to be
-    unlearned, each with its own forget set.
+    run, as :func:`finetune`). Lecture 05 unlearns its shadow models with it, each with its own
+    forget set.
 
     Seeds: model ``i`` gets the root ``seed_i = derive_seed(seed, "model", i)`` and draws its order
     from ``derive_seed(seed_i, "retain")``, exactly as ``finetune(many.model(i), forget_i, retain_i,

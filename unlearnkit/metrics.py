@@ -13,7 +13,7 @@
 - :func:`embeddings` and :func:`entanglement`: Zhao et al.'s entanglement score of S and R.
 - :func:`loss_threshold_auc` (defined in :mod:`unlearnkit.mia` with the other attacks and ROC code,
   re-exported here): a weak membership check (loss threshold, Yeom et al. 2018) used to show
-  how a weak test overestimates unlearning (lecture 05 treats attacks properly).
+  how a weak test overestimates unlearning (stronger attacks: lecture 05).
 
 Introduced in lecture 04.
 """

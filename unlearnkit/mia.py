@@ -72,6 +72,7 @@ __all__ = [
     "ulira_leave_one_out",
     "pool",
     "relearning_curve",
+    "relearning_recovery",
 ]
 
 #: delta used by the NeurIPS 2023 unlearning challenge.
@@ -133,7 +134,7 @@ def lira_phi(logits, labels) -> np.ndarray:
         ValueError: fewer than 2 classes, NaN logits, labels out of range or not broadcastable.
         TypeError: labels are not integers.
 
-    Introduced in lecture 01 (LiRA in lecture 05 (planned) will use it again).
+    Introduced in lecture 01 (LiRA and U-LiRA use it again in lecture 05).
     """
     z = torch.as_tensor(_as_array(logits, "logits"))
     if z.dim() < 1 or z.shape[-1] < 2:
@@ -520,7 +521,7 @@ def roc_curve(scores, labels) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         TypeError: labels that are not integers or bools.
         ValueError: shapes differ, NaN or inf scores, or labels not both 0 and 1.
 
-    Introduced in lecture 04 (the membership checks of lecture 05 (planned) will read it too).
+    Introduced in lecture 04 (lecture 05 reads its per-example attacks with it too).
     """
     from sklearn.metrics import roc_curve as _sk_roc_curve
 
@@ -565,7 +566,8 @@ def tpr_at_fpr(scores, labels, fpr: float = 1e-3) -> float:
     Raises:
         as :func:`roc_curve`; TypeError / ValueError for ``fpr`` not a number in (0, 1].
 
-    Introduced in lecture 04 (for "TPR at 0.1% FPR" in lecture 05 (planned)).
+    Introduced in lecture 04 (lecture 05 reads "TPR at 0.1% FPR" with it; its problem set asks for the
+    other convention, FPR at most the target).
     """
     target = check_number(fpr, "fpr", 0, 1, open_min=True, what="a rate in (0, 1]")
     f, t, _ = roc_curve(scores, labels)
@@ -602,7 +604,8 @@ def loss_threshold_auc(model, members, nonmembers) -> float:
 
     0.5 means the losses cannot tell the two sets apart. Applied to the forget set (as "members")
     against the test set after unlearning, it is a *weak* check: compare the value with the retrained
-    model's, never with 0.5 alone (the strong attacks are for lecture 05 (planned)).
+    model's, never with 0.5 alone (lecture 05's per-example attack, :func:`ulira_leave_one_out`, is far
+    stronger).
 
     Raises:
         TypeError: a set is not a Dataset.  ValueError: a set is empty.
@@ -1091,3 +1094,39 @@ def relearning_curve(many, data, relearn_masks, eval_data, config, checkpoints, 
         part = BatchPart(rows, [data.y[rw] for rw in rows], orders, [1.0] * len(many))
         descend_many(many, data, [part], config, on_step=record)
     return np.array([out[c] for c in cps])
+
+
+def relearning_recovery(acc_unlearned, acc_retrained, acc_original) -> np.ndarray:
+    """How much of the original model's lead over the retrained control a relearned model has got back.
+
+    ``(acc_unlearned - acc_retrained) / (acc_original - acc_retrained)``, elementwise (e.g. per
+    relearning step of :func:`relearning_curve`): 1 means the unlearned model, after relearning, is
+    as good on the held-out forget examples as the original model; 0 means no better than the
+    retrained model given the same relearning (all it shows was learned from the relearning
+    examples); a negative value means worse than the control. Where the original is not above the
+    control the lead is zero and the ratio is undefined: NaN. (Our summary of a relearning attack;
+    Deeb & Roger 2024 and Lucki et al. 2024 report the accuracies themselves.)
+
+    Args:
+        acc_unlearned, acc_retrained, acc_original: accuracies in [0, 1], arrays (or tensors) of one
+            shape, e.g. ``(steps,)``.
+
+    Returns:
+        float64 array of that shape (NaN where ``acc_original <= acc_retrained``).
+
+    Raises:
+        ValueError: shapes differ, NaN, or an accuracy outside [0, 1].  TypeError: not numbers.
+
+    Introduced in lecture 05.
+    """
+    u, r, o = (_as_array(a, name) for a, name in ((acc_unlearned, "acc_unlearned"), (acc_retrained, "acc_retrained"),
+                                                  (acc_original, "acc_original")))
+    if not u.shape == r.shape == o.shape:
+        raise ValueError(f"acc_unlearned, acc_retrained and acc_original must have one shape, got {u.shape}, "
+                         f"{r.shape}, {o.shape}")
+    for name, a in (("acc_unlearned", u), ("acc_retrained", r), ("acc_original", o)):
+        if ((a < 0) | (a > 1)).any():
+            raise ValueError(f"{name} must hold accuracies in [0, 1]")
+    lead = o - r
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(lead > 0, (u - r) / np.where(lead > 0, lead, 1.0), np.nan)

@@ -52,7 +52,7 @@ the cost is logged, and bad input is refused with the right exception before any
 checked too.
 
 **The batched form** (one method applied to many models at once, each with its own forget set:
-the shadow models of lecture 05 (planned)) is ``method.batched(many, data, forget_masks, config) ->
+the shadow models of lecture 05) is ``method.batched(many, data, forget_masks, config) ->
 UnlearnResult(ManyModels, TrainLog)``: ``many`` a :class:`~unlearnkit.batched.ManyModels` trained by
 :func:`~unlearnkit.batched.fit_many` on ``data``, ``forget_masks`` bool ``(m, n)`` with row ``i``
 model ``i``'s forget set (within its training set); model ``i``'s retain set is the rest of its
@@ -73,7 +73,7 @@ in ``log.extra["tokens"]``. Registering such a method means giving :func:`regist
 its model type and an ``example`` (a tiny world and GPT); :func:`check_unlearner` needs nothing else,
 except that its overlap check runs only when S and R are Datasets.
 
-Introduced in lecture 04 (lecture 05 (planned) and lecture 06 (planned) are to use it again).
+Introduced in lecture 04 (used again in lecture 05; lecture 06 (planned) is to use it too).
 """
 from __future__ import annotations
 

@@ -460,7 +460,7 @@ for n, s, g in zip(SIZES, seconds, grad_evals):
 # means a thousand full training runs. For a large language model that is not an option, which is
 # why the rest of the course looks for cheaper routes: exact ones that retrain only a part of the model
 # (lecture 02, SISA) and approximate ones that must then be *measured*, with tools like the
-# $\varepsilon$ estimate above (lecture 04 and lecture 05 (planned)).
+# $\varepsilon$ estimate above (lectures 04 and 05).
 #
 # ## Check your understanding
 #

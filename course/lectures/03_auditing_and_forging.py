@@ -452,7 +452,7 @@ for name, (start, claimed, d, s_ids) in claims.items():
 # a replayable record are the auditable kind of unlearning: SISA (lecture 02) retrains the affected
 # shard from a checkpoint with fixed seeds, so its claim "this shard's model is what training
 # without S produces" can be replayed and compared bitwise. Approximate methods (lecture 04) make
-# no such claim, and must be judged by statistical tests instead (lecture 05 (planned)).
+# no such claim, and must be judged by statistical tests instead (lecture 05).
 #
 # Two limits remain. A replay proves that the logged run happened on the logged data; it cannot
 # prove that the log is the one that made the deployed model unless the owner committed to the

@@ -596,7 +596,7 @@ print(f"original (seed 0) on the most memorized S: accuracy {training.accuracy(o
 # pass this check. On the most memorized set, read the per-seed line: it says whether this weak
 # test tells a model that still holds S from one that never saw it, and the gap says by how much
 # (small next to the distance of either from 0.5). Even where it separates them, it looks at S as a
-# whole with one global threshold; lecture 05 (planned) builds per-example attacks (LiRA, U-LiRA)
+# whole with one global threshold; lecture 05 builds per-example attacks (LiRA, U-LiRA)
 # that are far more sensitive, and shows that methods which pass the weak check can still leak.
 #
 # ## Check your understanding

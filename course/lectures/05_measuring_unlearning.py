@@ -497,6 +497,9 @@ ax.legend(fontsize=8, loc="center right")
 plt.show()
 for name, c in curves.items():
     print(f"{name:>14}: " + "  ".join(f"{s}: {a:.2f}" for s, a in zip(STEPS, c)))
+recovery = {name: mia.relearning_recovery(curves[name], curves["retrained"], curves["original"]) for name in METHODS}
+print("recovery ratio (acc - retrained) / (original - retrained) after 0, 4 and 8 steps: "
+      + "; ".join(f"{k} " + ", ".join(f"{r[STEPS.index(t)]:.2f}" for t in (0, 4, 8)) for k, r in recovery.items()))
 
 # %% [markdown]
 # Read each curve against the green one, the retrained control, step by step (the printed rows give
@@ -506,7 +509,10 @@ for name, c in curves.items():
 # accuracy of 0 on the held-out 8s: judged by accuracy, it forgot the class as well as retraining
 # did. After the same few steps it is far ahead of the control (compare the two rows at 4 and 8
 # steps): the same ten 8s that teach the retrained model almost nothing give it the class back. The
-# knowledge was suppressed, not removed.
+# knowledge was suppressed, not removed. `mia.relearning_recovery` puts this in one number per step:
+# the share of the original model's lead over the control that the relearned model has regained
+# (0 at the start for random labels, like retraining; the printed line gives it after 4 and 8
+# steps).
 #
 # ## Check your understanding
 #
@@ -549,7 +555,8 @@ print(f"U-LiRA: {M} shadow models, {N_CANDIDATES} candidates, each model attacke
       f"(the retrained row: a second retrained group against the first)")
 print(measured.round(4).to_string())
 print(f"Relearning after 8 steps (accuracy on held-out 8s): "
-      + ", ".join(f"{k} {c[STEPS.index(8)]:.2f}" for k, c in curves.items()))
+      + ", ".join(f"{k} {c[STEPS.index(8)]:.2f}" for k, c in curves.items())
+      + "; recovery ratio: " + ", ".join(f"{k} {r[STEPS.index(8)]:.2f}" for k, r in recovery.items()))
 
 # %% [markdown]
 # ## References

@@ -269,7 +269,7 @@ print(f"  each share above rests on {n_answers} answers: one binomial standard e
 # Note where the forget answers land: the retrained model sits near *chance*, the prompted model
 # gives the flipped value or an example's answer. An answer pattern that differs from "never
 # learned" is itself a signal: compare with the retrained model, never with zero (lecture 04;
-# lecture 05 (planned) measures it properly).
+# lecture 05 measures it properly).
 #
 # ICUL only works if the model lets its context override its memory. After phase 1 alone our model
 # did not: the training script measured the same kind of prompts (`k = 3`) on the phase-1 model
@@ -345,7 +345,7 @@ for r in ATTR:
 # (small sign-test p). For job and pet it does so for about half of them, which a coin gives easily:
 # with 20 people that is no evidence either way, and for job the mean probability of the truth is
 # not even higher. A per-question comparison like this is what a membership-inference attack builds
-# on (lecture 04; lecture 05 (planned)), and here it would separate the two models for some facts
+# on (lectures 04 and 05), and here it would separate the two models for some facts
 # and not for others.
 #
 # The paper reports a different picture. Pawelczyk et al. evaluate ICUL on fine-tuned LLM
