@@ -39,6 +39,8 @@ module                             holds
 :mod:`unlearnkit.lm.training`      the training stream and loop
 :mod:`unlearnkit.lm.evaluation`    log-likelihoods, candidate scores, accuracies, generation
 :mod:`unlearnkit.lm.checkpoints`   saving a GPT, loading the shipped checkpoints
+:mod:`unlearnkit.lm.guardrails`    input/output filters and a system prompt around a model (lecture 08 (planned))
+:mod:`unlearnkit.lm.retrieval`     a fact datastore with exact deletion, retrievers, kNN-LM (lecture 08 (planned))
 =================================  ==============================================================
 
 Every public name is re-exported here, so ``from unlearnkit import lm; lm.qa_accuracy(...)`` works.
@@ -50,13 +52,17 @@ from __future__ import annotations
 from ..models.gpt import GPT, GPTConfig
 from .checkpoints import CHECKPOINT_DIR, load_lm, save_lm
 from .evaluation import generate, icul_accuracy, qa_accuracy, score_candidates, sequence_log_likelihood
+from .guardrails import REFUSAL, Guardrails, InputFilter, OutputFilter, SystemPrompt, name_variants
+from .retrieval import (EmbeddingRetriever, ExactRetriever, Fact, FactStore, RetrievalQA, embed_texts, hidden_states,
+                        knn_lm_probs)
 from .tokenizer import BOS, PAD, Tokenizer
-from .training import LMTrainConfig, train_lm, training_batch
-from .world import (ATTRIBUTES, QUESTIONS, RELATIONS, STATEMENTS, Person, World, icul_prompt, make_world, qa_text,
-                    question_text, statement_text)
+from .training import LMTrainConfig, extend_vocabulary, train_lm, training_batch
+from .world import (ATTRIBUTES, EXTENDED_ATTRIBUTES, EXTENDED_RELATIONS, EXTENSION_WORDS, HAZARD, QUESTIONS, RELATIONS,
+                    STATEMENTS, UNKNOWN, Person, World, icul_prompt, make_world, qa_text, question_text, statement_text)
 
 __all__ = [
     "RELATIONS", "ATTRIBUTES", "STATEMENTS", "QUESTIONS",
+    "HAZARD", "UNKNOWN", "EXTENDED_ATTRIBUTES", "EXTENDED_RELATIONS", "EXTENSION_WORDS", "extend_vocabulary",
     "Person", "World", "make_world",
     "Tokenizer",
     "GPTConfig", "GPT",
@@ -64,4 +70,7 @@ __all__ = [
     "sequence_log_likelihood", "score_candidates", "qa_accuracy", "icul_accuracy", "generate",
     "qa_text", "statement_text", "question_text", "icul_prompt",
     "save_lm", "load_lm", "CHECKPOINT_DIR",
+    "REFUSAL", "InputFilter", "OutputFilter", "SystemPrompt", "Guardrails", "name_variants",
+    "Fact", "FactStore", "hidden_states", "embed_texts", "ExactRetriever", "EmbeddingRetriever", "RetrievalQA",
+    "knn_lm_probs",
 ]
