@@ -412,7 +412,7 @@ def forget_score(epsilons, n_models: int) -> np.ndarray:
     Raises:
         ValueError: negative or NaN epsilons; ``n_models`` < 2.
 
-    Introduced in lecture 01.
+    Introduced in lecture 05 (the estimator itself in lecture 01).
     """
     e = _as_array(epsilons, "epsilons")
     if (e < 0).any():
@@ -521,7 +521,7 @@ def roc_curve(scores, labels) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         TypeError: labels that are not integers or bools.
         ValueError: shapes differ, NaN or inf scores, or labels not both 0 and 1.
 
-    Introduced in lecture 04 (lecture 05 reads its per-example attacks with it too).
+    Introduced in lecture 05 (the loss-threshold AUC of lecture 04 is built on it).
     """
     from sklearn.metrics import roc_curve as _sk_roc_curve
 
@@ -539,7 +539,7 @@ def roc_auc(scores, labels) -> float:
     Raises:
         as :func:`roc_curve`.
 
-    Introduced in lecture 04.
+    Introduced in lecture 05 (the loss-threshold AUC of lecture 04 is built on it).
     """
     from sklearn.metrics import roc_auc_score
 
@@ -566,8 +566,7 @@ def tpr_at_fpr(scores, labels, fpr: float = 1e-3) -> float:
     Raises:
         as :func:`roc_curve`; TypeError / ValueError for ``fpr`` not a number in (0, 1].
 
-    Introduced in lecture 04 (lecture 05 reads "TPR at 0.1% FPR" with it; its problem set asks for the
-    other convention, FPR at most the target).
+    Introduced in lecture 05 (its problem set asks for the other convention, FPR at most the target).
     """
     target = check_number(fpr, "fpr", 0, 1, open_min=True, what="a rate in (0, 1]")
     f, t, _ = roc_curve(scores, labels)

@@ -166,7 +166,7 @@ class GradientConfig(UnlearnConfig):
     Raises:
         TypeError: ``train`` is not a TrainConfig; a bad seed.  ValueError: a bad seed.
 
-    Introduced in lecture 04.
+    Introduced in lecture 05 (the protocol itself in lecture 04).
     """
 
     train: TrainConfig = field(default_factory=_default_train)
@@ -183,7 +183,7 @@ class NegGradPlusConfig(GradientConfig):
     Raises:
         TypeError: ``a`` is not a number.  ValueError: ``a`` outside [0, 1].
 
-    Introduced in lecture 04.
+    Introduced in lecture 05 (the protocol itself in lecture 04).
     """
 
     a: float = 0.9
@@ -259,7 +259,7 @@ class RetrainConfig(UnlearnConfig):
     Raises:
         TypeError: ``model_fn`` not callable, ``train`` not a TrainConfig.
 
-    Introduced in lecture 04.
+    Introduced in lecture 05 (the protocol itself in lecture 04).
     """
 
     model_fn: Callable[[int], nn.Module] | None = None
@@ -438,7 +438,7 @@ def get(name: str) -> Method:
     Raises:
         TypeError: ``name`` is not a str.  ValueError: no such method (the message lists them).
 
-    Introduced in lecture 04.
+    Introduced in lecture 05 (the protocol itself in lecture 04).
     """
     if not isinstance(name, str):
         raise TypeError(f"name must be a str, got {type(name).__name__}")
