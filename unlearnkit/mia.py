@@ -412,7 +412,7 @@ def forget_score(epsilons, n_models: int) -> np.ndarray:
     Raises:
         ValueError: negative or NaN epsilons; ``n_models`` < 2.
 
-    Introduced in lecture 05 (the estimator itself in lecture 01).
+    Introduced in lecture 05 (the epsilon it scores is estimated in lecture 01).
     """
     e = _as_array(epsilons, "epsilons")
     if (e < 0).any():
