@@ -41,7 +41,21 @@ module                             holds
 :mod:`unlearnkit.lm.checkpoints`   saving a GPT, loading the shipped checkpoints
 :mod:`unlearnkit.lm.guardrails`    input/output filters and a system prompt around a model (lecture 08 (planned))
 :mod:`unlearnkit.lm.retrieval`     a fact datastore with exact deletion, retrievers, kNN-LM (lecture 08 (planned))
+:mod:`unlearnkit.lm.unlearning`    documents, four unlearning methods, relearning, the shipped unlearned models (lecture 06 (planned))
+:mod:`unlearnkit.lm.tofu`          TOFU-style evaluation with scope and recovery probes (lecture 06 (planned))
 =================================  ==============================================================
+
+Lecture 06 (planned) adds, on the world's extension (every person's made-up "hazardous" ``spell``,
+:data:`HAZARD`, and the answer ``unknown``, :data:`UNKNOWN`), four unlearning methods registered in
+the unlearning protocol and their evaluation. A lecture's calls, each in seconds::
+
+    full, world, tok = lm.load_lm("full"); retrained, _, _ = lm.load_lm("retrained")
+    rmu, _, _ = lm.load_unlearned("rmu")    # or "gradient_ascent", "gradient_difference", "whp"
+    rec = lm.unlearned_record()             # every model's full evaluation (and the references')
+    quick = lm.tofu.evaluate_unlearning(rmu, tok, world, quick=True)   # one relation, to check against rec
+    dist = lm.tofu.answer_distributions(rmu, tok, world, world.forget, "city")
+    F = lm.person_documents(world, world.forget); R = lm.person_documents(world, world.retain)
+    m, log = lm.gradient_ascent(full, F, R, lm.LMUnlearnConfig(steps=5, seed=0))   # a live run
 
 Every public name is re-exported here, so ``from unlearnkit import lm; lm.qa_accuracy(...)`` works.
 
@@ -56,6 +70,9 @@ from .guardrails import REFUSAL, Guardrails, InputFilter, OutputFilter, SystemPr
 from .retrieval import (EmbeddingRetriever, ExactRetriever, Fact, FactStore, RetrievalQA, embed_texts, hidden_states,
                         knn_lm_probs)
 from .tokenizer import BOS, PAD, Tokenizer
+from . import tofu, unlearning
+from .unlearning import (LM_METHODS, UNLEARNED_CONFIGS, Documents, LMUnlearnConfig, RMUConfig, WHPConfig, gradient_ascent,
+                         gradient_difference, load_unlearned, person_documents, relearn, rmu, unlearned_record, whp)
 from .training import LMTrainConfig, extend_vocabulary, train_lm, training_batch
 from .world import (ATTRIBUTES, EXTENDED_ATTRIBUTES, EXTENDED_RELATIONS, EXTENSION_WORDS, HAZARD, QUESTIONS, RELATIONS,
                     STATEMENTS, UNKNOWN, Person, World, icul_prompt, make_world, qa_text, question_text, statement_text)
@@ -73,4 +90,7 @@ __all__ = [
     "REFUSAL", "InputFilter", "OutputFilter", "SystemPrompt", "Guardrails", "name_variants",
     "Fact", "FactStore", "hidden_states", "embed_texts", "ExactRetriever", "EmbeddingRetriever", "RetrievalQA",
     "knn_lm_probs",
+    "tofu", "unlearning", "Documents", "person_documents", "LMUnlearnConfig", "WHPConfig", "RMUConfig",
+    "gradient_ascent", "gradient_difference", "whp", "rmu", "relearn", "LM_METHODS", "UNLEARNED_CONFIGS",
+    "load_unlearned", "unlearned_record",
 ]

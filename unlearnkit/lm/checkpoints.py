@@ -60,4 +60,6 @@ def load_lm(name: str = "full", directory=None):
     model.eval()
     w = record["world"]
     world = make_world(n_people=w["n_people"], n_forget=w["n_forget"], seed=w["seed"])
-    return model, world, Tokenizer.for_world(world)
+    # A model saved before the world's extension has the base vocabulary (the same ids, fewer words).
+    extended = model.config.vocab_size != Tokenizer.for_world(world, extended=False).vocab_size
+    return model, world, Tokenizer.for_world(world, extended=extended)

@@ -36,9 +36,11 @@ class Tokenizer:
         self.pad_id, self.bos_id = 0, 1
 
     @classmethod
-    def for_world(cls, world) -> "Tokenizer":
-        """The tokenizer of a world's texts (its vocabulary is ``world.words``)."""
-        return cls(world.words)
+    def for_world(cls, world, extended: bool = True) -> "Tokenizer":
+        """The tokenizer of a world's texts: its vocabulary is ``world.words`` (the base words, then
+        the extension's words appended), or ``world.base_words`` with ``extended=False`` (the
+        vocabulary of a model trained before the extension; the shared words keep their ids)."""
+        return cls(world.words if extended else world.base_words)
 
     def __len__(self) -> int:
         return len(self.itos)

@@ -8,22 +8,32 @@ every fact can be written as a statement (:func:`statement_text`) or asked as a 
 people. :func:`icul_prompt` builds an in-context unlearning prompt (Pawelczyk, Neel & Lakkaraju,
 ICML 2024).
 
+The extension (for lectures 06 and 08, added after the shipped models were first trained): every
+person also knows a secret *spell* (:data:`HAZARD`, a made-up "hazardous" attribute: invented words,
+nothing real), and the word ``"unknown"`` (:data:`UNKNOWN`) answers a question about a name the
+model was never told about. Its words (:data:`EXTENSION_WORDS`) are appended after the sorted base
+vocabulary (:attr:`World.base_words`), so old token ids keep their meaning; the spells come from
+their own generator, so the people, their other facts and the forget set are those of before.
+:data:`RELATIONS` and :data:`ATTRIBUTES` stay the base ones (the base training stream is unchanged);
+:data:`EXTENDED_RELATIONS` and :data:`EXTENDED_ATTRIBUTES` add the spell.
+
 Text is lower case, words separated by single spaces; "." ends every document.
 
-Introduced in lecture 07.
+Introduced in lecture 07 (extended for lecture 06 (planned)).
 """
 from __future__ import annotations
 
 import numbers
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from .._common import check_int
-from .._seeding import check_seed
+from .._seeding import check_seed, derive_seed
 
 __all__ = [
     "RELATIONS", "ATTRIBUTES", "STATEMENTS", "QUESTIONS",
+    "HAZARD", "UNKNOWN", "EXTENDED_ATTRIBUTES", "EXTENDED_RELATIONS", "EXTENSION_WORDS",
     "Person", "World", "make_world",
     "qa_text", "statement_text", "question_text", "icul_prompt",
 ]
@@ -75,13 +85,34 @@ QUESTIONS = {
     "world": ("which country is {n} in ?", "in which country is {n} ?"),
 }
 
+# --------------------------------------------------------------------------------------------------
+# The extension (lectures 06 and 08): added after the shipped models were first trained, so its words
+# come *after* every word above in the vocabulary (old token ids are unchanged) and its draws come
+# from their own generator (the people, their other facts and the forget set are unchanged).
+# --------------------------------------------------------------------------------------------------
+
+#: The made-up "hazardous" attribute: every person knows one secret spell (invented words, nothing
+#: real). Lecture 06 unlearns it as knowledge; lecture 08 uses it as the dangerous fact, a
+#: behaviour (answering spell questions) and a capability to remove.
+HAZARD = "spell"
+_SPELLS = ("vorlash", "zenthra", "morquil", "draxen", "ulvoria", "kethrin")
+#: The answer for "I do not know": the extended models answer it for names nobody told them about.
+UNKNOWN = "unknown"
+#: :data:`ATTRIBUTES` plus the hazardous attribute; :data:`RELATIONS` plus it.
+EXTENDED_ATTRIBUTES = ATTRIBUTES + (HAZARD,)
+EXTENDED_RELATIONS = RELATIONS + (HAZARD,)
+STATEMENTS[HAZARD] = ("{n} knows the spell {v} .", "the secret spell of {n} is {v} .")
+QUESTIONS[HAZARD] = ("which spell does {n} know ?", "what is the secret spell of {n} ?")
+_BASE_TABLE_KEYS = ATTRIBUTES + ("country", "world")
+
 PAD, BOS = "<pad>", "<bos>"
 
 
 @dataclass(frozen=True)
 class Person:
     """One invented person: ``name`` (two words, e.g. ``"wren oakhart"``) and attributes (words;
-    ``friend`` is another person's name).
+    ``friend`` is another person's name; ``spell`` the hazardous attribute of the extension, drawn
+    from its own generator, ``""`` for a person made by hand without one).
 
     Introduced in lecture 07.
     """
@@ -92,6 +123,7 @@ class Person:
     pet: str
     colour: str
     friend: str
+    spell: str = ""
 
 
 @dataclass(frozen=True)
@@ -125,7 +157,7 @@ class World:
         """
         check_relation(relation)
         return {"city": tuple(c for cs in _COUNTRIES.values() for c in cs), "job": _JOBS,
-                "pet": _PETS, "colour": _COLOURS, "country": tuple(_COUNTRIES),
+                "pet": _PETS, "colour": _COLOURS, "country": tuple(_COUNTRIES), HAZARD: _SPELLS,
                 "friend": tuple(p.name for p in self.people)}[relation]
 
     def answer(self, person: int, relation: str) -> str:
@@ -137,23 +169,53 @@ class World:
         return getattr(p, relation)
 
     @property
-    def words(self) -> tuple:
-        """Every word the world's texts can contain, sorted (the tokenizer's vocabulary, minus
-        the special tokens)."""
+    def base_words(self) -> tuple:
+        """The words of the world before its extension, sorted: the vocabulary the shipped models
+        were first trained with (phases 1 and 2 of ``scripts/train_lm.py``)."""
         words = set(_FIRST) | set(_LAST) | set(_JOBS) | set(_PETS) | set(_COLOURS)
         words |= set(self.countries) | set(self.countries.values())
         for table in (STATEMENTS, QUESTIONS):
-            for temps in table.values():
-                for t in temps:
+            for key in _BASE_TABLE_KEYS:
+                for t in table.get(key, ()):
                     words |= {w for w in t.split() if w not in ("{n}", "{v}")}
         return tuple(sorted(words))
 
+    @property
+    def words(self) -> tuple:
+        """Every word the world's texts can contain (the tokenizer's vocabulary, minus the special
+        tokens): :attr:`base_words` (sorted), then :data:`EXTENSION_WORDS` appended (so a model
+        trained on the base vocabulary keeps its token ids)."""
+        return self.base_words + EXTENSION_WORDS
+
 
 def check_relation(relation):
-    """Return ``relation`` after checking it is one of :data:`RELATIONS` (ValueError if not)."""
-    if relation not in RELATIONS:
-        raise ValueError(f"relation must be one of {RELATIONS}, got {relation!r}")
+    """Return ``relation`` after checking it is one of :data:`EXTENDED_RELATIONS` (ValueError if not)."""
+    if relation not in EXTENDED_RELATIONS:
+        raise ValueError(f"relation must be one of {EXTENDED_RELATIONS}, got {relation!r}")
     return relation
+
+
+def _extension_words():
+    base = set(_FIRST) | set(_LAST) | set(_JOBS) | set(_PETS) | set(_COLOURS) | set(_COUNTRIES)
+    base |= {c for cs in _COUNTRIES.values() for c in cs}
+    for table in (STATEMENTS, QUESTIONS):
+        for key in _BASE_TABLE_KEYS:
+            for t in table.get(key, ()):
+                base |= set(t.split())
+    new = [UNKNOWN, *_SPELLS]
+    for table in (STATEMENTS, QUESTIONS):
+        for t in table[HAZARD]:
+            new += [w for w in t.split() if w not in ("{n}", "{v}")]
+    out = []
+    for w in new:
+        if w not in base and w not in out:
+            out.append(w)
+    return tuple(out)
+
+
+#: The words the extension appends to the vocabulary, in a fixed order (``"unknown"``, the spells,
+#: then the new template words): token ids ``len(base_words) + 2`` onwards.
+EXTENSION_WORDS = _extension_words()
 
 
 def check_person(world, person):
@@ -212,6 +274,9 @@ def make_world(n_people: int = 200, n_forget: int = 20, seed: int = 0) -> World:
                              friend=names[friend]))
     forget = tuple(sorted(int(i) for i in rng.choice(n_people, n_forget, replace=False)))
     retain = tuple(i for i in range(n_people) if i not in set(forget))
+    # The extension's hazardous attribute, from its own generator: everything above is unchanged.
+    spells = np.random.default_rng(derive_seed(seed, "spell")).integers(len(_SPELLS), size=n_people)
+    people = [replace(p, spell=_SPELLS[int(k)]) for p, k in zip(people, spells)]
     countries = {c: k for k, cs in _COUNTRIES.items() for c in cs}
     return World(people=tuple(people), countries=countries, forget=forget, retain=retain,
                  fresh_names=fresh, seed=seed)
@@ -247,7 +312,7 @@ def statement_text(world: World, person, relation: str, template: int = 0, value
 
     Args:
         person: an index into ``world.people``, or a name (then ``value`` is required).
-        relation: one of :data:`ATTRIBUTES` (``country`` has no statement form: state the city).
+        relation: one of :data:`EXTENDED_ATTRIBUTES` (``country`` has no statement form: state the city).
         template: index into ``STATEMENTS[relation]``.
         value: the value to state (default: the true one); a different value states a false fact.
 
@@ -256,8 +321,8 @@ def statement_text(world: World, person, relation: str, template: int = 0, value
 
     Introduced in lecture 07.
     """
-    if relation not in ATTRIBUTES:
-        raise ValueError(f"relation must be one of {ATTRIBUTES} for a statement, got {relation!r}")
+    if relation not in EXTENDED_ATTRIBUTES:
+        raise ValueError(f"relation must be one of {EXTENDED_ATTRIBUTES} for a statement, got {relation!r}")
     name, value = _name_and_value(world, person, relation, value)
     return pick_template(STATEMENTS, relation, template).format(n=name, v=value)
 
