@@ -123,7 +123,7 @@ plt.show()
 # secret label until almost every copy is gone. This is the slides' second problem with the gold
 # standard: **retraining does not guarantee output suppression.** If the goal is "the model must
 # never say X", deleting the examples that were named may not be enough, and the right tools are
-# elsewhere (lecture 07, and lecture 08 (planned) on guardrails).
+# elsewhere (lecture 07, and lecture 08 on guardrails).
 #
 # ## 2. What exactly are we asked to forget?
 #
@@ -136,7 +136,7 @@ plt.show()
 # And *where* the forgetting should show: in the **model weights** (what training produced: the
 # model should be as if S had never been used), or in the **model generations** (what inference
 # produces: the model's behaviour on certain inputs). Lectures 01 to 04 work on weights and specific
-# training examples; lecture 07, lecture 06 (planned) and lecture 08 (planned) turn to generations
+# training examples; lecture 07, lecture 06 (planned) and lecture 08 turn to generations
 # and concepts in language models.
 #
 # ## 3. What does "forgotten" mean, exactly?

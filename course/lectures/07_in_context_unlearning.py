@@ -509,7 +509,7 @@ except KeyError as err:
 #    but facts can be supplied again in context (UnUnlearning) or found elsewhere (retrieval, other
 #    documents). ICUL: cheap, no weights change, but the knowledge stays and is one missing prompt away.
 #    An output filter: blocks matching outputs whatever their source, but only those it recognises
-#    (paraphrases, encodings); lecture 08 (planned).</details>
+#    (paraphrases, encodings); lecture 08.</details>
 
 # %% [markdown]
 # ## What we measured
@@ -552,7 +552,7 @@ print(f"  composed (city stated, country asked): {unun.loc['country', 'retrained
 # retrieving it at once and exactly, but it removes the fact only if the fact was never trained into
 # the weights as well: a model that learned it, like our full model, still answers closed book
 # (section 3), and then the weights need unlearning too. Both are the subject of
-# lecture 08 (planned), with their own limits (filters suppress rather than remove, and can be
+# lecture 08, with their own limits (filters suppress rather than remove, and can be
 # bypassed).
 #
 # ## References

@@ -39,8 +39,8 @@ module                             holds
 :mod:`unlearnkit.lm.training`      the training stream and loop
 :mod:`unlearnkit.lm.evaluation`    log-likelihoods, candidate scores, accuracies, generation
 :mod:`unlearnkit.lm.checkpoints`   saving a GPT, loading the shipped checkpoints
-:mod:`unlearnkit.lm.guardrails`    input/output filters and a system prompt around a model (lecture 08 (planned))
-:mod:`unlearnkit.lm.retrieval`     a fact datastore with exact deletion, retrievers, kNN-LM (lecture 08 (planned))
+:mod:`unlearnkit.lm.guardrails`    input/output filters and a system prompt around a model (lecture 08)
+:mod:`unlearnkit.lm.retrieval`     a fact datastore with exact deletion, retrievers, kNN-LM (lecture 08)
 :mod:`unlearnkit.lm.unlearning`    documents, four unlearning methods, relearning, the shipped unlearned models (lecture 06 (planned))
 :mod:`unlearnkit.lm.tofu`          TOFU-style evaluation with scope and recovery probes (lecture 06 (planned))
 =================================  ==============================================================

@@ -1,4 +1,4 @@
-"""Guardrails around a language model: output suppression at the system level (lecture 08 (planned)).
+"""Guardrails around a language model: output suppression at the system level (lecture 08).
 
 A deployed model rarely answers raw. The system around it can refuse a question before the model
 sees it (**input filter**), withhold an answer after the model gave it (**output filter**), and put
@@ -21,7 +21,7 @@ query.
 * :class:`Guardrails` composes them around a model: ``input -> system prompt -> model -> output``.
   A blocked query gets :data:`REFUSAL`. Every component keeps a log of what it blocked or changed.
 
-Introduced in lecture 08 (planned) (guardrails, dual use, removal vs suppression).
+Introduced in lecture 08 (guardrails, dual use, removal vs suppression).
 """
 from __future__ import annotations
 
@@ -72,7 +72,7 @@ def name_variants(name: str, variants=("full",)) -> list:
     Raises:
         TypeError: ``name`` is not a str.  ValueError: an unknown variant, or not a two-word name.
 
-    Introduced in lecture 08 (planned).
+    Introduced in lecture 08.
     """
     parts = _words(name, "name")
     if len(parts) != 2:
@@ -94,7 +94,7 @@ class InputFilter:
     Raises (construction):
         TypeError: ``phrases`` is a str, or holds a non-str.  ValueError: an empty phrase.
 
-    Introduced in lecture 08 (planned).
+    Introduced in lecture 08.
     """
 
     phrases: list
@@ -126,7 +126,7 @@ class OutputFilter:
         TypeError: ``forbidden`` is not a list of pairs of str (subject may be None).
         ValueError: an empty subject or answer.
 
-    Introduced in lecture 08 (planned).
+    Introduced in lecture 08.
     """
 
     forbidden: list
@@ -169,7 +169,7 @@ class SystemPrompt:
     Raises:
         TypeError: ``prefix`` is neither a str nor callable, or the function returns a non-str.
 
-    Introduced in lecture 08 (planned).
+    Introduced in lecture 08.
     """
 
     prefix: object
@@ -211,7 +211,7 @@ class Guardrails:
     Raises:
         TypeError: a part of the wrong type.
 
-    Introduced in lecture 08 (planned).
+    Introduced in lecture 08.
     """
 
     def __init__(self, model: GPT, tokenizer: Tokenizer, *, input_filter=None, output_filter=None, system_prompt=None):

@@ -1,21 +1,21 @@
-"""Inference-time retrieval: facts kept outside the weights, so that deleting them is exact (lecture 08 (planned)).
+"""Inference-time retrieval: facts kept outside the weights, so that deleting them is exact (lecture 08).
 
 Min et al. (2023, "SILO Language Models: Isolating Legal Risk in a Nonparametric Datastore") train a
 language model on low-risk data only and put everything else into a datastore consulted at
 inference time; removing a document from the datastore removes its influence at once, with no
-retraining. They consult the store through a kNN-LM (Khandelwal et al., ICLR 2020,
+retraining. They compare two ways of reading the store: retrieval-in-context (the retrieved text put
+in the prompt, what our model learned to use in lecture 07) and a kNN-LM (Khandelwal et al., ICLR 2020,
 "Generalization through Memorization"): ``p(y | x) = lambda * p_kNN(y | x) + (1 - lambda) * p_LM(y | x)``,
 with ``p_kNN`` a softmax over negative squared distances between the context's hidden state and
-stored hidden states, summed per stored next token. Retrieval-in-context (the retrieved text put in
-the prompt) is the other common form; it is what our model learned to use (lecture 07's reading).
+stored hidden states, summed per stored next token.
 
 * :class:`FactStore`: fact sentences keyed by id, each with its subject (a person's name) and, once
   an embedding model is attached, an embedding computed from that sentence alone. ``delete(ids)``
   removes entries; the store is then equal, entry by entry and bit by bit, to one built without
   them (:meth:`FactStore.same_as`).
-* :func:`embed_texts`: a text's embedding, the mean over its tokens of the model's last hidden
-  state (after the final layer norm), one text per forward pass, so no text's embedding depends on
-  another's.
+* :func:`embed_texts`: a text's embedding, the mean over its tokens of the model's hidden state at
+  a chosen layer (default 0, the token plus position embedding, which retrieves best on our model),
+  one text per forward pass, so no text's embedding depends on another's.
 * :class:`ExactRetriever` (the facts of every subject named in the query) and
   :class:`EmbeddingRetriever` (the ``k`` facts of highest cosine similarity to the query's
   embedding; ties go to the earlier entry).
@@ -27,7 +27,7 @@ Where ours differs: SILO's datastore holds 1B+ tokens of text and is searched wi
 a few hundred sentences and is searched exhaustively. Khandelwal et al. take ``k = 1024`` neighbours
 among 100M+ keys with a tuned lambda; our default ``k`` is small and lambda a parameter.
 
-Introduced in lecture 08 (planned) (retrieval as the alternative to unlearning the weights).
+Introduced in lecture 08 (retrieval as the alternative to unlearning the weights).
 """
 from __future__ import annotations
 
@@ -49,7 +49,7 @@ __all__ = ["Fact", "FactStore", "embed_texts", "hidden_states", "ExactRetriever"
 class Fact:
     """One datastore entry: ``id`` (str), ``subject`` (the name it is about), ``text`` (a sentence).
 
-    Introduced in lecture 08 (planned).
+    Introduced in lecture 08.
     """
 
     id: str
@@ -68,7 +68,7 @@ def hidden_states(model: GPT, ids, layer: int | None = None) -> torch.Tensor:
     Raises:
         ValueError: empty, or longer than ``block_size``; ``layer`` out of [0, n_layer].
 
-    Introduced in lecture 08 (planned).
+    Introduced in lecture 08.
     """
     check_instance(model, GPT, "model", "an unlearnkit GPT")
     n_layer = len(model.blocks)
@@ -100,7 +100,7 @@ def embed_texts(model: GPT, tokenizer: Tokenizer, texts, layer: int = 0) -> torc
     Raises:
         TypeError: ``texts`` is a single str.  ValueError: an empty text.  KeyError: an unknown word.
 
-    Introduced in lecture 08 (planned).
+    Introduced in lecture 08.
     """
     if isinstance(texts, str):
         raise TypeError("texts must be a list of str, got a single str")
@@ -131,7 +131,7 @@ class FactStore:
     Raises:
         TypeError: a non-:class:`Fact` entry.  ValueError: repeated ids.
 
-    Introduced in lecture 08 (planned).
+    Introduced in lecture 08.
     """
 
     def __init__(self, facts=(), embedder=None):
@@ -229,7 +229,7 @@ class ExactRetriever:
     ``retrieve(store, query)`` returns a list of :class:`Fact` (empty when no subject is named or the
     store is empty); ``relation`` restricts to ids ending in ``"/<relation>"``.
 
-    Introduced in lecture 08 (planned).
+    Introduced in lecture 08.
     """
 
     def retrieve(self, store: FactStore, query: str, relation: str | None = None) -> list:
@@ -253,7 +253,7 @@ class EmbeddingRetriever:
     Raises (construction):
         TypeError/ValueError: ``k`` not an integer >= 1.
 
-    Introduced in lecture 08 (planned).
+    Introduced in lecture 08.
     """
 
     def __init__(self, k: int = 1):
@@ -289,7 +289,7 @@ class RetrievalQA:
         retriever: an :class:`ExactRetriever` or :class:`EmbeddingRetriever`.
         relation: None, or restrict retrieval to that relation's facts (``"city"`` also for ``country``).
 
-    Introduced in lecture 08 (planned).
+    Introduced in lecture 08.
     """
 
     def __init__(self, reader: GPT, tokenizer: Tokenizer, store: FactStore, retriever=None, relation=None):
@@ -337,7 +337,7 @@ def knn_lm_probs(p_lm: torch.Tensor, query: torch.Tensor, keys: torch.Tensor, va
     Raises:
         ValueError: shapes disagree, a value outside the vocabulary, bad ``k``, ``lam`` or ``temperature``.
 
-    Introduced in lecture 08 (planned).
+    Introduced in lecture 08.
     """
     k = check_int(k, "k", 1)
     lam = check_number(lam, "lam", 0, 1)
