@@ -20,13 +20,14 @@ ifeq ($(shell id -u 2>/dev/null),0)
 ROOT_FLAG := --allow-root
 endif
 
-.PHONY: help setup setup-dev lab lab-instructor test test-fast notebooks preview exercises check-exercises release benchmark course-map clean
+.PHONY: help setup setup-dev lab lab-instructor test test-fast site notebooks preview exercises check-exercises release benchmark course-map clean
 
 help:
 	@echo "make lab        set up .venv if needed and open the course in JupyterLab (as students see it)"
 	@echo "make lab-instructor  the same with nbgrader's instructor tools (Formgrader, Create Assignment)"
 	@echo "make test       set up .venv if needed and run the whole test suite"
 	@echo "make test-fast  library unit tests only (no notebooks, no nbgrader)"
+	@echo "make site       the course site: every lecture executed, as HTML, in build/site/ (after make test: no re-run)"
 	@echo "make notebooks  build lectures/ and solutions/ from their sources in course/, then exercises/"
 	@echo "make preview NB=01_why_unlearn  execute one notebook; figures and printed text in preview/NB/"
 	@echo "make exercises  regenerate exercises/ from solutions/ with nbgrader"
@@ -74,13 +75,22 @@ lab-instructor: $(STAMP)
 	JUPYTER_CONFIG_PATH="$(CURDIR)/scripts/jupyter_instructor$${JUPYTER_CONFIG_PATH:+:$$JUPYTER_CONFIG_PATH}" \
 	  $(BIN)/jupyter lab --notebook-dir=. --port=$(LAB_PORT) $(ROOT_FLAG)
 
-# The whole suite on $(JOBS) workers; tests of one notebook or problem set share a worker
-# (tests/conftest.py schedules them together)
-# so each notebook executes once. pytest prints its summary line; an empty run (exit 5) is
-# impossible because tests/test_repo.py always collects.
+# The whole suite, in two pytest runs. First everything but the markers site and browser, on $(JOBS)
+# workers; tests of one notebook or problem set share a worker (tests/conftest.py schedules them
+# together) so each notebook executes once, and every lecture that ran cleanly is saved to
+# build/executed/. Then, in one process, the tests marked site or browser: the course site is built
+# from those saved executions and read in headless Chromium (skipped, with the reason, where Debian's
+# chromium is missing). A run that selects nothing (pytest's exit 5, e.g. PYTEST_ARGS='-k ps02' in
+# the second run) is not a failure; the first always collects tests/test_repo.py.
 test: $(DEVSTAMP)
 	@test -d tests || { echo "tests/ is not part of the student bundle: use the course repository"; exit 2; }
-	$(BIN)/python -m pytest -n $(JOBS) $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(JOBS) -m "not site and not browser" $(PYTEST_ARGS) || test $$? -eq 5
+	$(BIN)/python -m pytest -m "site or browser" $(PYTEST_ARGS) || test $$? -eq 5
+
+# The course site (README, "Course site"): build/site/index.html from the lectures `make test` left
+# executed in build/executed/ (a missing or changed one is executed now), Sphinx + myst-nb, offline.
+site: $(DEVSTAMP)
+	$(PY) scripts/build_site.py
 
 test-fast: $(DEVSTAMP)
 	$(BIN)/python -m pytest -n $(JOBS) -m "not notebook and not grading" $(PYTEST_ARGS)

@@ -154,6 +154,57 @@ def execute(path, *, nb: nbformat.NotebookNode | None = None, allow_errors: bool
     return Run(path, nb, seconds, errors)
 
 
+# ----------------------------------------------------------------------------- executed lectures
+# The test run keeps every lecture it executed without an error here (git-ignored), outputs included;
+# `make site` (scripts/build_site.py) builds the course site from these copies instead of running
+# the lectures again, and executes only a lecture that is missing or whose notebook changed since.
+EXECUTED = ROOT / "build" / "executed" / "lectures"
+
+
+def digest(path) -> str:
+    """SHA-256 of a file's bytes: which version of a notebook an executed copy was made from."""
+    import hashlib
+
+    return hashlib.sha256(pathlib.Path(path).read_bytes()).hexdigest()
+
+
+def save_executed(run: Run, folder: pathlib.Path | None = None) -> pathlib.Path | None:
+    """Keep the executed copy of a lecture (``lectures/NN_topic.ipynb`` only) for the course site.
+
+    Writes ``<folder>/NN_topic.ipynb`` (default :data:`EXECUTED`) with the notebook's digest in its
+    metadata (``unlearnkit_executed``), atomically. A run with a failing cell, or of anything but a
+    lecture (a solution notebook must never reach the site), writes nothing, and a failed run removes
+    an older copy of the same lecture. Returns the path written, or None.
+    """
+    import copy
+
+    path = pathlib.Path(run.path).resolve()
+    if path.parent != (ROOT / "lectures").resolve() or path.suffix != ".ipynb":
+        return None
+    folder = pathlib.Path(folder) if folder is not None else EXECUTED
+    target = folder / path.name
+    if run.errors:
+        target.unlink(missing_ok=True)
+        return None
+    nb = copy.deepcopy(run.nb)
+    nb.metadata["unlearnkit_executed"] = {"source_sha256": digest(path), "seconds": round(run.seconds, 1)}
+    folder.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    nbformat.write(nb, tmp)
+    os.replace(tmp, target)
+    return target
+
+
+def executed_copy(path, folder: pathlib.Path | None = None) -> pathlib.Path | None:
+    """The saved executed copy of lecture ``path`` if it was made from the notebook as it is now."""
+    path = pathlib.Path(path)
+    saved = (pathlib.Path(folder) if folder is not None else EXECUTED) / path.name
+    if not saved.exists():
+        return None
+    meta = nbformat.read(saved, as_version=4).metadata.get("unlearnkit_executed", {})
+    return saved if meta.get("source_sha256") == digest(path) else None
+
+
 def cell_seconds(nb) -> list[tuple[float, int, str]]:
     """(seconds, cell index, first line) of each executed code cell, slowest first.
 

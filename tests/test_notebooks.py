@@ -4,6 +4,10 @@ Notebooks are discovered, not listed: a new ``lectures/NN_topic.ipynb`` or
 ``solutions/psNN_topic/psNN_topic.ipynb`` is tested as soon as it exists. Each runs with its own
 folder as working directory and TQDM_DISABLE=1. Wall times are printed at the end of the run
 (tests/conftest.py); a budget overrun (COURSE.md section 5) is a warning, not a failure.
+
+A lecture that ran without an error is also saved, outputs included, to build/executed/lectures/
+(git-ignored; nbrun.save_executed): the course site (`make site`, tests/test_site.py) is built from
+those copies, so a test run executes each lecture once for both.
 """
 from __future__ import annotations
 
@@ -47,6 +51,7 @@ def test_notebook_executes(path, runs, record_property):
     slowest = (f"cells take {sum(c[0] for c in cells):.1f} s in all (the rest is kernel start/stop); "
                + "; ".join(f"cell {i} {s:.1f} s ({line})" for s, i, line in cells[:3]))
     print(f"  slowest cells: {slowest}")
+    nbrun.save_executed(run)  # lectures only, and only without errors
     if run.seconds > budget:
         warnings.warn(f"{name} took {run.seconds:.1f} s, over its {budget:.0f} s budget; slowest cells: {slowest}",
                       UserWarning)
