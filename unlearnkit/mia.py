@@ -787,6 +787,9 @@ def lira_fit(stats, members, *, include=None, variance: str = "per_example", cen
     * every spread is raised to at least ``min_std``, so an example whose shadow values are all equal
       gives finite scores (the reference adds 1e-30 to every spread, which keeps scores finite only
       as numbers of order 1e60).
+    * every example's fit uses all of its shadow values; the reference code first cuts every
+      example's IN (and OUT) values to the smallest count over all examples, so each fit rests on
+      the same number of models, and averages its scores over augmented queries (we query once).
 
     Args:
         stats: float ``(m, n)``: the statistic (e.g. :func:`lira_phi`) of n examples under m shadow models.

@@ -230,6 +230,90 @@ def tpr_at_fpr(scores, is_member, max_fpr):
     return float(tpr[i]), float(fpr[i]), float(thresholds[i])
 
 
+# %% nbg="wrong:tpr_at_fpr:members_as_integers"
+def tpr_at_fpr(scores, is_member, max_fpr):
+    # uses is_member as given: with 0/1 integers, ~m is -1/-2, not a mask
+    s = np.asarray(scores, dtype=float).ravel()
+    m = np.asarray(is_member).ravel()
+    if s.shape != m.shape:
+        raise ValueError("scores and is_member must have the same length")
+    pass
+    if np.isnan(s).any():
+        raise ValueError("nan score")
+    if not (0 <= max_fpr <= 1):
+        raise ValueError("max_fpr outside [0,1]")
+    if m.all() or (~m).all():
+        raise ValueError("need members and non-members")
+    best = (0.0, 0.0, math.inf)
+    for t in np.unique(s)[::-1]:
+        fpr = float(np.mean(s[~m] >= t))
+        if fpr > max_fpr:
+            break
+        best = (float(np.mean(s[m] >= t)), fpr, float(t))
+    return best
+
+
+# %% nbg="wrong:tpr_at_fpr:no_max_fpr_check"
+def tpr_at_fpr(scores, is_member, max_fpr):
+    # never checks that max_fpr lies in [0, 1]
+    s = np.asarray(scores, dtype=float).ravel()
+    m = np.asarray(is_member).ravel()
+    if s.shape != m.shape:
+        raise ValueError("scores and is_member must have the same length")
+    m = m.astype(bool)
+    if np.isnan(s).any():
+        raise ValueError("nan score")
+    if False:
+        raise ValueError("max_fpr outside [0,1]")
+    if m.all() or (~m).all():
+        raise ValueError("need members and non-members")
+    best = (0.0, 0.0, math.inf)
+    for t in np.unique(s)[::-1]:
+        fpr = float(np.mean(s[~m] >= t))
+        if fpr > max_fpr:
+            break
+        best = (float(np.mean(s[m] >= t)), fpr, float(t))
+    return best
+
+
+# %% nbg="wrong:tpr_at_fpr:member_scores_as_thresholds"
+def tpr_at_fpr(scores, is_member, max_fpr):
+    # tries only the members' scores as thresholds: misses a lower non-member score with the same TPR
+    s = np.asarray(scores, dtype=float).ravel()
+    m = np.asarray(is_member).ravel().astype(bool)
+    if s.shape != m.shape or m.all() or not m.any() or np.isnan(s).any() or not 0 <= max_fpr <= 1:
+        raise ValueError("bad input")
+    best = (0.0, 0.0, math.inf)
+    for t in np.unique(s[m])[::-1]:
+        fpr = float(np.mean(s[~m] >= t))
+        if fpr > max_fpr:
+            break
+        best = (float(np.mean(s[m] >= t)), fpr, float(t))
+    return best
+
+
+# %% nbg="alt:tpr_at_fpr:review_r4"
+def tpr_at_fpr(scores, is_member, max_fpr):
+    s = np.asarray(scores, dtype=float).ravel()
+    m = np.asarray(is_member).ravel()
+    if s.shape != m.shape:
+        raise ValueError("scores and is_member must have the same length")
+    m = m.astype(bool)
+    if np.isnan(s).any():
+        raise ValueError("nan score")
+    if not (0 <= max_fpr <= 1):
+        raise ValueError("max_fpr outside [0,1]")
+    if m.all() or (~m).all():
+        raise ValueError("need members and non-members")
+    best = (0.0, 0.0, math.inf)
+    for t in np.unique(s)[::-1]:
+        fpr = float(np.mean(s[~m] >= t))
+        if fpr > max_fpr:
+            break
+        best = (float(np.mean(s[m] >= t)), fpr, float(t))
+    return best
+
+
 # %% nbg="twin:tpr_at_fpr:fails"
 from sklearn.metrics import roc_curve as _sk_roc_curve
 
@@ -486,6 +570,93 @@ def lira_score(phi_target, phi_in, phi_out, sd=None):
     return float(_norm.logpdf(phi_target, np.median(phi_in), sds[0]) - _norm.logpdf(phi_target, np.median(phi_out), sds[1]))
 
 
+# %% nbg="wrong:lira_score:floor_on_given_sd"
+def _logn(x, mu, sd):
+    return -0.5 * math.log(2 * math.pi) - math.log(sd) - (x - mu) ** 2 / (2 * sd ** 2)
+
+
+def lira_score(phi_target, phi_in, phi_out, sd=None):
+    # raises a given sd to 1e-3 as well (the task says: no floor)
+    a = np.asarray(phi_in, dtype=float).ravel(); b = np.asarray(phi_out, dtype=float).ravel()
+    x = float(phi_target)
+    if a.size == 0 or b.size == 0:
+        raise ValueError("empty")
+    if not (np.isfinite(a).all() and np.isfinite(b).all() and math.isfinite(x)):
+        raise ValueError("nan/inf")
+    if sd is not None:
+        if isinstance(sd, bool) or not isinstance(sd, (int, float, np.floating, np.integer)) or not math.isfinite(sd) or sd <= 0:
+            raise ValueError("sd must be finite > 0")
+        si = so = max(float(sd), 1e-3)
+    else:
+        si = max(float(np.std(a)), 1e-3); so = max(float(np.std(b)), 1e-3)
+    return float(_logn(x, float(np.median(a)), si) - _logn(x, float(np.median(b)), so))
+
+
+# %% nbg="wrong:lira_score:nan_only_check"
+def _logn(x, mu, sd):
+    return -0.5 * math.log(2 * math.pi) - math.log(sd) - (x - mu) ** 2 / (2 * sd ** 2)
+
+
+def lira_score(phi_target, phi_in, phi_out, sd=None):
+    # rejects nan but lets infinite values through
+    a = np.asarray(phi_in, dtype=float).ravel(); b = np.asarray(phi_out, dtype=float).ravel()
+    x = float(phi_target)
+    if a.size == 0 or b.size == 0:
+        raise ValueError("empty")
+    if not (not (np.isnan(a).any() or np.isnan(b).any() or math.isnan(x))):
+        raise ValueError("nan/inf")
+    if sd is not None:
+        if isinstance(sd, bool) or not isinstance(sd, (int, float, np.floating, np.integer)) or not math.isfinite(sd) or sd <= 0:
+            raise ValueError("sd must be finite > 0")
+        si = so = float(sd)
+    else:
+        si = max(float(np.std(a)), 1e-3); so = max(float(np.std(b)), 1e-3)
+    return float(_logn(x, float(np.median(a)), si) - _logn(x, float(np.median(b)), so))
+
+
+# %% nbg="wrong:lira_score:negative_sd_accepted"
+def _logn(x, mu, sd):
+    return -0.5 * math.log(2 * math.pi) - np.log(sd) - (x - mu) ** 2 / (2 * sd ** 2)
+
+
+def lira_score(phi_target, phi_in, phi_out, sd=None):
+    # rejects sd = 0 only, so a negative sd is used
+    a = np.asarray(phi_in, dtype=float).ravel(); b = np.asarray(phi_out, dtype=float).ravel()
+    x = float(phi_target)
+    if a.size == 0 or b.size == 0:
+        raise ValueError("empty")
+    if not (np.isfinite(a).all() and np.isfinite(b).all() and math.isfinite(x)):
+        raise ValueError("nan/inf")
+    if sd is not None:
+        if isinstance(sd, bool) or not isinstance(sd, (int, float, np.floating, np.integer)) or not math.isfinite(sd) or sd == 0:
+            raise ValueError("sd must be finite > 0")
+        si = so = float(sd)
+    else:
+        si = max(float(np.std(a)), 1e-3); so = max(float(np.std(b)), 1e-3)
+    return float(_logn(x, float(np.median(a)), si) - _logn(x, float(np.median(b)), so))
+
+
+# %% nbg="alt:lira_score:review_r4"
+def _logn(x, mu, sd):
+    return -0.5 * math.log(2 * math.pi) - math.log(sd) - (x - mu) ** 2 / (2 * sd ** 2)
+
+
+def lira_score(phi_target, phi_in, phi_out, sd=None):
+    a = np.asarray(phi_in, dtype=float).ravel(); b = np.asarray(phi_out, dtype=float).ravel()
+    x = float(phi_target)
+    if a.size == 0 or b.size == 0:
+        raise ValueError("empty")
+    if not (np.isfinite(a).all() and np.isfinite(b).all() and math.isfinite(x)):
+        raise ValueError("nan/inf")
+    if sd is not None:
+        if isinstance(sd, bool) or not isinstance(sd, (int, float, np.floating, np.integer)) or not math.isfinite(sd) or sd <= 0:
+            raise ValueError("sd must be finite > 0")
+        si = so = float(sd)
+    else:
+        si = max(float(np.std(a)), 1e-3); so = max(float(np.std(b)), 1e-3)
+    return float(_logn(x, float(np.median(a)), si) - _logn(x, float(np.median(b)), so))
+
+
 # %% nbg="twin:lira_score:fails"
 from scipy.stats import norm as _norm_twin
 
@@ -548,6 +719,7 @@ with _p[0], _p[1], _p[2]:
     _floor = lira_score(5.0, [5.0], [4.0, 6.0])                             # one IN value: spread 0 -> 1e-3
     _far = lira_score(50.0, [1.0, 1.0], [2.0, 2.0])                          # both spreads floored: still finite
     _unequal = lira_score(0.5, [0.0, 2.0], [-10.0, 10.0])                  # spreads 1 and 10: log(sigma) matters
+    _tiny_sd = lira_score(1.0, [1.0], [1.001], sd=1e-4)                     # a given sd below 1e-3 is not floored
     for _bad in ((float("inf"), [1.0], [2.0]), (0.0, [1.0], []), (0.0, [1.0], [2.0], -1.0), (0.0, [1.0], [2.0], float("nan")),
                  (float("nan"), [1.0], [2.0])):
         try:
@@ -562,6 +734,8 @@ assert abs(_outlier - _ref(0.0, [1.0, 1.2, 30.0], [-1.0, -0.8, -1.2])) < 1e-9, "
 assert math.isfinite(_floor) and abs(_floor - _ref(5.0, [5.0], [4.0, 6.0])) < 1e-6, "one IN value: spread 1e-3, a finite score"
 assert math.isfinite(_far) and abs(_far - _ref(50.0, [1.0, 1.0], [2.0, 2.0])) < 1e-6 * abs(_far), "far values stay finite"
 assert abs(_unequal - _ref(0.5, [0.0, 2.0], [-10.0, 10.0])) < 1e-9, "keep the -log(sigma) terms"
+assert abs(_tiny_sd - _ref(1.0, [1.0], [1.001], 1e-4)) < 1e-6 * abs(_tiny_sd), \
+    f"a given sd is used as it is, even below 1e-3 (no floor): expected {_ref(1.0, [1.0], [1.001], 1e-4)}, got {_tiny_sd}"
 ### END HIDDEN TESTS
 
 # %% [markdown] nbg="locked:task3_md"
@@ -740,6 +914,121 @@ def ulira_decision(phi, forget, trained, example, target):
     return unlearned, never_seen, bool(score > 0)
 
 
+# %% nbg="wrong:ulira_decision:score_zero_counts"
+from scipy.stats import norm as _norm
+
+
+def _ls(x, a, b):
+    return _norm.logpdf(x, np.median(a), max(np.std(a), 1e-3)) - _norm.logpdf(x, np.median(b), max(np.std(b), 1e-3))
+
+
+def ulira_decision(phi, forget, trained, example, target):
+    # decides 'unlearned' at a score of exactly 0 (the task says greater than 0)
+    phi = np.asarray(phi, dtype=float); forget = np.asarray(forget, dtype=bool); trained = np.asarray(trained, dtype=bool)
+    m, n = phi.shape
+    if forget.shape != phi.shape or trained.shape != phi.shape:
+        raise ValueError("shapes")
+    if (forget & ~trained).any():
+        raise ValueError("forget outside trained")
+    for name, v, hi in (("example", example, n), ("target", target, m)):
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or not (0 <= v < hi):
+            raise ValueError(f"{name} invalid")
+    if trained[target, example] and not forget[target, example]:
+        raise ValueError("target kept the example")
+    others = np.arange(m) != target
+    unl = phi[others & forget[:, example], example].astype(np.float64)
+    nev = phi[others & ~trained[:, example], example].astype(np.float64)
+    if unl.size == 0 or nev.size == 0:
+        raise ValueError("empty group")
+    return unl, nev, bool(_ls(phi[target, example], unl, nev) >= 0)
+
+
+# %% nbg="wrong:ulira_decision:negative_index_wraps"
+from scipy.stats import norm as _norm
+
+
+def _ls(x, a, b):
+    return _norm.logpdf(x, np.median(a), max(np.std(a), 1e-3)) - _norm.logpdf(x, np.median(b), max(np.std(b), 1e-3))
+
+
+def ulira_decision(phi, forget, trained, example, target):
+    # lets negative indices wrap around, as Python does
+    phi = np.asarray(phi, dtype=float); forget = np.asarray(forget, dtype=bool); trained = np.asarray(trained, dtype=bool)
+    m, n = phi.shape
+    if forget.shape != phi.shape or trained.shape != phi.shape:
+        raise ValueError("shapes")
+    if (forget & ~trained).any():
+        raise ValueError("forget outside trained")
+    for name, v, hi in (("example", example, n), ("target", target, m)):
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or not (-hi <= v < hi):
+            raise ValueError(f"{name} invalid")
+    if trained[target, example] and not forget[target, example]:
+        raise ValueError("target kept the example")
+    others = np.arange(m) != target
+    unl = phi[others & forget[:, example], example].astype(np.float64)
+    nev = phi[others & ~trained[:, example], example].astype(np.float64)
+    if unl.size == 0 or nev.size == 0:
+        raise ValueError("empty group")
+    return unl, nev, bool(_ls(phi[target, example], unl, nev) > 0)
+
+
+# %% nbg="wrong:ulira_decision:sorted_groups"
+from scipy.stats import norm as _norm
+
+
+def _ls(x, a, b):
+    return _norm.logpdf(x, np.median(a), max(np.std(a), 1e-3)) - _norm.logpdf(x, np.median(b), max(np.std(b), 1e-3))
+
+
+def ulira_decision(phi, forget, trained, example, target):
+    # returns the groups sorted by value, not in model order
+    phi = np.asarray(phi, dtype=float); forget = np.asarray(forget, dtype=bool); trained = np.asarray(trained, dtype=bool)
+    m, n = phi.shape
+    if forget.shape != phi.shape or trained.shape != phi.shape:
+        raise ValueError("shapes")
+    if (forget & ~trained).any():
+        raise ValueError("forget outside trained")
+    for name, v, hi in (("example", example, n), ("target", target, m)):
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or not (0 <= v < hi):
+            raise ValueError(f"{name} invalid")
+    if trained[target, example] and not forget[target, example]:
+        raise ValueError("target kept the example")
+    others = np.arange(m) != target
+    unl = phi[others & forget[:, example], example].astype(np.float64)
+    nev = phi[others & ~trained[:, example], example].astype(np.float64)
+    if unl.size == 0 or nev.size == 0:
+        raise ValueError("empty group")
+    unl, nev = np.sort(unl), np.sort(nev); return unl, nev, bool(_ls(phi[target, example], unl, nev) > 0)
+
+
+# %% nbg="alt:ulira_decision:review_r4"
+from scipy.stats import norm as _norm
+
+
+def _ls(x, a, b):
+    return _norm.logpdf(x, np.median(a), max(np.std(a), 1e-3)) - _norm.logpdf(x, np.median(b), max(np.std(b), 1e-3))
+
+
+def ulira_decision(phi, forget, trained, example, target):
+    phi = np.asarray(phi, dtype=float); forget = np.asarray(forget, dtype=bool); trained = np.asarray(trained, dtype=bool)
+    m, n = phi.shape
+    if forget.shape != phi.shape or trained.shape != phi.shape:
+        raise ValueError("shapes")
+    if (forget & ~trained).any():
+        raise ValueError("forget outside trained")
+    for name, v, hi in (("example", example, n), ("target", target, m)):
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or not (0 <= v < hi):
+            raise ValueError(f"{name} invalid")
+    if trained[target, example] and not forget[target, example]:
+        raise ValueError("target kept the example")
+    others = np.arange(m) != target
+    unl = phi[others & forget[:, example], example].astype(np.float64)
+    nev = phi[others & ~trained[:, example], example].astype(np.float64)
+    if unl.size == 0 or nev.size == 0:
+        raise ValueError("empty group")
+    return unl, nev, bool(_ls(phi[target, example], unl, nev) > 0)
+
+
 # %% nbg="twin:ulira_decision:fails"
 from scipy.stats import norm as _norm_u
 
@@ -780,13 +1069,15 @@ assert unl4.tolist() == [3.0, 2.0, 4.0] and nev4.tolist() == [0.0, -0.5], \
 assert dec is True and dec4 is False, \
     f"phi 3.0 sits on the unlearned median, -1.0 next to the never-seen ones: decisions True, False; got {dec}, {dec4}"
 with mock.patch.object(mia, "ulira_leave_one_out", **_off), mock.patch.object(mia, "lira_leave_one_out", **_off):
-    for _args in ((_phi, _fg, _tr, 0, 1), (_phi, _fg | ~_tr, _tr, 0, 0), (_phi, _fg, _tr, 2, 0)):
+    for _what, _args in (("target 1 kept example 0", (_phi, _fg, _tr, 0, 1)),
+                         ("forget marks entries outside trained", (_phi, _fg | ~_tr, _tr, 0, 0)),
+                         ("example 2 is out of range (2 examples)", (_phi, _fg, _tr, 2, 0))):
         try:
             ulira_decision(*_args)
         except ValueError:
             pass
         else:
-            raise AssertionError("a kept example, forget outside trained and an example index out of range must raise ValueError")
+            raise AssertionError(f"{_what}: ulira_decision must raise ValueError")
 print("visible tests passed: the groups leave the target out and skip models that kept the example, in model order; "
       "decisions True and False; bad input raises ValueError")
 ### BEGIN HIDDEN TESTS
@@ -820,13 +1111,21 @@ with mock.patch.object(mia, "ulira_leave_one_out", **_off), mock.patch.object(mi
             _checked += 1
     # a target that kept it: nothing to ask; negative indices are not valid here
     _kt = int(np.flatnonzero(_T[:, 0] & ~_F[:, 0])[0])
-    for _args in ((_P, _F, _T, 0, _kt), (_P, _F, _T, -1, 0), (_P, _F, _T, 0, -1), (_P, _F, _T, 0, _m)):
+    # (-2, 0) and (0, -7) would wrap around to example 0 / target 0 of the visible example: a valid question
+    for _args in ((_P, _F, _T, 0, _kt), (_P, _F, _T, -1, 0), (_P, _F, _T, 0, -1), (_P, _F, _T, 0, _m),
+                  (_phi, _fg, _tr, -2, 0), (_phi, _fg, _tr, 0, -7)):
         try:
             ulira_decision(*_args)
             raise AssertionError(f"ulira_decision(..., example={_args[3]}, target={_args[4]}) must raise ValueError")
         except ValueError:
             pass
 assert _checked > 20
+# x = 1 lies as far from the unlearned median 3 as from the never-seen median -1, both spreads 1: score exactly 0
+_phi0 = np.array([[1.0], [2.0], [4.0], [-2.0], [0.0]])
+_tr0 = np.array([[1], [1], [1], [0], [0]], dtype=bool)
+with mock.patch.object(mia, "ulira_leave_one_out", **_off), mock.patch.object(mia, "lira_leave_one_out", **_off):
+    _dec0 = ulira_decision(_phi0, _tr0.copy(), _tr0, 0, 0)[2]
+assert _dec0 is False, f"a score of exactly 0 is not greater than 0: decision False, got {_dec0}"
 ### END HIDDEN TESTS
 
 # %% [markdown] nbg="locked:task4_md"
@@ -947,6 +1246,65 @@ def recovery_ratio(acc_unlearned, acc_retrained, acc_original):
             raise ValueError("the original has no lead over the control at some step")
         out.append((a - b) / (c - b))
     return np.array(out, dtype=np.float64)
+
+
+# %% nbg="wrong:recovery_ratio:negative_lead_accepted"
+def recovery_ratio(acc_unlearned, acc_retrained, acc_original):
+    # rejects a lead of exactly 0 but divides by a negative one
+    u, r, o = (np.asarray(v, dtype=np.float64).ravel() for v in (acc_unlearned, acc_retrained, acc_original))
+    if not (u.shape == r.shape == o.shape):
+        raise ValueError("lengths")
+    for v in (u, r, o):
+        if np.isnan(v).any() or (v < 0).any() or (v > 1).any():
+            raise ValueError("values in [0,1]")
+    lead = o - r
+    if (lead == 0).any():
+        raise ValueError("no lead")
+    return (u - r) / lead
+
+
+# %% nbg="wrong:recovery_ratio:nan_passes_range_check"
+def recovery_ratio(acc_unlearned, acc_retrained, acc_original):
+    # range check by comparisons only: nan passes them
+    u, r, o = (np.asarray(v, dtype=np.float64).ravel() for v in (acc_unlearned, acc_retrained, acc_original))
+    if not (u.shape == r.shape == o.shape):
+        raise ValueError("lengths")
+    for v in (u, r, o):
+        if (v < 0).any() or (v > 1).any():
+            raise ValueError("values in [0,1]")
+    lead = o - r
+    if (lead <= 0).any():
+        raise ValueError("no lead")
+    return (u - r) / lead
+
+
+# %% nbg="wrong:recovery_ratio:capped_at_one"
+def recovery_ratio(acc_unlearned, acc_retrained, acc_original):
+    # caps the ratio at 1 (an unlearned model above the original is possible)
+    u, r, o = (np.asarray(v, dtype=np.float64).ravel() for v in (acc_unlearned, acc_retrained, acc_original))
+    if not (u.shape == r.shape == o.shape):
+        raise ValueError("lengths")
+    for v in (u, r, o):
+        if np.isnan(v).any() or (v < 0).any() or (v > 1).any():
+            raise ValueError("values in [0,1]")
+    lead = o - r
+    if (lead <= 0).any():
+        raise ValueError("no lead")
+    return np.minimum((u - r) / lead, 1.0)
+
+
+# %% nbg="alt:recovery_ratio:review_r4"
+def recovery_ratio(acc_unlearned, acc_retrained, acc_original):
+    u, r, o = (np.asarray(v, dtype=np.float64).ravel() for v in (acc_unlearned, acc_retrained, acc_original))
+    if not (u.shape == r.shape == o.shape):
+        raise ValueError("lengths")
+    for v in (u, r, o):
+        if np.isnan(v).any() or (v < 0).any() or (v > 1).any():
+            raise ValueError("values in [0,1]")
+    lead = o - r
+    if (lead <= 0).any():
+        raise ValueError("no lead")
+    return (u - r) / lead
 
 
 # %% nbg="twin:recovery_ratio:fails"
