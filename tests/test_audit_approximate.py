@@ -160,7 +160,8 @@ def test_certificate_follows_guo_theorem_3_and_says_when_to_retrain(digits):
     beta = un.residual_bound_
     assert cert.c == pytest.approx(c) and cert.sigma == sigma
     assert cert.residual_budget == pytest.approx(sigma * eps / c) and cert.residual_budget == pytest.approx(0.05)
-    assert cert.residual_bound == beta and cert.epsilon_spent == pytest.approx(c * beta / sigma)
+    assert cert.residual_bound == beta + cert.fit_residual and cert.fit_residual == full.fit_residual_ < 1e-12
+    assert cert.epsilon_spent == pytest.approx(c * beta / sigma)
     assert cert.budget_used == pytest.approx(beta / 0.05)
     hist = np.array(un.bound_history_)
     within = int((hist <= cert.residual_budget).sum())

@@ -69,6 +69,7 @@ __all__ = [
     "newton_removal",
     "newton_update",
     "certified_sigma",
+    "worst_case_residual_bound",
     "RemovalCertificate",
     "removal_certificate",
 ]
@@ -835,6 +836,43 @@ def certified_sigma(epsilon: float, delta: float, residual_budget: float) -> flo
     return c * budget / epsilon
 
 
+def worst_case_residual_bound(n: int, lam: float, m: int = 1, gamma: float = 0.25, C: float = 1.0) -> float:
+    """Guo et al.'s worst-case bound on the gradient residual of one Newton-step removal: ``4 gamma m^2 C^2 / (lam^2 (n - m))``.
+
+    Theorem 1 of Guo, Goldstein, Hannun, van der Maaten (ICML 2020), for ``m = 1``: if every
+    per-example loss gradient has norm at most ``C``, ``l''`` is ``gamma``-Lipschitz and every
+    ``||x_i|| <= 1``, removing one of ``n`` points leaves ``||grad L(w_-; D')|| <= 4 gamma C^2 /
+    (lam^2 (n - 1))``. For the logistic loss ``C = 1`` and ``gamma = 1/4`` (the value the reference
+    code uses; the largest third derivative of the logistic loss is about 0.096). It needs only
+    sizes, no data, and is far looser than the data-dependent bound that :func:`newton_removal`
+    accumulates (their Corollary 1). For a block of ``m`` points removed in one step the same
+    argument (``||Delta|| <= 2 m C``, ``||H^{-1}|| <= 1 / (lam (n - m))``) gives
+    ``4 gamma m^2 C^2 / (lam^2 (n - m))``; that form is our derivation, not checked against the
+    paper's statement. It bounds one binary problem (one output); for one-vs-rest, sum it over the
+    outputs, as :func:`newton_removal` sums its bounds.
+
+    Args:
+        n: points before the removal (int >= m + 1).  lam: the L2 weight (> 0).
+        m: points removed in the step (int >= 1).  gamma: Lipschitz constant of ``l''`` (>= 0).
+        C: bound on the per-example gradient norm (>= 0).
+
+    Returns:
+        float >= 0.
+
+    Raises:
+        TypeError: ``n`` or ``m`` not an integer, another argument not a number.
+        ValueError: a value out of range.
+
+    Introduced in lecture 04.
+    """
+    m = check_int(m, "m", 1)
+    n = check_int(n, "n", m + 1)
+    lam = check_number(lam, "lam", 0, open_min=True, what="> 0")
+    gamma = _weight(gamma, "gamma")
+    C = _weight(C, "C")
+    return 4.0 * gamma * m * m * C * C / (lam * lam * (n - m))
+
+
 @dataclass(frozen=True)
 class RemovalCertificate:
     """Where a model's removals stand against an (epsilon, delta) target (see :func:`removal_certificate`).
@@ -843,7 +881,9 @@ class RemovalCertificate:
         epsilon, delta: the target.
         sigma: standard deviation of each entry of the model's ``b`` (``b ~ N(0, sigma^2)`` i.i.d.).
         c: ``sqrt(2 log(1.5 / delta))``.
-        residual_bound: the accumulated data-dependent bound ``beta`` (``model.residual_bound_``).
+        residual_bound: ``beta``, the bound on the gradient residual of the current weights:
+            ``fit_residual + model.residual_bound_`` (the removals' accumulated data-dependent bounds)
+            once a removal was made; 0 before any (the model is then the output of ``fit`` itself).
         residual_budget: ``sigma * epsilon / c``, the largest ``beta`` the target allows.
         epsilon_spent: ``c * beta / sigma``, the epsilon certified at this ``delta`` for the removals so
             far (0 before any; inf without noise once ``beta > 0``).
@@ -853,6 +893,8 @@ class RemovalCertificate:
         steps: Newton steps taken since ``fit``.
         steps_within_budget: how many of those steps kept the accumulated bound within the budget; the
             next one (``steps_within_budget + 1``) is where retraining became due.
+        fit_residual: ``model.fit_residual_``, the gradient norm ``fit`` left (about 1e-13 when it
+            converged; large when it stopped early): part of ``beta`` from the first removal on.
 
     Introduced in lecture 04.
     """
@@ -868,6 +910,7 @@ class RemovalCertificate:
     retrain_due: bool
     steps: int
     steps_within_budget: int
+    fit_residual: float = 0.0
 
 
 def removal_certificate(model: L2LinearModel, epsilon: float, delta: float) -> RemovalCertificate:
@@ -882,8 +925,15 @@ def removal_certificate(model: L2LinearModel, epsilon: float, delta: float) -> R
     per-class bounds summed) and the paper; the reference code reports the bounds and leaves the
     budget arithmetic to the reader, which is what this function does.
 
-    The guarantee assumes ``fit`` reached the exact optimum of ``L_b`` (``model.converged_``; a
-    non-zero residual at fit adds to ``beta``) and rows of norm <= 1 (the model normalises them).
+    The guarantee assumes ``fit`` reached the optimum of ``L_b`` and rows of norm <= 1 (the model
+    normalises them). A fit that stopped short leaves a gradient ``r0 = model.fit_residual_``; the
+    removals' residual is then at most ``r0`` plus their bounds (each Newton step computes ``Delta``
+    as if ``r0`` were 0, so ``r0`` is carried through the step unchanged), so
+    ``beta = r0 + model.residual_bound_`` once a removal was made (before any, nothing was removed
+    and nothing is spent). A converged fit has ``r0`` at rounding level (about 1e-13): the numbers
+    are those of the bounds alone. (Before the R2 review ``r0`` was left out,
+    though this docstring said it counted.) The retrained model of the definition is assumed to
+    reach its optimum.
 
     Args:
         model: an :class:`L2LinearModel`, fitted (and possibly unlearned).
@@ -902,7 +952,9 @@ def removal_certificate(model: L2LinearModel, epsilon: float, delta: float) -> R
     if model.coef_.numel() == 0:
         raise TypeError("model must be fitted: call model.fit(data)")
     epsilon, delta, c = _check_epsilon_delta(epsilon, delta)
-    sigma, beta = float(model.sigma), float(model.residual_bound_)
+    fit_r0 = float(getattr(model, "fit_residual_", 0.0))
+    r0 = fit_r0 if model.bound_history_ else 0.0       # counted once something was removed
+    sigma, beta = float(model.sigma), r0 + float(model.residual_bound_)
     budget = sigma * epsilon / c
     if beta == 0:
         spent, used = 0.0, 0.0
@@ -912,8 +964,8 @@ def removal_certificate(model: L2LinearModel, epsilon: float, delta: float) -> R
         spent, used = c * beta / sigma, beta / budget
     within = 0
     for b in model.bound_history_:
-        if b > budget:
+        if r0 + b > budget:
             break
         within += 1
     return RemovalCertificate(epsilon, delta, sigma, c, beta, budget, spent, used, beta > budget,
-                              len(model.bound_history_), within)
+                              len(model.bound_history_), within, fit_r0)
