@@ -233,6 +233,58 @@ def fit_unchanged_after_removal(X, t, remove, tol=1e-9):
     return float((_least_squares(X, t) - after).abs().max()) <= tol
 
 
+# %% nbg="wrong:fit_unchanged:relative_tolerance"
+def fit_unchanged_after_removal(X, t, remove, tol=1e-9):
+    # reads tol as relative to the size of the coefficients: large coefficients may move by far more than tol
+    X = np.asarray(X, float); t = np.asarray(t, float); remove = np.asarray(remove, bool)
+    A = np.c_[X, np.ones(len(X))]
+    if np.linalg.matrix_rank(A[~remove]) < A.shape[1]:
+        raise ValueError("remove leaves no unique fit")
+    full = np.linalg.lstsq(A, t, rcond=None)[0]
+    rest = np.linalg.lstsq(A[~remove], t[~remove], rcond=None)[0]
+    return bool(np.linalg.norm(full - rest) <= tol * np.linalg.norm(full))
+
+
+# %% nbg="wrong:fit_unchanged:empty_removal_refused"
+def fit_unchanged_after_removal(X, t, remove, tol=1e-9):
+    # refuses an empty removal (as the library's refit_change does); the task says return True
+    X = np.asarray(X, float); t = np.asarray(t, float); remove = np.asarray(remove, bool)
+    if not remove.any():
+        raise ValueError("remove must select at least one point")
+    A = np.c_[X, np.ones(len(X))]
+    if np.linalg.matrix_rank(A[~remove]) < A.shape[1]:
+        raise ValueError("remove leaves no unique fit")
+    full = np.linalg.lstsq(A, t, rcond=None)[0]
+    rest = np.linalg.lstsq(A[~remove], t[~remove], rcond=None)[0]
+    return bool(np.max(np.abs(full - rest)) <= tol)
+
+
+# %% nbg="wrong:fit_unchanged:rank_without_bias_column"
+def fit_unchanged_after_removal(X, t, remove, tol=1e-9):
+    # fits with a bias but checks the rank of X alone: points that share one x pass the check
+    X = np.asarray(X, float); t = np.asarray(t, float); remove = np.asarray(remove, bool)
+    if (~remove).sum() == 0 or np.linalg.matrix_rank(X[~remove]) < X.shape[1]:
+        raise ValueError("remove leaves no unique fit")
+    A = np.c_[X, np.ones(len(X))]
+    full = np.linalg.lstsq(A, t, rcond=None)[0]
+    rest = np.linalg.lstsq(A[~remove], t[~remove], rcond=None)[0]
+    return bool(np.max(np.abs(full - rest)) <= tol)
+
+
+# %% nbg="alt:fit_unchanged:fresh_student"
+def fit_unchanged_after_removal(X, t, remove, tol=1e-9):
+    X = np.asarray(X, dtype=np.float64)
+    t = np.asarray(t, dtype=np.float64)
+    remove = np.asarray(remove, dtype=bool)
+    A = np.c_[X, np.ones(X.shape[0])]
+    A_rest, t_rest = A[~remove], t[~remove]
+    if A_rest.shape[0] == 0 or np.linalg.matrix_rank(A_rest) < A.shape[1]:
+        raise ValueError("remove leaves points that do not determine a unique fit")
+    full = np.linalg.lstsq(A, t, rcond=None)[0]
+    rest = np.linalg.lstsq(A_rest, t_rest, rcond=None)[0]
+    return bool(np.max(np.abs(full - rest)) <= tol)
+
+
 # %% nbg="tests:test_fit_unchanged:3"
 _off = dict(side_effect=AssertionError("do not call forging.least_squares / forging.refit_change"))
 with mock.patch.object(forging, "least_squares", **_off), mock.patch.object(forging, "refit_change", **_off):
@@ -280,6 +332,11 @@ with mock.patch.object(forging, "least_squares", **_off), mock.patch.object(forg
     assert fit_unchanged_after_removal(_Xa, _ta, _m2) is False, "an ordinary (off-plane) point as well"
     assert fit_unchanged_after_removal(_Xa, _ta, np.zeros(33, bool)) is True, "removing nothing keeps the fit"
     assert fit_unchanged_after_removal(_Xa, _ta, _m2, tol=10.0) is True, "tol is respected"
+    # coefficients of about 2e6 and 1e6: a point 1e-4 off the line moves the bias by about 5e-6, far more than
+    # tol = 1e-9, although far less than 1e-9 times the size of the coefficients (a relative tolerance hides it)
+    _t_huge = np.r_[1e6 * _t, 1e6 * (_w * 0.7 + _b) + 1e-4]
+    assert fit_unchanged_after_removal(_X_on, _t_huge, _mask) is False, \
+        "tol is absolute, not relative to the size of the coefficients: a move of about 5e-6 is more than 1e-9"
     # two points at one x, 1 above and 1 below the line: their pulls cancel, so the fit stays
     _X_pair = np.r_[_x, 0.3, 0.3][:, None]
     _t_pair = np.r_[_t, _w * 0.3 + _b + 1.0, _w * 0.3 + _b - 1.0]
@@ -312,7 +369,8 @@ with mock.patch.object(forging, "least_squares", **_off), mock.patch.object(forg
 #   vector $\mathbf 1 = (1, 1, 1)$: an orthogonal matrix with $Q\mathbf 1 = \mathbf 1$ that turns the
 #   plane orthogonal to $\mathbf 1$ by `angle`. Then the three new points have the same sum and the
 #   same sum of outer products as the old ones, to float64 rounding (build `Q` in float64: a float32
-#   `Q` keeps the sums only to about 1e-7). `angle = 0` must return `Z` unchanged.
+#   `Q` keeps the sums only to about 1e-7). `angle = 0` must return `Z` unchanged. Leave `Z` itself as
+#   it is: return a new tensor.
 # - Raise `ValueError` with the word `Z` in the message if `Z` is not a two-dimensional tensor with
 #   exactly 3 rows, and with the word `angle` if `angle` is not a finite number (nan or infinite).
 #
@@ -523,12 +581,91 @@ def twin_triple(Z, angle):
     return _rotation_fixing_ones(float(angle)) @ Z.double()
 
 
+# %% nbg="wrong:twin_triple:no_Z_check"
+def twin_triple(Z, angle):
+    # never checks Z: a (2, 2) Z fails inside the matrix product (RuntimeError), a vector of 3 gets through
+    if not np.isfinite(angle):
+        raise ValueError("angle must be finite")
+    u1 = torch.tensor([1.0, -1.0, 0.0], dtype=torch.float64) / 2 ** 0.5
+    u2 = torch.tensor([1.0, 1.0, -2.0], dtype=torch.float64) / 6 ** 0.5
+    c, s = np.cos(angle), np.sin(angle)
+    Q = (torch.full((3, 3), 1 / 3, dtype=torch.float64) + c * (torch.outer(u1, u1) + torch.outer(u2, u2))
+         + s * (torch.outer(u2, u1) - torch.outer(u1, u2)))
+    return Q @ Z.double()
+
+
+# %% nbg="wrong:twin_triple:transposed_Q"
+def twin_triple(Z, angle):
+    # multiplies from the wrong side: (Z^T Q)^T = Q^T Z, the rotation by -angle
+    if not torch.is_tensor(Z) or Z.dim() != 2 or Z.shape[0] != 3:
+        raise ValueError("Z must be (3, m)")
+    if not np.isfinite(angle):
+        raise ValueError("angle must be finite")
+    u1 = torch.tensor([1.0, -1.0, 0.0], dtype=torch.float64) / 2 ** 0.5
+    u2 = torch.tensor([1.0, 1.0, -2.0], dtype=torch.float64) / 6 ** 0.5
+    c, s = np.cos(angle), np.sin(angle)
+    Q = (torch.full((3, 3), 1 / 3, dtype=torch.float64) + c * (torch.outer(u1, u1) + torch.outer(u2, u2))
+         + s * (torch.outer(u2, u1) - torch.outer(u1, u2)))
+    return (Z.double().T @ Q).T
+
+
+# %% nbg="wrong:twin_triple:wrong_u2_norm"
+def twin_triple(Z, angle):
+    # u2 = (1, 1, -2) / sqrt(3) is not a unit vector: Q is not orthogonal, the outer products change
+    if not torch.is_tensor(Z) or Z.dim() != 2 or Z.shape[0] != 3:
+        raise ValueError("Z must be (3, m)")
+    if not np.isfinite(angle):
+        raise ValueError("angle must be finite")
+    u1 = torch.tensor([1.0, -1.0, 0.0], dtype=torch.float64) / 2 ** 0.5
+    u2 = torch.tensor([1.0, 1.0, -2.0], dtype=torch.float64) / 3 ** 0.5
+    c, s = np.cos(angle), np.sin(angle)
+    Q = (torch.full((3, 3), 1 / 3, dtype=torch.float64) + c * (torch.outer(u1, u1) + torch.outer(u2, u2))
+         + s * (torch.outer(u2, u1) - torch.outer(u1, u2)))
+    return Q @ Z.double()
+
+
+# %% nbg="wrong:twin_triple:overwrites_Z_in_place"
+def twin_triple(Z, angle):
+    # writes the twins into the caller's Z and returns it: the original points are lost
+    if not torch.is_tensor(Z) or Z.dim() != 2 or Z.shape[0] != 3:
+        raise ValueError("Z must be (3, m)")
+    if not np.isfinite(angle):
+        raise ValueError("angle must be finite")
+    u1 = torch.tensor([1.0, -1.0, 0.0], dtype=torch.float64) / 2 ** 0.5
+    u2 = torch.tensor([1.0, 1.0, -2.0], dtype=torch.float64) / 6 ** 0.5
+    c, s = np.cos(angle), np.sin(angle)
+    Q = (torch.full((3, 3), 1 / 3, dtype=torch.float64) + c * (torch.outer(u1, u1) + torch.outer(u2, u2))
+         + s * (torch.outer(u2, u1) - torch.outer(u1, u2)))
+    Z[:] = Q @ Z
+    return Z
+
+
+# %% nbg="alt:twin_triple:fresh_student"
+def twin_triple(Z, angle):
+    if not torch.is_tensor(Z) or Z.dim() != 2 or Z.shape[0] != 3:
+        raise ValueError(f"Z must be a 2-D tensor with 3 rows, got {getattr(Z, 'shape', type(Z))}")
+    try:
+        a = float(angle)
+    except (TypeError, ValueError):
+        raise ValueError(f"angle must be a finite number, got {angle!r}") from None
+    if not np.isfinite(a):
+        raise ValueError(f"angle must be finite, got {angle!r}")
+    u1 = torch.tensor([1.0, -1.0, 0.0], dtype=torch.float64) / np.sqrt(2)
+    u2 = torch.tensor([1.0, 1.0, -2.0], dtype=torch.float64) / np.sqrt(6)
+    one = torch.ones(3, dtype=torch.float64)
+    Q = (torch.outer(one, one) / 3 + np.cos(a) * (torch.outer(u1, u1) + torch.outer(u2, u2))
+         + np.sin(a) * (torch.outer(u2, u1) - torch.outer(u1, u2)))
+    return Q @ Z.to(torch.float64)
+
+
 # %% nbg="tests:test_twin_triple:3"
 _exact = dict(rtol=0.0, atol=1e-12)     # float64 rounding only: no relative tolerance
 _off = dict(side_effect=AssertionError("do not call forging.twin_points / forging.rotation_fixing_ones"))
 with mock.patch.object(forging, "twin_points", **_off), mock.patch.object(forging, "rotation_fixing_ones", **_off):
     _Z = torch.tensor([[-1.0, -1.2], [0.5, 2.1], [2.0, 4.8]], dtype=torch.float64)
+    _Z_keep = _Z.clone()
     _T = twin_triple(_Z, 1.0)
+    assert torch.equal(_Z, _Z_keep), "Z must be left as it was: return a new tensor, do not write into Z"
     assert torch.is_tensor(_T) and _T.shape == (3, 2) and _T.dtype == torch.float64, \
         f"return a float64 tensor of Z's shape (3, 2), got {getattr(_T, 'dtype', type(_T))} {tuple(getattr(_T, 'shape', ()))}"
     assert torch.allclose(_T.sum(0), _Z.sum(0), **_exact), "same sum (to 1e-12, absolute: build Q in float64)"
@@ -545,7 +682,7 @@ with mock.patch.object(forging, "twin_points", **_off), mock.patch.object(forgin
         assert "angle" in str(_e), f"the error message names angle, got {_e}"
     else:
         raise AssertionError("angle = nan must raise ValueError")
-print("visible tests passed: float64 result; sums and outer products kept to 1e-12; new points; angle 0 "
+print("visible tests passed: float64 result, Z untouched; sums and outer products kept to 1e-12; new points; angle 0 "
       "is the identity; orientation Q u1 = cos u1 + sin u2; nan angle refused")
 ### BEGIN HIDDEN TESTS
 _Q05 = forging.rotation_fixing_ones(0.5)      # the library's Q (the task's hint), computed before the patch
@@ -747,6 +884,55 @@ def closest_batch_step(pool_grads, batch_grad, candidates, lr):
     return int(errors.argmin()), errors
 
 
+# %% nbg="wrong:closest_batch_step:divide_by_M"
+def closest_batch_step(pool_grads, batch_grad, candidates, lr):
+    # divides the candidate's sum by the number of candidates M, not by the batch size b
+    if candidates.dim() != 2 or len(candidates) < 1:
+        raise ValueError("candidates must be (M, b), M >= 1")
+    means = pool_grads.double()[candidates].sum(1) / len(candidates)
+    err = lr * (means - batch_grad.double()).norm(dim=1)
+    return int(err.argmin()), err
+
+
+# %% nbg="wrong:closest_batch_step:float32_difference"
+def closest_batch_step(pool_grads, batch_grad, candidates, lr):
+    # averages in float64 but subtracts in float32 (back to the gradients' dtype): rounding again
+    if candidates.dim() != 2 or len(candidates) < 1:
+        raise ValueError("candidates must be (M, b), M >= 1")
+    means = pool_grads.double()[candidates].mean(1)
+    err = lr * (means.float() - batch_grad).norm(dim=1).double()
+    return int(err.argmin()), err
+
+
+# %% nbg="wrong:closest_batch_step:lr_squared"
+def closest_batch_step(pool_grads, batch_grad, candidates, lr):
+    # multiplies by lr twice (lr^2 ||g_B - g_C||)
+    if candidates.dim() != 2 or len(candidates) < 1:
+        raise ValueError("candidates must be (M, b), M >= 1")
+    err = lr ** 2 * (pool_grads.double()[candidates].mean(1) - batch_grad.double()).norm(dim=1)
+    return int(err.argmin()), err
+
+
+# %% nbg="wrong:closest_batch_step:numel_check_only"
+def closest_batch_step(pool_grads, batch_grad, candidates, lr):
+    # refuses an empty candidates but accepts a 1-D one (read as one batch of b examples)
+    if candidates.numel() == 0:
+        raise ValueError("candidates is empty")
+    err = lr * (pool_grads.double()[candidates].mean(-2) - batch_grad.double()).norm(dim=-1)
+    return int(err.argmin()), err.reshape(-1)
+
+
+# %% nbg="alt:closest_batch_step:fresh_student"
+def closest_batch_step(pool_grads, batch_grad, candidates, lr):
+    if not torch.is_tensor(candidates) or candidates.dim() != 2 or candidates.shape[0] < 1:
+        raise ValueError("candidates must be a 2-D tensor (M, b) with M >= 1")
+    G = pool_grads.to(torch.float64)
+    gB = batch_grad.to(torch.float64)
+    means = G[candidates].mean(dim=1)            # (M, P)
+    errors = lr * (means - gB).norm(dim=1)
+    return int(torch.argmin(errors)), errors
+
+
 # %% nbg="tests:test_closest_batch_step:4"
 _off = dict(side_effect=AssertionError("do not call forging.closest_batch / forging.forge_log"))
 with mock.patch.object(forging, "closest_batch", **_off), mock.patch.object(forging, "forge_log", **_off):
@@ -759,7 +945,9 @@ with mock.patch.object(forging, "closest_batch", **_off), mock.patch.object(forg
     assert torch.is_tensor(_err) and _err.shape == (20,) and _err.dtype == torch.float64, \
         f"errors must be a float64 tensor (M,) = (20,), got {getattr(_err, 'dtype', type(_err))} {tuple(getattr(_err, 'shape', ()))}"
     assert torch.allclose(_err, _ref, rtol=1e-9, atol=1e-12), \
-        "errors[i] = lr * ||g_B - mean of the candidate's gradients|| (not squared, mean not sum, times lr)"
+        ("errors[i] = lr * ||g_B - mean of the candidate's gradients|| (not squared, mean not sum, times lr, "
+         f"in float64): largest relative error {float(((_err - _ref).abs() / _ref).max()):.1e} "
+         "(1e-8 to 1e-6 means float32 somewhere; more means another formula)")
     assert isinstance(_best, int) and _best == int(_ref.argmin()), f"best must be the Python int {int(_ref.argmin())}, got {_best!r}"
     assert closest_batch_step(_G, _gB, torch.stack([_C[1], _C[1]]), 0.1)[0] == 0, "the first index on ties"
     # float64: gradients near 1000 on a grid of 2**-13 (exact in float32) whose candidate means differ by ~1e-3
@@ -1020,6 +1208,83 @@ def first_divergence(model, data, record):
     return first
 
 
+# %% nbg="wrong:first_divergence:shallow_copy"
+def first_divergence(model, data, record):
+    # copy.copy of a module shares its parameters: the caller's model is trained too
+    m = copy.copy(model)
+    if forging.state_hash(m) != record.hashes[0]:
+        return 0
+    opt = training.make_optimizer(m.parameters(), record.config)
+    for t in range(1, len(record.batches) + 1):
+        opt.zero_grad()
+        forging.batch_loss(m, data, record.batches[t - 1], record.config).backward()
+        opt.step()
+        if forging.state_hash(m) != record.hashes[t]:
+            return t
+    return None
+
+
+# %% nbg="wrong:first_divergence:plain_sgd_from_lr"
+def first_divergence(model, data, record):
+    # builds plain SGD from record.config.lr: the log's momentum (or Adam) is ignored
+    m = copy.deepcopy(model)
+    if forging.state_hash(m) != record.hashes[0]:
+        return 0
+    opt = torch.optim.SGD(m.parameters(), lr=record.config.lr)
+    for t in range(1, len(record.batches) + 1):
+        opt.zero_grad()
+        forging.batch_loss(m, data, record.batches[t - 1], record.config).backward()
+        opt.step()
+        if forging.state_hash(m) != record.hashes[t]:
+            return t
+    return None
+
+
+# %% nbg="wrong:first_divergence:only_final_hash"
+def first_divergence(model, data, record):
+    # compares only the final hash and reports the last step: the first tampered step is not found
+    m = copy.deepcopy(model)
+    if forging.state_hash(m) != record.hashes[0]:
+        return 0
+    opt = training.make_optimizer(m.parameters(), record.config)
+    for t in range(1, len(record.batches) + 1):
+        opt.zero_grad()
+        forging.batch_loss(m, data, record.batches[t - 1], record.config).backward()
+        opt.step()
+    return None if forging.state_hash(m) == record.hashes[-1] else len(record.batches)
+
+
+# %% nbg="wrong:first_divergence:steps_from_config"
+def first_divergence(model, data, record):
+    # replays record.config.steps steps, not the logged batches: a log shorter than its config breaks
+    m = copy.deepcopy(model)
+    if forging.state_hash(m) != record.hashes[0]:
+        return 0
+    opt = training.make_optimizer(m.parameters(), record.config)
+    for t in range(1, record.config.steps + 1):
+        opt.zero_grad()
+        forging.batch_loss(m, data, record.batches[t - 1], record.config).backward()
+        opt.step()
+        if forging.state_hash(m) != record.hashes[t]:
+            return t
+    return None
+
+
+# %% nbg="alt:first_divergence:fresh_student"
+def first_divergence(model, data, record):
+    m = copy.deepcopy(model)
+    if forging.state_hash(m) != record.hashes[0]:
+        return 0
+    opt = training.make_optimizer(m.parameters(), record.config)
+    for t in range(1, len(record.batches) + 1):
+        opt.zero_grad()
+        forging.batch_loss(m, data, record.batches[t - 1], record.config).backward()
+        opt.step()
+        if forging.state_hash(m) != record.hashes[t]:
+            return t
+    return None
+
+
 # %% nbg="tests:test_first_divergence:4"
 _off = dict(side_effect=AssertionError("do not call replay / train_on_batches / training.fit"))
 import contextlib
@@ -1038,8 +1303,11 @@ def _forbid():
 # a log with momentum: its optimiser state carries over from step to step
 _config_mom = training.TrainConfig(optimizer="sgd", lr=0.1, momentum=0.9, batch_size=16, steps=6, seed=SEED + 1)
 _log_mom = forging.record_training(copy.deepcopy(init), blobs, _config_mom)
+_h_init = forging.state_hash(init)
 with _forbid():
     _got = first_divergence(init, blobs, log)
+    assert forging.state_hash(init) == _h_init, \
+        "the caller's model changed: replay a copy (copy.deepcopy; copy.copy shares the parameters)"
     assert _got is None, f"the honest log replays exactly: expected None, got {_got!r}"
     _bad = log.with_batch(5, log.batches[5])        # step 5 now claims step 6's batch
     _got = first_divergence(init, blobs, _bad)
@@ -1049,8 +1317,8 @@ with _forbid():
     _got = first_divergence(init, blobs, _log_mom)
     assert _got is None, (f"an honest SGD-with-momentum log must replay exactly (one optimiser made from "
                           f"record.config), got {_got!r}")
-print("visible tests passed: honest log -> None; tampered step 5 -> 5; other initial model -> 0; "
-      "honest momentum log -> None")
+print("visible tests passed: honest log -> None (caller's model unchanged); tampered step 5 -> 5; "
+      "other initial model -> 0; honest momentum log -> None")
 ### BEGIN HIDDEN TESTS
 from dataclasses import replace as _replace
 _config_adam = training.TrainConfig(optimizer="adam", lr=0.01, batch_size=8, steps=7, seed=SEED + 2)

@@ -49,7 +49,7 @@ torch.set_num_threads(1)
 # `"retain"` and `"test"`, whose values are accuracies as fractions. Return ToW as a Python float.
 # Raise `ValueError` if any accuracy, of either model, is outside [0, 1] (for instance a percentage
 # such as 95: do not convert it, refuse it) or is nan, and also if a key is missing. 0 and 1
-# themselves are valid accuracies.
+# themselves are valid accuracies, whether written `0` and `1` or `0.0` and `1.0`.
 #
 # Library twin: this mirrors `metrics.tow` called with accuracies. Do not call `metrics.tow` or
 # `metrics.accuracy_gaps`.
@@ -217,6 +217,96 @@ def tow_score(acc_unlearned, acc_retrained):
 
 import math
 
+
+# %% nbg="wrong:tow_score:clips_instead_of_raising"
+def tow_score(acc_unlearned, acc_retrained):
+    # clips out-of-range accuracies into [0, 1] instead of refusing them: 60 (a percentage) becomes 1.0
+    out = 1.0
+    for k in ("forget", "retain", "test"):
+        if k not in acc_unlearned or k not in acc_retrained:
+            raise ValueError(f"missing {k}")
+        u, r = acc_unlearned[k], acc_retrained[k]
+        if u != u or r != r:
+            raise ValueError("nan accuracy")
+        u, r = min(max(u, 0.0), 1.0), min(max(r, 0.0), 1.0)
+        out *= 1 - abs(u - r)
+    return float(out)
+
+
+# %% nbg="wrong:tow_score:upper_bound_only"
+def tow_score(acc_unlearned, acc_retrained):
+    # refuses nan and values above 1 but lets a negative accuracy through
+    out = 1.0
+    for k in ("forget", "retain", "test"):
+        if k not in acc_unlearned or k not in acc_retrained:
+            raise ValueError(f"missing {k}")
+        u, r = acc_unlearned[k], acc_retrained[k]
+        if u != u or r != r or u > 1 or r > 1:
+            raise ValueError("accuracies are fractions: nan or above 1 refused")
+        out *= 1 - abs(u - r)
+    return float(out)
+
+
+# %% nbg="wrong:tow_score:rejects_int_accuracies"
+def tow_score(acc_unlearned, acc_retrained):
+    # takes any int for a percentage: an accuracy written 0 or 1 is refused
+    out = 1.0
+    for k in ("forget", "retain", "test"):
+        if k not in acc_unlearned or k not in acc_retrained:
+            raise ValueError(f"missing {k}")
+        u, r = acc_unlearned[k], acc_retrained[k]
+        for v in (u, r):
+            if not isinstance(v, float) or not (0.0 <= v <= 1.0):
+                raise ValueError(f"accuracy {v!r} must be a float in [0, 1] (a percentage is an int)")
+        out *= 1 - abs(u - r)
+    return float(out)
+
+
+# %% nbg="wrong:tow_score:relative_gap"
+def tow_score(acc_unlearned, acc_retrained):
+    # divides each gap by the retrained accuracy (a relative gap)
+    out = 1.0
+    for k in ("forget", "retain", "test"):
+        if k not in acc_unlearned or k not in acc_retrained:
+            raise ValueError(f"missing {k}")
+        u, r = acc_unlearned[k], acc_retrained[k]
+        if not (0 <= u <= 1 and 0 <= r <= 1):
+            raise ValueError("accuracy outside [0, 1]")
+        out *= 1 - abs(u - r) / max(r, 1e-12)
+    return float(out)
+
+
+# %% nbg="wrong:tow_score:keys_of_unlearned_only"
+def tow_score(acc_unlearned, acc_retrained):
+    # checks the keys of acc_unlearned only: a key missing from acc_retrained raises KeyError
+    for k in ("forget", "retain", "test"):
+        if k not in acc_unlearned:
+            raise ValueError(f"acc_unlearned has no {k}")
+    out = 1.0
+    for k in ("forget", "retain", "test"):
+        u, r = acc_unlearned[k], acc_retrained[k]
+        if not (0 <= u <= 1 and 0 <= r <= 1):
+            raise ValueError("accuracy outside [0, 1]")
+        out *= 1 - abs(u - r)
+    return float(out)
+
+
+# %% nbg="alt:tow_score:fresh_student"
+def tow_score(acc_unlearned, acc_retrained):
+    prod = 1.0
+    for key in ("forget", "retain", "test"):
+        vals = []
+        for which, d in (("acc_unlearned", acc_unlearned), ("acc_retrained", acc_retrained)):
+            if key not in d:
+                raise ValueError(f"{which} has no {key!r} accuracy")
+            v = float(d[key])
+            if not (0.0 <= v <= 1.0):
+                raise ValueError(f"{which}[{key!r}] = {d[key]!r} is not an accuracy in [0, 1]")
+            vals.append(v)
+        prod *= 1.0 - abs(vals[0] - vals[1])
+    return float(prod)
+
+
 # %% nbg="tests:test_tow_score:3"
 _off = dict(side_effect=AssertionError("do not call the library's ToW"))
 with mock.patch.object(metrics, "tow", **_off), mock.patch.object(metrics, "accuracy_gaps", **_off):
@@ -241,6 +331,8 @@ import math
 with mock.patch.object(metrics, "tow", **_off), mock.patch.object(metrics, "accuracy_gaps", **_off):
     _edge = tow_score({"forget": 1.0, "retain": 1.0, "test": 1.0}, {"forget": 0.0, "retain": 0.5, "test": 0.5})
     assert _edge == 0.0, f"accuracies 0 and 1 are valid; a gap of 1 gives ToW 0, got {_edge}"
+    _ints = tow_score({"forget": 0, "retain": 1, "test": 1}, {"forget": 0, "retain": 1, "test": 1})
+    assert _ints == 1.0, f"accuracies written as the ints 0 and 1 are valid too, got {_ints}"
     g = torch.Generator().manual_seed(4)
     pairs = [(torch.rand(3, generator=g).tolist(), torch.rand(3, generator=g).tolist()) for _ in range(20)]
     pairs += [((0.2, 0.9, 0.85), (0.25, 0.93, 0.86)), ((0.99, 0.7, 0.6), (0.1, 0.72, 0.65))]
@@ -284,7 +376,9 @@ assert all(isinstance(v, float) for v in mine), "return a Python float"
 # scalar tensor that can be back-propagated (do not detach it). Raise `ValueError` if `a` is outside
 # [0, 1] (nan included), and raise it *before* running the model: a forward pass in training mode
 # already changes the model (a BatchNorm layer updates its running statistics), and a call that
-# fails must leave the model as it was.
+# fails must leave the model as it was. Run the model in the mode it is in: do not switch it to
+# `eval()` (in training mode BatchNorm normalises each batch with that batch's own statistics, so
+# eval mode computes another objective, and the caller's model would be left in eval mode).
 #
 # Library twin: this mirrors `approximate.neggrad_plus_loss`, which takes the logits, so it can only
 # check `a` after the model has run. Do not call `approximate.neggrad_plus_loss`.
@@ -415,6 +509,54 @@ def neggrad_plus_objective(model, x_retain, y_retain, x_forget, y_forget, a):
     return _neggrad_plus_loss(model(x_retain), y_retain, model(x_forget), y_forget, a)
 
 
+# %% nbg="wrong:neggrad_plus_objective:int_a_refused"
+def neggrad_plus_objective(model, x_retain, y_retain, x_forget, y_forget, a):
+    # refuses a = 1 or a = 0 written as ints, which are valid weights
+    if not isinstance(a, float) or not (0.0 <= a <= 1.0):
+        raise ValueError(f"a must be a float in [0, 1], got {a!r}")
+    return a * F.cross_entropy(model(x_retain), y_retain) - (1 - a) * F.cross_entropy(model(x_forget), y_forget)
+
+
+# %% nbg="wrong:neggrad_plus_objective:eval_mode_forward"
+def neggrad_plus_objective(model, x_retain, y_retain, x_forget, y_forget, a):
+    # switches the model to eval mode "so BatchNorm does not change": another objective, and the
+    # caller's model is left in eval mode
+    if not (0 <= a <= 1):
+        raise ValueError(f"a must be in [0, 1], got {a}")
+    model.eval()
+    return a * F.cross_entropy(model(x_retain), y_retain) - (1 - a) * F.cross_entropy(model(x_forget), y_forget)
+
+
+# %% nbg="wrong:neggrad_plus_objective:forget_ce_without_grad"
+def neggrad_plus_objective(model, x_retain, y_retain, x_forget, y_forget, a):
+    # computes the forget term under no_grad: the value is right, the ascent on S never happens
+    if not (0 <= a <= 1):
+        raise ValueError(f"a must be in [0, 1], got {a}")
+    ce_r = F.cross_entropy(model(x_retain), y_retain)
+    with torch.no_grad():
+        ce_f = F.cross_entropy(model(x_forget), y_forget)
+    return a * ce_r - (1 - a) * ce_f
+
+
+# %% nbg="wrong:neggrad_plus_objective:checks_a_between_passes"
+def neggrad_plus_objective(model, x_retain, y_retain, x_forget, y_forget, a):
+    # checks a after the retain pass: a failed call has already run the model once
+    ce_r = F.cross_entropy(model(x_retain), y_retain)
+    if not (0 <= a <= 1):
+        raise ValueError(f"a must be in [0, 1], got {a}")
+    return a * ce_r - (1 - a) * F.cross_entropy(model(x_forget), y_forget)
+
+
+# %% nbg="alt:neggrad_plus_objective:fresh_student"
+def neggrad_plus_objective(model, x_retain, y_retain, x_forget, y_forget, a):
+    a = float(a)
+    if not (0.0 <= a <= 1.0):
+        raise ValueError(f"a must be in [0, 1], got {a}")
+    ce_r = F.cross_entropy(model(x_retain), y_retain)
+    ce_f = F.cross_entropy(model(x_forget), y_forget)
+    return a * ce_r - (1 - a) * ce_f
+
+
 # %% nbg="tests:test_neggrad_plus_objective:3"
 _off = dict(side_effect=AssertionError("do not call approximate.neggrad_plus_loss"))
 g = torch.Generator().manual_seed(1)
@@ -459,6 +601,12 @@ with mock.patch.object(approximate, "neggrad_plus_loss", **_off):
             raise AssertionError(f"a = {bad} must raise ValueError")
         except ValueError:
             pass
+    _v1_int = neggrad_plus_objective(net, xr, yr, xf, yf, 1)     # a written as an int is a valid weight
+    _v0_int = neggrad_plus_objective(net, xr, yr, xf, yf, 0)
+    _bn_train = torch.nn.Sequential(torch.nn.Linear(5, 6), torch.nn.BatchNorm1d(6), torch.nn.Linear(6, 3)).train()
+    neggrad_plus_objective(_bn_train, xr, yr, xf, yf, 0.5)
+assert all(m.training for m in _bn_train.modules()), "the model must stay in training mode (do not call model.eval())"
+assert torch.allclose(_v1_int, v1, atol=1e-6) and torch.allclose(_v0_int, v0, atol=1e-6), "a = 1 and a = 0 as ints"
 assert all(torch.equal(v, _bn.state_dict()[k]) for k, v in _stats.items()), "a failed call must not run the model"
 assert torch.allclose(v1, F.cross_entropy(net(xr), yr), atol=1e-6), "a = 1 is plain CE on the retain batch"
 assert torch.allclose(v0, -F.cross_entropy(net(xf), yf), atol=1e-6), "a = 0 is gradient ascent on the forget batch"
@@ -467,7 +615,8 @@ assert torch.allclose(v5, approximate.neggrad_plus_loss(net(xr), yr, net(xf), yf
 # the gradient is the library's, too (mean, not sum, over each batch)
 net.zero_grad(); v5.backward(); mine = net.weight.grad.clone()
 net.zero_grad(); approximate.neggrad_plus_loss(net(xr), yr, net(xf), yf, 0.5).backward()
-assert torch.allclose(mine, net.weight.grad, atol=1e-6), "gradients differ: use the mean cross-entropy of each batch"
+assert torch.allclose(mine, net.weight.grad, atol=1e-6), \
+    "gradients differ from the library's: both terms carry gradients (mean CE of each batch; no detach, no torch.no_grad)"
 ### END HIDDEN TESTS
 
 # %% [markdown] nbg="locked:task3_md"
@@ -662,12 +811,107 @@ def memorization_estimate(masks, correct):
     return (c * m).sum(0) / n_in - (c * (1 - m)).sum(0) / n_out
 
 
+# %% nbg="wrong:memorization_estimate:only_in_none_checked"
+def memorization_estimate(masks, correct):
+    # converts with .bool() unchecked and refuses "in no model" only; "in every model" is caught as a
+    # nan afterwards
+    if masks.shape != correct.shape:
+        raise ValueError("shapes differ")
+    m, c = masks.bool(), correct.bool()
+    if (m.sum(0) == 0).any():
+        raise ValueError("an example is in no training set")
+    p_in = (c & m).sum(0).double() / m.sum(0).double()
+    p_out = (c & ~m).sum(0).double() / (~m).sum(0).double()
+    if torch.isnan(p_out).any():
+        raise ValueError("an example is in every training set")
+    return p_in - p_out
+
+
+# %% nbg="wrong:memorization_estimate:no_shape_check"
+def memorization_estimate(masks, correct):
+    # never compares the shapes: a (1, n) correct broadcasts against (m, n) masks, others fail in torch
+    def b(x):
+        if x.dtype == torch.bool:
+            return x
+        if x.dtype.is_floating_point or not ((x == 0) | (x == 1)).all():
+            raise ValueError("bool or 0/1 integers only")
+        return x == 1
+    m, c = b(masks), b(correct)
+    n_in, n_out = m.sum(0), (~m).sum(0)
+    if (n_in == 0).any() or (n_out == 0).any():
+        raise ValueError("an example is in every model or in none")
+    return (c & m).sum(0).double() / n_in - (c & ~m).sum(0).double() / n_out
+
+
+# %% nbg="wrong:memorization_estimate:float_masks_accepted"
+def memorization_estimate(masks, correct):
+    # checks for values 0 and 1 but accepts float tensors, which the task refuses
+    if masks.shape != correct.shape:
+        raise ValueError("shapes differ")
+    def b(x):
+        if x.dtype == torch.bool:
+            return x
+        if not ((x == 0) | (x == 1)).all():
+            raise ValueError("0/1 values only")
+        return x == 1
+    m, c = b(masks), b(correct)
+    n_in, n_out = m.sum(0), (~m).sum(0)
+    if (n_in == 0).any() or (n_out == 0).any():
+        raise ValueError("an example is in every model or in none")
+    return (c & m).sum(0).double() / n_in - (c & ~m).sum(0).double() / n_out
+
+
+# %% nbg="wrong:memorization_estimate:loop_over_examples"
+def memorization_estimate(masks, correct):
+    # right numbers, but a Python loop over the examples, which the task forbids (slow for large n)
+    if masks.shape != correct.shape:
+        raise ValueError("shapes differ")
+    def b(x):
+        if x.dtype == torch.bool:
+            return x
+        if x.dtype.is_floating_point or not ((x == 0) | (x == 1)).all():
+            raise ValueError("bool or 0/1 integers only")
+        return x == 1
+    m, c = b(masks), b(correct)
+    out = torch.empty(m.shape[1], dtype=torch.float64)
+    for i in range(m.shape[1]):
+        mi, ci = m[:, i], c[:, i]
+        if mi.all() or not mi.any():
+            raise ValueError("an example is in every model or in none")
+        out[i] = ci[mi].double().mean() - ci[~mi].double().mean()
+    return out
+
+
+# %% nbg="alt:memorization_estimate:fresh_student"
+def memorization_estimate(masks, correct):
+    if masks.shape != correct.shape or masks.dim() != 2:
+        raise ValueError(f"masks and correct must both be (m, n), got {tuple(masks.shape)} and {tuple(correct.shape)}")
+
+    def as_bool(x, name):
+        if x.dtype == torch.bool:
+            return x
+        if x.dtype.is_floating_point or x.dtype.is_complex:
+            raise ValueError(f"{name} must be bool or 0/1 integers, got {x.dtype}")
+        if not ((x == 0) | (x == 1)).all():
+            raise ValueError(f"{name} holds integers other than 0 and 1")
+        return x == 1
+
+    m, c = as_bool(masks, "masks"), as_bool(correct, "correct")
+    n_in, n_out = m.sum(0), (~m).sum(0)
+    if (n_in == 0).any() or (n_out == 0).any():
+        raise ValueError("some example is in the training set of every model or of none")
+    return (c & m).sum(0).double() / n_in.double() - (c & ~m).sum(0).double() / n_out.double()
+
+
 # %% nbg="tests:test_memorization_estimate:4"
 _off = dict(side_effect=AssertionError("do not call the library's memorization"))
 masks = torch.tensor([[1, 0], [1, 1], [0, 1], [0, 0]], dtype=torch.bool)
 correct = torch.tensor([[1, 0], [1, 1], [0, 1], [1, 0]], dtype=torch.bool)
 with mock.patch.object(metrics, "memorization", **_off), mock.patch.object(metrics, "memorization_scores", **_off):
+    _masks_keep, _correct_keep = masks.clone(), correct.clone()
     mem = memorization_estimate(masks, correct)
+    assert torch.equal(masks, _masks_keep) and torch.equal(correct, _correct_keep), \
+        "masks and correct must be left as they were (work on copies, do not write into them)"
     _mem_int = memorization_estimate(masks.long(), correct.long())
 # example 0: right in 2 of 2 models that saw it, 1 of 2 that did not -> 1 - 0.5
 # example 1: right in 2 of 2 models that saw it, 0 of 2 that did not -> 1 - 0
@@ -714,6 +958,17 @@ assert torch.allclose(got, metrics.memorization(m_big, c_big), rtol=0.0, atol=1e
 assert got_int.dtype == torch.float64 and torch.allclose(got_int, got, rtol=0.0, atol=1e-12), \
     "uint8 masks and int32 correct give the same estimate as bools"
 assert float(got[150:].mean()) > 0.8 > 0.1 > float(got[:150].abs().mean()), "memorized examples score high, typical ones near 0"
+# vectorised: 100000 examples (each in 4 of 8 models) take milliseconds; a Python loop over them takes seconds
+import time
+_gw = torch.Generator().manual_seed(11)
+_half = torch.rand(4, 100_000, generator=_gw) < 0.5
+_m_wide, _c_wide = torch.cat([_half, ~_half]), torch.rand(8, 100_000, generator=_gw) < 0.8
+with mock.patch.object(metrics, "memorization", **_off), mock.patch.object(metrics, "memorization_scores", **_off):
+    _t0 = time.perf_counter()
+    _wide = memorization_estimate(_m_wide, _c_wide)
+    _secs = time.perf_counter() - _t0
+assert _secs < 1.5, f"100000 examples took {_secs:.1f} s: vectorise over the examples (no Python loop over them)"
+assert torch.allclose(_wide, metrics.memorization(_m_wide, _c_wide), rtol=0.0, atol=1e-12), "agrees with the library on 100000 examples"
 ### END HIDDEN TESTS
 
 # %% [markdown] nbg="locked:task4_md"
@@ -921,6 +1176,58 @@ def newton_removal_step(w, X, t, remove, lam):
     delta = lam * m * W + _grad_sum(W, Xs, Ts)
     H = _hessian_sum(W, Xr, Tr) + lam * (n - m) * torch.eye(d, dtype=torch.float64)
     return (W + torch.linalg.solve(H, delta.unsqueeze(-1)).squeeze(-1)).squeeze(0)
+
+
+# %% nbg="wrong:newton_removal_step:remaining_rows_after_m"
+def newton_removal_step(w, X, t, remove, lam):
+    # takes X[m:] as the remaining rows: right only when remove is the first m rows
+    n, m = len(X), len(remove)
+    Xb, tb = X[remove], t[remove]
+    Xr = X[m:]
+    delta = lam * m * w + (-(tb * torch.sigmoid(-tb * (Xb @ w)))[:, None] * Xb).sum(0)
+    s = torch.sigmoid(Xr @ w)
+    H = Xr.T @ (Xr * (s * (1 - s))[:, None]) + lam * (n - m) * torch.eye(X.shape[1], dtype=torch.float64)
+    return w + torch.linalg.solve(H, delta)
+
+
+# %% nbg="wrong:newton_removal_step:labels_01_mixup"
+def newton_removal_step(w, X, t, remove, lam):
+    # uses the {0, 1}-label gradient (sigmoid(w^T x) - y) x with the {-1, +1} labels t
+    n, m = len(X), len(remove)
+    keep = torch.ones(n, dtype=torch.bool)
+    keep[remove] = False
+    Xb, tb, Xr = X[remove], t[remove], X[keep]
+    delta = lam * m * w + ((torch.sigmoid(Xb @ w) - tb)[:, None] * Xb).sum(0)
+    s = torch.sigmoid(Xr @ w)
+    H = Xr.T @ (Xr * (s * (1 - s))[:, None]) + lam * (n - m) * torch.eye(X.shape[1], dtype=torch.float64)
+    return w + torch.linalg.solve(H, delta)
+
+
+# %% nbg="wrong:newton_removal_step:hessian_quarter_bound"
+def newton_removal_step(w, X, t, remove, lam):
+    # replaces sigmoid (1 - sigmoid) by its upper bound 1/4 in the Hessian
+    n, m = len(X), len(remove)
+    keep = torch.ones(n, dtype=torch.bool)
+    keep[remove] = False
+    Xb, tb, Xr = X[remove], t[remove], X[keep]
+    delta = lam * m * w + (-(tb * torch.sigmoid(-tb * (Xb @ w)))[:, None] * Xb).sum(0)
+    H = 0.25 * Xr.T @ Xr + lam * (n - m) * torch.eye(X.shape[1], dtype=torch.float64)
+    return w + torch.linalg.solve(H, delta)
+
+
+# %% nbg="alt:newton_removal_step:fresh_student"
+def newton_removal_step(w, X, t, remove, lam):
+    n = X.shape[0]
+    keep = torch.ones(n, dtype=torch.bool)
+    keep[remove] = False
+    Xb, tb = X[remove], t[remove]
+    Xr = X[keep]
+    m = len(remove)
+    grad = (-tb * torch.sigmoid(-tb * (Xb @ w))).unsqueeze(1) * Xb
+    delta = lam * m * w + grad.sum(0)
+    s = torch.sigmoid(Xr @ w)
+    H = (Xr * (s * (1 - s)).unsqueeze(1)).T @ Xr + lam * (n - m) * torch.eye(X.shape[1], dtype=X.dtype)
+    return w + torch.linalg.solve(H, delta)
 
 
 # %% nbg="tests:test_newton_removal_step:4"
