@@ -25,7 +25,7 @@
 # lecture 04 (the approximate methods and the weak loss-threshold check).
 # **Slides**: "Measuring unlearning is tricky": weak membership inference methods overestimate
 # success; "unlearned" data can be recovered.
-# **Time**: about 60 minutes; the notebook executes in under a minute on a laptop CPU.
+# **Time**: about 60 minutes; the notebook executes in about a minute on a laptop CPU.
 
 # %%
 import dataclasses
@@ -171,10 +171,12 @@ plt.show()
 # Judged by the usual rule, "an AUC near 0.5 means the forget set looks like unseen data", fine-tune,
 # NegGrad and NegGrad+ pass with flying colours: the last printed line ranks them closest to 0.5,
 # closer than the retrained models themselves. The right reference is the green band, where 90% of
-# the retrained models fall (it lies a little below 0.5: to a model that never saw them, these
-# candidates are slightly harder than the test digits). Most models of those three methods fall
-# inside it (the printed shares), so for one model at a time the weak test cannot tell them from
-# retraining. Random labels falls entirely *below* the band: its forget digits now have a higher loss
+# the retrained models fall (it is centred a little below 0.5, at the retrained mean printed above:
+# to a model that never saw them, these candidates are slightly harder than the test digits). Most
+# models of those three methods fall inside it (the printed shares), so for one model at a time the
+# weak test cannot tell them from retraining. It cannot even tell the *original* models, which
+# unlearned nothing, from retraining for almost half of them (the `original` line). Random labels
+# falls entirely *below* the band: its forget digits now have a higher loss
 # than a model that never saw them gives them, and an attacker who sees that learns which digits
 # were deleted. That is **over-unlearning**, a leak of its own; against 0.5 alone it would look like
 # extra safety.
@@ -489,7 +491,7 @@ for name, c in curves.items():
     ax.plot(x, c, marker="o", ls=LINES.get(name, "-"), label=name, color=COLORS[name],
             lw=2.5 if name in ("original", "retrained") else 1.6)
 ax.set_xticks(x, STEPS)
-viz.label(ax, "Relearning: 10 forgotten 8s + 90 other digits, Adam lr 1e-2", "fine-tuning steps",
+viz.label(ax, "Relearning: 10 forgotten 8s + 90 other digits, Adam lr 1e-2", "fine-tuning steps (evenly spaced, not to scale)",
           f"accuracy on {len(held_out)} held-out 8s (mean of {len(small)} models)", legend=True)
 ax.legend(fontsize=8, loc="center right")
 plt.show()
@@ -534,7 +536,8 @@ print("recovery ratio (acc - retrained) / (original - retrained) after 0, 4 and 
 # 4. With 512 models per side, two methods both get epsilon 6.2 on a digit. Are they equally good?
 #    <details><summary>Answer</summary>We cannot tell: 6.2 is the ceiling ln(511), so both
 #    estimates only say "at least 6.2". More models per side, or a stronger statistic, would be
-#    needed to rank them; the challenge's score gives both 0.</details>
+#    needed to rank them; the challenge's score gives both the same $2^{-12}$ (about 0.0002, as
+#    section 4 says), whatever their true epsilons are.</details>
 # 5. In the relearning attack, why fine-tune the retrained model too?
 #    <details><summary>Answer</summary>Ten examples of a class teach any model something about that
 #    class. The retrained model never saw the forget set, so its curve is what learning alone
@@ -555,6 +558,12 @@ print(measured.round(4).to_string())
 print(f"Relearning after 8 steps (accuracy on held-out 8s): "
       + ", ".join(f"{k} {c[STEPS.index(8)]:.2f}" for k, c in curves.items())
       + "; recovery ratio: " + ", ".join(f"{k} {r[STEPS.index(8)]:.2f}" for k, r in recovery.items()))
+
+# %% [markdown]
+# The `original` row's median epsilon is not an estimate of anything: half of its forget digits are
+# perfectly separated (they get the challenge's cap, `mia.EPSILON_CAP`; section 4's column "at the
+# ceiling or above"), so the median falls half-way between a finite estimate and the cap. Read it as
+# "half its digits separate perfectly"; the `score` column is the number to compare.
 
 # %% [markdown]
 # ## References
