@@ -448,7 +448,8 @@ for n in ns:
 #    column of the printed lines); with more models those digits come back down to the ceiling.
 # 3. **The floor is not zero.** Two groups of retrained models come from one distribution, yet their
 #    estimate is the maximum over thousands of noisy thresholds; the `retrained (2nd group)` row's
-#    score is the best that any method can get from this estimator with 512 models per side.
+#    score is what exact retraining gets from this estimator with 512 models per side, the most a
+#    method can expect (a method can beat it on one draw only by chance).
 # 4. **The score saturates.** $2^{-\lfloor \varepsilon / 0.5 \rfloor}$ is already $2^{-12}$ at the
 #    ceiling, and the challenge scored 0 from $\lceil \ln(N-1) \rceil$ on, so a digit at the ceiling
 #    adds (almost) nothing to a method's score, however large its true epsilon is. The summary
