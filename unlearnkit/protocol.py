@@ -89,9 +89,10 @@ from torch import nn
 
 from . import approximate, models
 from . import data as _data
-from ._common import check_forget_retain, check_instance, check_int, check_number, check_train_config
+from ._common import (check_dataset, check_forget_retain, check_instance, check_int, check_number,
+                      check_train_config)
 from ._seeding import check_seed, derive_seed
-from .batched import ManyModels
+from .batched import ManyModels, fit_many
 from .data import Dataset
 from .records import state_hash
 from .sisa import SISA
@@ -343,11 +344,15 @@ def _retrain_many(many, data, forget_masks, config):
 
     check_instance(config, RetrainConfig, "config")
     check_instance(many, ManyModels, "many")
+    check_dataset(data)
     if many.masks is None or many.data_ids is None or not torch.equal(many.data_ids, data.ids):
         raise ValueError("many must come from fit_many on data (its masks and data_ids name data's examples in order)")
     m, n = many.masks.shape
     if not isinstance(forget_masks, torch.Tensor) or forget_masks.dtype != torch.bool or forget_masks.shape != (m, n):
         raise TypeError(f"forget_masks must be a bool tensor of shape ({m}, {n}) (one row per model)")
+    stray = (forget_masks.cpu() & ~many.masks).any(dim=1)
+    if bool(stray.any()):   # as the other batched forms: a forget mark must name a training example
+        raise ValueError(f"forget_masks row {int(stray.nonzero()[0])} marks examples its model was not trained on")
     retain_masks = many.masks & ~forget_masks.cpu()
     if bool((retain_masks.sum(dim=1) == 0).any()):
         raise ValueError("a model has an empty retain set: nothing to retrain on")
@@ -384,6 +389,10 @@ class Method:
         draws: True if the method uses ``config.seed`` (False: deterministic, the seed is unused).
         batched: optional batched form ``(many, data, forget_masks, config) -> UnlearnResult``.
         source: where the method comes from.
+        batched_example: ``seed -> (many, data, forget_masks, config)``, the tiny case
+            :func:`check_unlearner` runs the batched form on (default, for classifiers: four MLPs
+            from :func:`~unlearnkit.batched.fit_many` on a 3-class blob problem, each with its own
+            forget set, and the config of ``example(seed)``).
 
     Raises (when called):
         TypeError: ``model`` or ``config`` of the wrong type (before anything runs); then whatever the
@@ -401,6 +410,7 @@ class Method:
     draws: bool = True
     batched: Callable | None = None
     source: str = ""
+    batched_example: Callable | None = None
 
     def __call__(self, model, forget, retain, config) -> UnlearnResult:
         what = self.model_type.__name__ if isinstance(self.model_type, type) else None
@@ -501,6 +511,19 @@ def _sisa_example(seed):
     return ens, d.subset(forget_ids), d.without(forget_ids), SISAConfig(seed=seed)
 
 
+def _many_example(method: Method, seed: int):
+    """Four small MLPs trained by fit_many on 70% subsets of 3-class blobs, each with 10 forget examples
+    of its own; the config is the one of ``method.example(seed)``."""
+    d = _data.make_blobs(90, centers=3, cluster_std=1.5, seed=seed)
+    masks = torch.rand(4, len(d), generator=torch.Generator().manual_seed(derive_seed(seed, "masks"))) < 0.7
+    many = fit_many(models.mlp(2, 3, 8), d, masks, TrainConfig(lr=0.1, batch_size=16, epochs=3),
+                    seed=derive_seed(seed, "train"))
+    forget_masks = torch.zeros_like(masks)
+    for i in range(masks.shape[0]):
+        forget_masks[i, masks[i].nonzero()[i:i + 10, 0]] = True   # 10, as the single example: more than a batch
+    return many, d, forget_masks, method.example(seed)[3]
+
+
 register(Method("finetune", _gradient(approximate.finetune), GradientConfig, nn.Module, _example(GradientConfig),
                 batched=_finetune_many, source="baseline"))
 register(Method("neggrad", _gradient(approximate.neggrad), GradientConfig, nn.Module, _example(GradientConfig),
@@ -550,10 +573,20 @@ def _fingerprint(obj) -> str:
         add(obj.params)
         add(obj.buffers)
         add(obj.masks)
+        add(obj.data_ids)
+        add(state_hash(obj.template))
     elif isinstance(obj, nn.Module):
         add(state_hash(obj))
         add(obj.training)
         add({k: v for k, v in vars(obj).items() if not k.startswith("_") and k != "training"})
+        for name, p in obj.named_parameters():   # gradients and frozen flags left on the input count too
+            add(name)
+            add(p.requires_grad)
+            add("no grad" if p.grad is None else p.grad)
+    elif isinstance(obj, Dataset):
+        add([obj.X, obj.y, obj.ids, obj.tags, obj.num_classes])
+    elif isinstance(obj, torch.Tensor):
+        add(obj)
     else:
         raise TypeError(f"cannot fingerprint a {type(obj).__name__}")
     return h.hexdigest()
@@ -562,6 +595,9 @@ def _fingerprint(obj) -> str:
 def _storages(obj) -> set:
     if isinstance(obj, SISA):
         return set().union(*(_storages(m) for m in obj.models))
+    if isinstance(obj, ManyModels):
+        tensors = list(obj.params.values()) + list(obj.buffers.values()) + [obj.masks]
+        return {t.untyped_storage().data_ptr() for t in tensors if isinstance(t, torch.Tensor) and t.numel()}
     if isinstance(obj, nn.Module):
         return {t.untyped_storage().data_ptr() for t in obj.state_dict().values() if t.numel()}
     return set()
@@ -575,10 +611,73 @@ def _same_rng(a, b) -> bool:
     return torch.equal(a[0], b[0]) and np.array_equal(a[1], b[1]) and a[2] == b[2]
 
 
+def _inputs_fingerprint(*objs) -> str:
+    """One fingerprint of everything a call receives (objects that cannot be fingerprinted are skipped)."""
+    parts = []
+    for obj in objs:
+        try:
+            parts.append(_fingerprint(obj))
+        except TypeError:
+            parts.append(type(obj).__name__)
+    return "|".join(parts)
+
+
 def _log_summary(log) -> str:
     """The log as text (so that NaN losses compare equal to NaN losses), seconds left out."""
     extra = {k: (v.tolist() if isinstance(v, torch.Tensor) else v) for k, v in log.extra.items()}
     return repr((log.steps, log.grad_evals, [float(x) for x in log.losses], sorted(extra.items(), key=lambda kv: kv[0])))
+
+
+def _contract_checks(name, prefix, call, args, draws, seed, bad):
+    """The contract's checks on one form of a method: ``call(*args)``, ``args = (model, ..., config)``.
+
+    ``bad`` lists ``(what, bad_args, exception type)``. Returns the names of the checks that ran.
+    """
+    model, config, received = args[0], args[-1], args[:-1]
+    done = []
+
+    def ensure(ok, check, detail=""):
+        if not ok:
+            raise AssertionError(f"{name}: check '{prefix}{check}' failed{': ' + detail if detail else ''}")
+
+    before, rng = _inputs_fingerprint(*received), _rng_state()
+    out = call(*args)
+    ensure(isinstance(out, UnlearnResult), "result", f"returned a {type(out).__name__}, not an UnlearnResult")
+    new, log = out
+    ensure(new is not model and type(new) is type(model), "result", "the unlearned model must be a new object of the input's type")
+    ensure(not (_storages(new) & _storages(model)), "result", "the unlearned model shares tensors with the input")
+    done.append(prefix + "result")
+    ensure(_inputs_fingerprint(*received) == before, "input unchanged",
+           "the input model (weights, buffers, gradients, flags) or the data it was given was modified")
+    done.append(prefix + "input unchanged")
+    again = call(*args)
+    ensure(_fingerprint(again.model) == _fingerprint(new), "reproducible", "the same config gave another model")
+    ensure(_log_summary(again.log) == _log_summary(log), "reproducible", "the same config gave another log")
+    done.append(prefix + "reproducible")
+    if draws:
+        other = call(*received, dataclasses.replace(config, seed=derive_seed(seed, "another")))
+        ensure(_fingerprint(other.model) != _fingerprint(new), "seed used", "another config.seed gave the same model")
+        done.append(prefix + "seed used")
+    ensure(_same_rng(rng, _rng_state()), "global RNG untouched", "a global random number generator was read or changed")
+    done.append(prefix + "global RNG untouched")
+    ensure(isinstance(log, TrainLog), "cost logged", f"the log is a {type(log).__name__}, not a TrainLog")
+    ensure(isinstance(log.grad_evals, int) and log.grad_evals > 0, "cost logged", f"grad_evals = {log.grad_evals!r}")
+    ensure(isinstance(log.steps, int) and log.steps >= 0, "cost logged", f"steps = {log.steps!r}")
+    ensure(np.isfinite(log.seconds) and log.seconds >= 0, "cost logged", f"seconds = {log.seconds!r}")
+    done.append(prefix + "cost logged")
+    for what, bad_args, kind in bad:
+        try:
+            call(*bad_args)
+        except kind:
+            pass
+        except Exception as err:  # noqa: BLE001 - the wrong kind of exception is what this reports
+            raise AssertionError(f"{name}: check '{prefix}bad input refused' failed: bad {what} raised "
+                                 f"{type(err).__name__} ({err}), expected {kind.__name__}") from err
+        else:
+            raise AssertionError(f"{name}: check '{prefix}bad input refused' failed: bad {what} was accepted")
+        ensure(_inputs_fingerprint(*received) == before, "bad input refused", f"a refused call (bad {what}) changed the input")
+    done.append(prefix + "bad input refused")
+    return done
 
 
 def check_unlearner(method, seed: int = 0) -> list[str]:
@@ -588,8 +687,9 @@ def check_unlearner(method, seed: int = 0) -> list[str]:
 
     1. ``result``: the call returns an :class:`UnlearnResult` whose model is a new object of the
        input's type that shares no tensor storage with the input;
-    2. ``input unchanged``: the input model (weights, buffers, training flag, fitted attributes; a
-       SISA ensemble's models, checkpoints and history) is bitwise as before;
+    2. ``input unchanged``: the input model (weights, buffers, training flag, fitted attributes, and
+       each parameter's ``requires_grad`` and ``.grad``; a SISA ensemble's models, checkpoints and
+       history) and the forget and retain data (every tensor of a Dataset) are bitwise as before;
     3. ``reproducible``: a second call with the same config gives a bitwise identical model and log;
     4. ``seed used``: a config with another seed gives another model (skipped when ``method.draws``
        is False: the method draws nothing);
@@ -599,6 +699,13 @@ def check_unlearner(method, seed: int = 0) -> list[str]:
     7. ``bad input refused``: a wrong model, forget, retain or config type raises ``TypeError``;
        overlapping forget and retain sets (when they are Datasets) raise ``ValueError``; after each
        refusal the input is unchanged.
+
+    Then, if the method has a batched form (``method.batched``), the same seven checks on it, named
+    ``"batched result"`` and so on, on ``method.batched_example(seed)`` (default: four small MLPs
+    from :func:`~unlearnkit.batched.fit_many`, each with its own forget set): the input ManyModels,
+    the data and the forget masks unchanged; bad input is a non-ManyModels, a data argument that is
+    not a Dataset, integer forget masks or another config type (``TypeError``), and a forget mark
+    outside a model's training set (``ValueError``).
 
     Args:
         method: a :class:`Method` or a registered name.
@@ -615,36 +722,6 @@ def check_unlearner(method, seed: int = 0) -> list[str]:
     m = method if isinstance(method, Method) else get(method)
     seed = check_seed(seed)
     model, forget, retain, config = m.example(seed)
-    done = []
-
-    def ensure(ok, check, detail=""):
-        if not ok:
-            raise AssertionError(f"{m.name}: check '{check}' failed{': ' + detail if detail else ''}")
-
-    before, rng = _fingerprint(model), _rng_state()
-    out = m(model, forget, retain, config)
-    ensure(isinstance(out, UnlearnResult), "result", f"returned a {type(out).__name__}, not an UnlearnResult")
-    new, log = out
-    ensure(new is not model and type(new) is type(model), "result", "the unlearned model must be a new object of the input's type")
-    ensure(not (_storages(new) & _storages(model)), "result", "the unlearned model shares tensors with the input")
-    done.append("result")
-    ensure(_fingerprint(model) == before, "input unchanged", "the input model was modified")
-    done.append("input unchanged")
-    again = m(model, forget, retain, config)
-    ensure(_fingerprint(again.model) == _fingerprint(new), "reproducible", "the same config gave another model")
-    ensure(_log_summary(again.log) == _log_summary(log), "reproducible", "the same config gave another log")
-    done.append("reproducible")
-    if m.draws:
-        other = m(model, forget, retain, dataclasses.replace(config, seed=derive_seed(seed, "another")))
-        ensure(_fingerprint(other.model) != _fingerprint(new), "seed used", "another config.seed gave the same model")
-        done.append("seed used")
-    ensure(_same_rng(rng, _rng_state()), "global RNG untouched", "a global random number generator was read or changed")
-    done.append("global RNG untouched")
-    ensure(isinstance(log, TrainLog), "cost logged", f"the log is a {type(log).__name__}, not a TrainLog")
-    ensure(isinstance(log.grad_evals, int) and log.grad_evals > 0, "cost logged", f"grad_evals = {log.grad_evals!r}")
-    ensure(isinstance(log.steps, int) and log.steps >= 0, "cost logged", f"steps = {log.steps!r}")
-    ensure(np.isfinite(log.seconds) and log.seconds >= 0, "cost logged", f"seconds = {log.seconds!r}")
-    done.append("cost logged")
     bad = [("model", (object(), forget, retain, config), TypeError),
            ("forget", (model, list(range(3)), retain, config), TypeError),
            ("retain", (model, forget, "retain", config), TypeError),
@@ -652,16 +729,17 @@ def check_unlearner(method, seed: int = 0) -> list[str]:
     if isinstance(forget, Dataset) and isinstance(retain, Dataset):
         bad.append(("overlap", (model, forget, retain.concat(forget) if set(forget.tags) == set(retain.tags)
                                 else forget, config), ValueError))
-    for what, args, kind in bad:
-        try:
-            m(*args)
-        except kind:
-            pass
-        except Exception as err:  # noqa: BLE001 - the wrong kind of exception is what this reports
-            raise AssertionError(f"{m.name}: check 'bad input refused' failed: bad {what} raised "
-                                 f"{type(err).__name__} ({err}), expected {kind.__name__}") from err
-        else:
-            raise AssertionError(f"{m.name}: check 'bad input refused' failed: bad {what} was accepted")
-        ensure(_fingerprint(model) == before, "bad input refused", f"a refused call (bad {what}) changed the input")
-    done.append("bad input refused")
-    return done
+    done = _contract_checks(m.name, "", m, (model, forget, retain, config), m.draws, seed, bad)
+    if m.batched is None:
+        return done
+    many, d, forget_masks, config = (m.batched_example or (lambda s: _many_example(m, s)))(seed)
+    bad = [("many", (object(), d, forget_masks, config), TypeError),
+           ("data", (many, list(range(3)), forget_masks, config), TypeError),
+           ("forget_masks", (many, d, forget_masks.int(), config), TypeError),
+           ("config", (many, d, forget_masks, TrainConfig()), TypeError)]
+    outside = (~many.masks).nonzero()
+    if outside.numel():
+        stray = forget_masks.clone()
+        stray[outside[0, 0], outside[0, 1]] = True
+        bad.append(("forget mark outside a training set", (many, d, stray, config), ValueError))
+    return done + _contract_checks(m.name, "batched ", m.batched, (many, d, forget_masks, config), m.draws, seed, bad)
