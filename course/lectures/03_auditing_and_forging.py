@@ -154,9 +154,10 @@ plt.show()
 #
 # Real data rarely holds such twins, so we build them. Stack three points $z_i = (x_i, y_i)$ as rows
 # of $Z$ and take an orthogonal $Q$ with $Q\mathbf 1 = \mathbf 1$ (a rotation about the all-ones
-# vector). Then $Z' = QZ$ has the same column sums ($\mathbf 1^\top Q Z = \mathbf 1^\top Z$) and the
-# same $Z'^\top Z' = Z^\top Z$, which contains every sum the gradient needs. Because the rows of $Q$
-# sum to one, each new point is an affine mix of the old ones: points near the line stay near it.
+# vector). Then $Z' = QZ$ has the same column sums ($\mathbf 1^\top Q Z = \mathbf 1^\top Z$, that is
+# $\sum x$ and $\sum y$) and the same $Z'^\top Z' = Z^\top Z$ ($\sum x^2$, $\sum xy$, $\sum y^2$):
+# together, every sum the gradient needs. Because the rows of $Q$ sum to one, each new point is an
+# affine mix of the old ones: points near the line stay near it.
 
 # %%
 trio = torch.tensor([[-1.0, -1.2], [0.5, 2.1], [2.0, 4.8]], dtype=torch.float64)   # rows (x, y)
@@ -214,15 +215,17 @@ plt.tight_layout()
 plt.show()
 
 # %% [markdown]
-# The cell above measured the distance between the forged and the original trajectory at every
-# checkpoint, and compared their hashes. On this seed the forged run (the thick line at zero in the
-# right panel) is the same run to the last bit: the largest distance is 0.0 and all 17 hashes
-# match. A log that never mentions S reproduces the model that was trained on S.
+# Two cells up we measured the distance between the forged and the original trajectory at every
+# checkpoint, and compared their hashes; the right panel above plots the distances. On this seed
+# the forged run (the thick line at zero) is the same run to the last bit: the largest distance is
+# 0.0 and all 17 hashes match. A log that never mentions S reproduces the model that was trained on S.
 #
 # The dashed curve is the yardstick: the same batches with their examples in another order. Its
-# gap is pure rounding (a few float32 ulps), and it can vanish again: a later rounding may map the
-# two slightly different weights onto the same float32 value, after which the two runs are
-# identical for good (the printed list gives the steps where this run differed).
+# gap is pure rounding (a few float32 ulps; an ulp, "unit in the last place", is the gap between a
+# float32 number and the next one: 1.2e-7 just above 1, the machine epsilon drawn as a dotted
+# line), and it can vanish again: a later rounding may map the two slightly different weights onto
+# the same float32 value, after which the two runs are identical for good (the printed list gives
+# the steps where this run differed).
 #
 # Is the twin forgery always bitwise exact? Not in float32. $D$ stores the twins as float32 numbers,
 # so a forged batch's sums equal the logged batch's only up to rounding, and every SGD step rounds
@@ -317,6 +320,7 @@ viz.label(ax, "Closest-batch forging on digits (MLP, plain SGD)", "M, candidate 
           "||w_t - w_hat_t|| (parameter units)", legend=True)
 ax2.plot(ms, (best_of_m / forged.candidate_errors[:, :1]).median(0).values, color=viz.ROLE_COLORS["unlearned"])
 ax2.set_xscale("log")
+ax2.set_ylim(0, 1.05)     # from 0: the gain of more candidates is not exaggerated
 viz.label(ax2, "The same, relative to one random batch", "M, candidate batches per step",
           "best-of-M error / error of a random batch")
 plt.tight_layout()
@@ -326,8 +330,9 @@ print(f"best of {M} relative to one random batch (median over forged steps): {ga
 
 # %% [markdown]
 # More candidates help only slowly: the best of 512 random batches has about 0.72 times the error
-# of a single random batch (right panel), and it still misses the logged weights by about 83% of
-# the length of the step it imitates (the median ratio printed above the figure). The two noise
+# of a single random batch (right panel, drawn from 0), and it still misses the logged weights by
+# about 83% of the length of the step it imitates (the median ratio printed above the figure); not
+# taking the step at all would miss by 100%. The two noise
 # floors sit five to six orders of magnitude below. The widget shows one forged step at a time: the error of
 # every candidate, the best of the first M, and the two floors.
 
