@@ -1261,9 +1261,13 @@ with mock.patch.object(approximate, "newton_removal", **_off), mock.patch.object
 assert all(torch.equal(a, b) for a, b in zip((w_star, X, t), _kept)), "w, X and t must be left as they were"
 ids = two.ids[pick]
 ref2, _ = approximate.newton_removal(full, two.subset(ids), two.without(ids), batch=None)
-assert torch.allclose(w_pick, ref2.coef_[1], rtol=0.0, atol=1e-8), "seven scattered points"
+assert torch.allclose(w_pick, ref2.coef_[1], rtol=0.0, atol=1e-8), \
+    (f"removing seven scattered rows (positions {pick.tolist()}): max difference "
+     f"{float((w_pick - ref2.coef_[1]).abs().max()):.2e}; the remaining points are every row not in remove, "
+     "wherever they are")
 ref3, _ = approximate.newton_removal(full, two.subset(two.ids[17:18]), two.without(two.ids[17:18]))
-assert torch.allclose(w_one, ref3.coef_[1], rtol=0.0, atol=1e-8), "one point"
+assert torch.allclose(w_one, ref3.coef_[1], rtol=0.0, atol=1e-8), \
+    f"removing one point (row 17): max difference {float((w_one - ref3.coef_[1]).abs().max()):.2e}"
 assert w_one.dtype == torch.float64, "return float64"
 # another lam: lam is an argument, not the 1e-2 of the cells above
 full_01 = approximate.L2LinearModel(lam=0.1).fit(two)
