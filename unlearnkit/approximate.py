@@ -282,6 +282,15 @@ def neggrad_plus(model: nn.Module, forget: Dataset, retain: Dataset, config: Tra
     with the same seed, bit for bit. Smaller ``a`` pulls harder on the forget set: this weight is the
     "tug of war" knob of lecture 04.
 
+    Reference code (meghdadk/SCRUB): ``train_negrad`` in ``thirdparty/repdistiller/helper/loops.py``
+    minimises ``alpha * CE(R batch) - (1 - alpha) * CE(S batch)`` over ``zip(retain_loader,
+    cycle(forget_loader))``, one S batch per R batch, as we do. Where ours differs: ``itertools.cycle``
+    replays the forget batches of the first pass in the same order, we draw a new order for every
+    pass over S; the notebooks' variant (``run_neggrad_epoch`` in ``small_scale_unlearning.ipynb``,
+    ``alpha = 0.95``) also adds ``alpha * (weight_decay / 2) ||w - w_original||^2`` and runs the model
+    in eval mode; ours has no pull towards the original weights (``config.weight_decay`` is the
+    optimiser's plain decay towards 0) and trains in train mode.
+
     Args:
         a: weight of the retain term, in [0, 1].
         (others as :func:`finetune`; S must not be empty unless ``a = 1``.)
@@ -418,6 +427,18 @@ def scrub(model: nn.Module, forget: Dataset, retain: Dataset, config: TrainConfi
     T = 4 and ``max_epochs`` = 2 from the large-scale notebook and alpha = 0.5, gamma = 1 from the
     small-scale one (a mix, not tuned against either; kept so that earlier results stay as they
     were). Lecture 04 calls it with T = 4, alpha = 0.5, gamma = 1 and ``max_epochs=3``.
+
+    Where ours differs from those notebooks, deliberately (one ``TrainConfig`` for the course's
+    methods): one batch size for both passes (the large-scale notebook loads S in batches of 512 and
+    R in batches of 256; the small-scale one has its own ``forget_bs`` and ``retain_bs``); a constant
+    learning rate (the reference multiplies it by 0.1 after each epoch listed in
+    ``lr_decay_epochs``: [5, 8, 9] of 10 epochs in the small-scale notebook, [3, 5, 9] of 3 epochs,
+    so no decay, in the large-scale one); the optimiser and weight decay from ``config`` (the
+    notebooks: Adam with weight decay 0.1, small-scale; SGD with momentum 0.9 and weight decay 5e-4,
+    large-scale). Same as the reference: the KL direction (teacher first: ``kl_div(log p_s, p_t)`` is
+    ``KL(p_t || p_s)``), the ``T**2`` scaling and the mean over the batch, the max-pass before the
+    min-pass within an epoch, max-passes in the first ``msteps`` epochs only, one optimiser for both,
+    the teacher in eval mode and the student in train mode.
 
     Args:
         config: must set ``epochs`` (SCRUB counts in epochs), at least 1 after rounding up.
@@ -724,6 +745,15 @@ def newton_removal(model: L2LinearModel, forget: Dataset, retain: Dataset, confi
     MNIST experiment itself is one binary classifier (3 vs 8); the reference code's one-vs-rest
     mode serves its multi-class data sets. For ridge regression (``loss="squared"``) the step is
     exact: it equals the refit on R (the bound, computed with the same ``gamma``, is then loose).
+
+    Checked against ``test_removal.py`` (``lr_grad``, ``lr_hessian_inv``, the removal loop): same
+    ``Delta`` (``lr_grad`` of the one point adds ``lam * 1 * w``), same Hessian of the remaining rows
+    at the current weights with ``lam (n - 1)``, same bound with ``gamma = 1/4``, per-class bounds
+    added. Where ours differs: float64 on the CPU instead of float32 on a GPU; ``||X||_2`` exact
+    (``torch.linalg.matrix_norm``) where the reference estimates it with 20 power iterations from a
+    random vector (an estimate from below, so its bound can come out a little low); points removed
+    in the order given (the reference removes a random permutation's first ``num_removes``).
+    :func:`worst_case_residual_bound` is their Theorem 1, the data-free bound.
 
     The certificate: with ``b`` drawn at ``fit`` (``sigma > 0``), :func:`removal_certificate` turns
     ``residual_bound_`` into the (epsilon, delta) spent so far and says when retraining is due.
