@@ -122,6 +122,11 @@ def tow(unlearned, retrained, forget: Dataset | None = None, retain: Dataset | N
     Example: unlearned (0.60, 0.95, 0.90) against retrained (0.50, 0.97, 0.91) gives
     0.9 x 0.98 x 0.99 = 0.87318.
 
+    As the authors' code computes it (kairanzhao/RUM, ``surgical_plugins/analysis.py``: per set
+    ``ratio_acc = 1 - |acc_u - acc_r| / 100`` with accuracies in percent, ``tow`` the product over
+    forget, retain and test, per seed against the retrained model of the same seed, then averaged
+    over seeds, as :func:`compare_methods` and :func:`summarize` do); we take fractions in [0, 1].
+
     Args:
         unlearned, retrained: either two models (then give ``forget``, ``retain`` and ``test``), or
             accuracies on (forget, retain, test): a dict with those keys or a sequence of three
@@ -245,7 +250,9 @@ def subset_masks(n: int, num_models: int, fraction: float = 0.7, seed: int = 0) 
     """Which examples each of ``num_models`` models trains on: bool ``(num_models, n)``.
 
     Model ``j`` trains on ``round(fraction * n)`` examples drawn without replacement, from a
-    generator seeded with ``derive_seed(seed, "subset", j)`` (Zhao et al.'s code uses 70% subsets).
+    generator seeded with ``derive_seed(seed, "subset", j)`` (Zhao et al.'s code uses 70% subsets:
+    kairanzhao/RUM ``surgical_plugins/cifar_infl_mem_torch.py`` draws ``int(n * 0.7)`` with
+    ``np.random.choice(..., replace=False)``; ours rounds, so it may keep one example more).
 
     Raises:
         TypeError: ``n`` or ``num_models`` is not an integer, or ``fraction`` not a number.
@@ -269,7 +276,8 @@ def memorization(masks: torch.Tensor, correct: torch.Tensor) -> torch.Tensor:
     """Feldman & Zhang's memorization estimate from per-model in/out masks and correctness.
 
     ``mem(i) = mean over models with i in training of correct[:, i] - mean over models without i``.
-    (Feldman & Zhang, "What Neural Networks Memorize and Why", NeurIPS 2020.)
+    (Feldman & Zhang, "What Neural Networks Memorize and Why", NeurIPS 2020; the same difference of
+    masked means as ``estimate_infl_mem`` in kairanzhao/RUM ``surgical_plugins/cifar_infl_mem_torch.py``.)
 
     Args:
         masks: bool ``(m, n)``: ``masks[j, i]`` says model j trained on example i.
