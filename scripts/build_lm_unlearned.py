@@ -37,7 +37,7 @@ import torch  # noqa: E402
 from unlearnkit import lm  # noqa: E402
 from unlearnkit.lm import tofu, unlearning as U  # noqa: E402
 
-RECORD = lm.CHECKPOINT_DIR / "lm_unlearned_record.json"
+DIR = lm.CHECKPOINT_DIR
 EVAL_SEED = 0
 RELEARN_STEPS = 10
 
@@ -54,8 +54,9 @@ def shipped_state(path):
 
 
 def build(names, threads) -> None:
-    full, world, tok = lm.load_lm("full")
-    retrained, _, _ = lm.load_lm("retrained")
+    RECORD = DIR / "lm_unlearned_record.json"
+    full, world, tok = lm.load_lm("full", directory=DIR)
+    retrained, _, _ = lm.load_lm("retrained", directory=DIR)
     forget = U.person_documents(world, world.forget)
     retain = U.person_documents(world, world.retain)
     record = json.loads(RECORD.read_text()) if RECORD.exists() else {}
@@ -71,7 +72,7 @@ def build(names, threads) -> None:
         t1 = time.perf_counter()
         model, log = method(full, forget, retain, config)
         seconds = time.perf_counter() - t1
-        path = lm.CHECKPOINT_DIR / f"lm_unlearned_{name[3:]}.pt"
+        path = DIR / f"lm_unlearned_{name[3:]}.pt"
         lm.save_lm(model, path)
         ev = tofu.evaluate_unlearning(model, tok, world, retrained_eval=ev_ret, seed=EVAL_SEED, relearn_steps=RELEARN_STEPS)
         models[name] = {
@@ -98,7 +99,8 @@ def build(names, threads) -> None:
 
 
 def check(names, tol: float) -> int:
-    full, world, tok = lm.load_lm("full")
+    RECORD = DIR / "lm_unlearned_record.json"
+    full, world, tok = lm.load_lm("full", directory=DIR)
     forget = U.person_documents(world, world.forget)
     retain = U.person_documents(world, world.retain)
     record = json.loads(RECORD.read_text())
@@ -110,12 +112,12 @@ def check(names, tol: float) -> int:
             print(f"FAIL {name}: the config in the code differs from the record", flush=True)
             failures += 1
         model, _ = U.LM_METHODS[name](full, forget, retain, config)
-        shipped = shipped_state(lm.CHECKPOINT_DIR / entry["file"])
+        shipped = shipped_state(DIR / entry["file"])
         mine = {k: v for k, v in model.state_dict().items() if k != "head.weight"}
         gap = max(float((mine[k] - shipped[k]).abs().max()) for k in shipped)
         ok = gap <= tol
         failures += not ok
-        loaded, _, _ = U.load_unlearned(name)
+        loaded, _, _ = U.load_unlearned(name, directory=DIR)
         quick = tofu.evaluate_unlearning(loaded, tok, world, quick=True, seed=record["eval_seed"])
         rec = record["models"][name]["evaluation"]["per_relation"][tofu.QUICK_RELATION]
         got = quick["per_relation"][tofu.QUICK_RELATION]
@@ -133,7 +135,11 @@ def main(argv=None) -> int:
     ap.add_argument("--check", action="store_true")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--tol", type=float, default=1e-5)
+    ap.add_argument("--dir", type=pathlib.Path, default=lm.CHECKPOINT_DIR,
+                    help="where lm_full.pt, lm_retrained.pt and lm_record.json are read and the results written")
     args = ap.parse_args(argv)
+    global DIR
+    DIR = args.dir
     torch.set_num_threads(args.threads)
     names = args.only or list(U.LM_METHODS)
     if args.check:

@@ -65,6 +65,11 @@ MODEL = dict(block_size=64, n_layer=3, n_head=4, n_embd=128)
 PHASE3 = dict(steps=600, batch_size=64, lr=1e-3, warmup=50, weight_decay=0.01, grad_clip=1.0, p_context=0.4,
               p_update=0.2, p_unknown=0.15, extended=True, seed=13)
 VOCAB_SEED = 14
+# Phase 3b (continues phase 3, fresh optimiser): after phase 3 the spell was known for about 60% of the
+# people (see the record's "phase3" entry), so the same mixture with spell documents over-sampled
+# (hazard_boost: a closed-book document is about the spell with probability 0.35 more).
+PHASE3B = dict(steps=500, batch_size=64, lr=1e-3, warmup=20, weight_decay=0.01, grad_clip=1.0, p_context=0.4,
+               p_update=0.2, p_unknown=0.15, extended=True, hazard_boost=0.35, seed=15)
 
 
 def evaluate(model, world, tok, full: bool = True) -> dict:
@@ -139,7 +144,8 @@ def merge_record(path: pathlib.Path, key: str, entry: dict, common: dict) -> Non
 
 def run(which: str, out_dir: pathlib.Path, steps: int, snapshot_dir: pathlib.Path | None, log_every: int,
         phase1_from: pathlib.Path | None = None, phase2_steps: int = PHASE2["steps"],
-        phase3_from: pathlib.Path | None = None, phase3_steps: int = PHASE3["steps"]) -> None:
+        phase3_from: pathlib.Path | None = None, phase3_steps: int = PHASE3["steps"],
+        phase3b_from: pathlib.Path | None = None) -> None:
     world = lm.make_world(**WORLD)
     tok = lm.Tokenizer.for_world(world, extended=False)  # phases 1 and 2: the base vocabulary
     tok3 = lm.Tokenizer.for_world(world)
@@ -164,6 +170,9 @@ def run(which: str, out_dir: pathlib.Path, steps: int, snapshot_dir: pathlib.Pat
 
     print(f"[{which}] training on {len(people)} people, {steps} steps, device {dev}, "
           f"{torch.get_num_threads()} threads", flush=True)
+    if phase3b_from is not None:
+        run_phase3b(which, world, tok3, people, phase3b_from, out_dir, dev)
+        return
     if phase3_from is not None:
         run_phase3(which, world, tok, tok3, tcfg3, people, phase3_from, out_dir, dev)
         return
@@ -299,6 +308,8 @@ def main(argv=None) -> None:
     ap.add_argument("--steps", type=int, default=TRAIN["steps"], help="phase-1 steps")
     ap.add_argument("--phase2-steps", type=int, default=PHASE2["steps"])
     ap.add_argument("--phase3-steps", type=int, default=PHASE3["steps"])
+    ap.add_argument("--phase3b-from", type=pathlib.Path, default=None,
+                    help="run phase 3b only, from the phase-3 checkpoints and record in this folder")
     ap.add_argument("--phase3-from", type=pathlib.Path, default=None,
                     help="skip phases 1 and 2: load their checkpoints and record from this folder (made by this script)")
     ap.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
@@ -312,7 +323,48 @@ def main(argv=None) -> None:
         torch.set_num_threads(args.threads)
     for which in (["full", "retrained"] if args.which == "both" else [args.which]):
         run(which, args.out, args.steps, args.snapshot_dir, args.log_every, args.phase1_from, args.phase2_steps,
-            args.phase3_from, args.phase3_steps)
+            args.phase3_from, args.phase3_steps, args.phase3b_from)
+
+
+
+def run_phase3b(which, world, tok3, people, phase3b_from: pathlib.Path, out_dir: pathlib.Path, dev) -> None:
+    """Phase 3b only: continue the phase-3 model in ``phase3b_from`` with PHASE3B, evaluate, record."""
+    model3, _, tok_loaded = lm.load_lm(str(phase3b_from / f"lm_{which}.pt"), directory=phase3b_from)
+    old = json.loads((phase3b_from / "lm_record.json").read_text())["models"][which]
+    if tok_loaded.vocab_size != tok3.vocab_size or {k: old.get("phase3_config", {}).get(k) for k in PHASE3} != PHASE3 or old["model_seed"] != MODEL_SEED:
+        raise ValueError(f"{phase3b_from}: not a phase-3 checkpoint of this script's settings")
+    tcfg = lm.LMTrainConfig(**PHASE3B)
+    print(f"[{which}] phase 3b from {phase3b_from}: {tcfg}", flush=True)
+    model, log = lm.train_lm(world, people, model3.config, tcfg, init_model=model3)
+    print(f"[{which}] phase 3b trained in {log['seconds']:.0f} s", flush=True)
+    t0 = time.perf_counter()
+    acc = evaluate(model, world, tok3, full=True)
+    beh = behaviour(model, world, tok3)
+    eval_seconds = time.perf_counter() - t0
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / f"lm_{which}.pt"
+    lm.save_lm(model, path)
+    phase3 = {"training_seconds": old["phase3_training_seconds"], "accuracy": old["accuracy"],
+              **{k: old[k] for k in ("icul_k3_forget", "icul_k3_retain", "fresh_name_reading", "answers_unknown")},
+              "final_loss_mean_last_100": old["final_loss_mean_last_100"], "eval_seconds": old["eval_seconds"],
+              "finished_utc": old["finished_utc"]}
+    entry = {**old,
+             "phase3": phase3,
+             "phase3b_config": dict(tcfg.__dict__),
+             "training_seconds": round(old["training_seconds"] + log["seconds"], 1),
+             "phase3b_training_seconds": round(log["seconds"], 1),
+             "eval_seconds": round(eval_seconds, 1),
+             "target_tokens_seen": old["target_tokens_seen"] + log["tokens"],
+             "final_loss_mean_last_100": sum(log["losses"][-100:]) / max(1, len(log["losses"][-100:])),
+             "loss_every_50_steps": old["loss_every_50_steps"] + [round(x, 4) for x in log["losses"][::50]],
+             "device": str(dev), "torch_threads": torch.get_num_threads(),
+             "file": path.name, "file_bytes": path.stat().st_size,
+             "accuracy": acc, **beh,
+             "finished_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    merge_record(out_dir / "lm_record.json", which, entry, common_fields())
+    print(f"[{which}] phase 3b done in {log['seconds']:.0f} s (+{eval_seconds:.0f} s evaluation); wrote {path}", flush=True)
+    print(json.dumps(beh), flush=True)
+    print(json.dumps(acc["closed_book"], indent=None), flush=True)
 
 
 if __name__ == "__main__":

@@ -205,13 +205,20 @@ def truth_ratios(model: GPT, tokenizer: Tokenizer, world: World, people, relatio
     seed = check_seed(seed)
     t = (1 if len(QUESTIONS[relation]) > 1 else 0) if template is None else template
     cands = list(world.values(relation))
+    single = all(len(c.split()) == 1 for c in cands)
+    if single:  # one forward pass per question scores every candidate; pick the drawn ones from it
+        every = score_candidates(model, tokenizer, [question_text(world, p, relation, t) for p in people], cands)
+        every = every.double().numpy()
     lls, plls, plens, qlens = [], [], [], []
-    for person in people:
+    for row, person in enumerate(people):
         truth = world.answer(person, relation)
         wrong = [c for c in cands if c != truth]
         pick = np.random.default_rng(derive_seed(seed, relation, person)).choice(len(wrong), size=min(k, len(wrong)), replace=False)
         answers = [truth] + [wrong[int(i)] for i in pick]
-        ll = score_candidates(model, tokenizer, [question_text(world, person, relation, t)], answers)[0].double().numpy()
+        if single:
+            ll = every[row, [cands.index(a) for a in answers]]
+        else:
+            ll = score_candidates(model, tokenizer, [question_text(world, person, relation, t)], answers)[0].double().numpy()
         plls.append(ll[0]); lls.append(ll[1:])
         plens.append(len(truth.split())); qlens.append([len(a.split()) for a in answers[1:]])
     return truth_ratio(np.array(plls), np.array(plens), np.array(lls), np.array(qlens))
@@ -380,8 +387,10 @@ def evaluate_unlearning(model: GPT, tokenizer: Tokenizer, world: World, *, retra
         raw["_truth_ratios"][r] = ratios.tolist()
         raw["_p"][r] = d["p"].tolist()
         ref_d = None
+        # friend: every person's name is a candidate (two tokens each), so its retain accuracy is
+        # measured on every fourth retain person (45 of 180) to keep the evaluation near a minute
         entry = {"forget_accuracy": float(np.mean(d["p"][:, :-1].argmax(1) == d["truth"])),
-                 "retain_accuracy": _acc(model, tokenizer, world, retain, r),
+                 "retain_accuracy": _acc(model, tokenizer, world, retain[::4] if r == "friend" else retain, r),
                  "forget_paraphrase_accuracy": float(np.mean([_acc(model, tokenizer, world, forget, r, t)
                                                               for t in range(1, len(QUESTIONS[r]))])),
                  "truth_ratio": truth_ratio_score(ratios, forget=True)}

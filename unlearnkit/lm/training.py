@@ -51,6 +51,8 @@ class LMTrainConfig:
         extended: train on the extended world (:data:`~unlearnkit.lm.world.EXTENDED_RELATIONS`: the
             hazardous ``spell`` joins the facts, questions and context episodes) with the extended
             vocabulary; False is the base stream of the first two training phases.
+        hazard_boost: with ``extended``, the probability that a closed-book document is forced to be
+            about the spell (the hazardous fact; otherwise one relation in seven); 0 leaves the stream as is.
         seed: seeds the data stream (each step's batch comes from ``derive_seed(seed, "batch", step)``).
 
     Introduced in lecture 07.
@@ -66,6 +68,7 @@ class LMTrainConfig:
     p_update: float = 0.0
     p_unknown: float = 0.0
     extended: bool = False
+    hazard_boost: float = 0.0
     seed: int = 0
 
     def __post_init__(self):
@@ -79,12 +82,13 @@ class LMTrainConfig:
                      what="in [0, 1 - p_context - p_update]")
         if not isinstance(self.extended, bool):
             raise TypeError(f"extended must be a bool, got {type(self.extended).__name__}")
-        if self.p_unknown > 0 and not self.extended:
-            raise ValueError("p_unknown > 0 needs extended=True (the word 'unknown' is in the extension)")
+        check_number(self.hazard_boost, "hazard_boost", 0, 1, what="in [0, 1]")
+        if (self.p_unknown > 0 or self.hazard_boost > 0) and not self.extended:
+            raise ValueError("p_unknown > 0 and hazard_boost > 0 need extended=True (their words are in the extension)")
         check_seed(self.seed)
 
 
-def _closed_book_doc(world, rng, people, extended=False):
+def _closed_book_doc(world, rng, people, extended=False, hazard_boost=0.0):
     """One document about a random training person (or a world fact)."""
     if rng.random() < 0.08:
         city = list(world.countries)[rng.integers(len(world.countries))]
@@ -94,6 +98,8 @@ def _closed_book_doc(world, rng, people, extended=False):
     person = int(people[rng.integers(len(people))])
     relations = EXTENDED_RELATIONS if extended else RELATIONS
     relation = relations[rng.integers(len(relations))]
+    if hazard_boost > 0 and rng.random() < hazard_boost:
+        relation = "spell"
     if relation != "country" and rng.random() < 0.4:
         return statement_text(world, person, relation, int(rng.integers(len(STATEMENTS[relation]))))
     return qa_text(world, person, relation, int(rng.integers(len(QUESTIONS[relation]))))
@@ -172,7 +178,7 @@ def _unknown_episode(world, rng, people):
 
 def training_batch(world: World, tokenizer: Tokenizer, people, batch_size: int, block_size: int, seed: int,
                    p_context: float = 0.5, p_update: float = 0.0, p_unknown: float = 0.0,
-                   extended: bool = False) -> torch.Tensor:
+                   extended: bool = False, hazard_boost: float = 0.0) -> torch.Tensor:
     """One batch of training sequences, ``(batch_size, block_size + 1)`` int64, right-padded with ``<pad>``.
 
     Each sequence starts with ``<bos>`` and packs whole documents (never cut): with probability
@@ -206,7 +212,7 @@ def training_batch(world: World, tokenizer: Tokenizer, people, batch_size: int, 
                 else _unknown_episode(world, rng, people) if u < p_context + p_update + p_unknown else [])
         misses = 0
         while misses < 3:
-            doc = docs.pop(0) if docs else _closed_book_doc(world, rng, people, extended)
+            doc = docs.pop(0) if docs else _closed_book_doc(world, rng, people, extended, hazard_boost)
             ids = tokenizer.encode(doc)
             if len(seq) + len(ids) <= block_size + 1:
                 seq += ids
@@ -272,7 +278,8 @@ def train_lm(world: World, people, model_config: GPTConfig, train_config: LMTrai
     for step in range(train_config.steps):
         batch = training_batch(world, tokenizer, people, train_config.batch_size, model_config.block_size,
                                derive_seed(train_config.seed, "batch", step), train_config.p_context,
-                               train_config.p_update, train_config.p_unknown, train_config.extended)
+                               train_config.p_update, train_config.p_unknown, train_config.extended,
+                               train_config.hazard_boost)
         dev = model_device(model)
         x, y = batch[:, :-1].to(dev), batch[:, 1:].to(dev)
         for g in opt.param_groups:

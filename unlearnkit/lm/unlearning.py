@@ -29,7 +29,6 @@ Introduced in lecture 06 (planned).
 """
 from __future__ import annotations
 
-import copy
 import time
 from dataclasses import dataclass
 
@@ -194,7 +193,9 @@ class WHPConfig(LMUnlearnConfig):
         reinforce_steps, reinforce_lr: the reinforced model's extra training on the forget documents.
         anchors: replace the forget people's names (the anchored terms) by generic ones before the
             baseline predicts (True), or predict on the original text (False).
-        (``steps``, ``lr``, ... : the final fine-tuning on the generic labels; ``retain_weight`` unused.)
+        retain_weight: weight of retain documents (their own next tokens) mixed into the final
+            fine-tuning; 0 is the paper's recipe (forget text only).
+        (``steps``, ``lr``, ... : the final fine-tuning on the generic labels.)
 
     Introduced in lecture 06 (planned).
     """
@@ -495,7 +496,9 @@ def whp(model: GPT, forget: Documents, retain: Documents, config: WHPConfig):
        argmax of ``v_base - alpha * ReLU(v_reinforced - v_base)``; positions predicting a name token are
        not trained.
     4. *Fine-tune* a copy of the baseline on the original documents with the generic labels
-       (``steps``, ``lr``, batches from ``derive_seed(seed, "finetune", step)``). ``retain`` is not used.
+       (``steps``, ``lr``, batches from ``derive_seed(seed, "finetune", step)``), plus, when
+       ``retain_weight > 0``, a batch of retain documents with their own next tokens
+       (``derive_seed(seed, "retain", step)``) weighted by ``retain_weight``.
 
     With the extended world, the baseline's prediction about a stranger is often ``"unknown"``, so
     WHP teaches the model to treat a forget person as a stranger: that is its answer to "what should
@@ -505,12 +508,15 @@ def whp(model: GPT, forget: Documents, retain: Documents, config: WHPConfig):
     there is no official code. Not confirmed here: the paper's alpha, whether labels are the argmax or
     the full distribution (we use the argmax), and how it combines the two (we feed the reinforced
     model the original text and the baseline the translated one, one choice among those the text allows).
-    Ours: names are the only anchored terms; the documents are short; no retain data.
+    Ours: names are the only anchored terms; the documents are short (one fact each, so the answer is
+    nearly the only position whose label changes, and fine-tuning on forget text alone teaches the
+    model to change every person's answers: measured, retain accuracy fell to 0.13 after 30 steps),
+    hence the optional retain term, which the paper does not have (its default here is 1).
 
     Introduced in lecture 06 (planned).
     """
     t0 = time.perf_counter()
-    tok, f_ids, _ = _setup(model, forget, retain, need_retain=False)
+    tok, f_ids, r_ids = _setup(model, forget, retain, need_retain=config.retain_weight > 0)
     log = TrainLog(extra={"tokens": 0})
     reinforced = _copy(model)
     _train_ce(reinforced, f_ids, config.reinforce_steps, config.batch_size, config.reinforce_lr, config.weight_decay,
@@ -533,8 +539,21 @@ def whp(model: GPT, forget: Documents, retain: Documents, config: WHPConfig):
     base = _copy(model).eval()
     labels = whp_generic_labels(base, reinforced, _pad(f_ids), _pad(translated), config.alpha, anchored)
     new = _copy(model)
-    _train_ce(new, f_ids, config.steps, config.batch_size, config.lr, config.weight_decay, config.grad_clip,
-              config.seed, "finetune", log, targets_fn=lambda pick, width: labels[torch.as_tensor(pick)][:, :width])
+    opt = _opt(new.parameters(), config.lr, config.weight_decay)
+    for step in range(config.steps):
+        pick = np.random.default_rng(derive_seed(config.seed, "finetune", step)).permutation(len(f_ids))[:min(config.batch_size, len(f_ids))]
+        batch = _pad([f_ids[int(i)] for i in pick])
+        loss, ntok = _lm_loss(new, batch, labels[torch.as_tensor(pick)][:, :batch.shape[1] - 1])
+        n = len(pick)
+        if config.retain_weight > 0:
+            rb = _batch(r_ids, config.batch_size, derive_seed(config.seed, "retain", step))
+            lr_, nr = _lm_loss(new, rb)
+            loss, n, ntok = loss + config.retain_weight * lr_, n + len(rb), ntok + nr
+        _step(new, opt, loss, config.grad_clip)
+        log.losses.append(float(loss.detach()))
+        log.grad_evals += n
+        log.extra["tokens"] += ntok
+        log.steps += 1
     log.extra["reinforce_grad_evals"] = reinforce_evals
     log.extra["label_forwards"] = 2 * len(f_ids)
     log.seconds = time.perf_counter() - t0
@@ -692,9 +711,10 @@ for _m in LM_METHODS.values():
 #: The configs (every seed) of the shipped unlearned models, built by ``scripts/build_lm_unlearned.py``
 #: from ``lm_full.pt`` with the forget people's documents (and the retain people's where used).
 UNLEARNED_CONFIGS = {
-    "lm_gradient_ascent": LMUnlearnConfig(steps=10, batch_size=32, lr=5e-4, seed=61),
+    "lm_gradient_ascent": LMUnlearnConfig(steps=6, batch_size=32, lr=5e-4, seed=61),
     "lm_gradient_difference": LMUnlearnConfig(steps=40, batch_size=32, lr=5e-4, retain_weight=1.0, seed=62),
-    "lm_whp": WHPConfig(steps=30, batch_size=32, lr=5e-4, alpha=1.0, reinforce_steps=30, reinforce_lr=1e-3, seed=63),
+    "lm_whp": WHPConfig(steps=30, batch_size=32, lr=5e-4, alpha=1.0, reinforce_steps=30, reinforce_lr=1e-3,
+                        retain_weight=1.0, seed=63),
     "lm_rmu": RMUConfig(steps=60, batch_size=32, lr=1e-2, layer=1, steering=4.0, alpha=10.0, seed=64),
 }
 
