@@ -518,6 +518,14 @@ def closest_batch(model: nn.Module, data: Dataset, batch_ids, candidate_ids, M: 
     weights is closest to the update of the true batch: ``argmin_C ||g_B - g_C||_2`` (the paper's
     criterion ``||w_t - w_hat_t||_2^2`` is this distance times ``lr``, squared).
 
+    Where ours differs from the reference notebook (cleverhans-lab/Forging ``Forging.ipynb``: LeNet5
+    on MNIST, batch 1000, lr 0.01, M = 400): there the candidates are whole minibatches of an
+    unshuffled loader (``np.random.choice`` over the batch indices, with replacement, leaving out
+    the batch being forged), and each is scored by a real SGD step from ``w_start``; here each
+    candidate is a uniformly random set of ``len(batch_ids)`` distinct examples of the pool, scored by
+    its mean per-example gradient (the same update for plain SGD, up to float32 summation order;
+    :func:`forge_log` then measures the real step of the chosen one).
+
     Args:
         model: at the weights ``w_{t-1}`` before the step (not changed).
         data: holds both the batch and the candidates.

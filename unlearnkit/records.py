@@ -278,11 +278,15 @@ def replay(model: nn.Module, data: Dataset, record: TrainingRecord, *, forget_id
         a :class:`ReplayReport`.
 
     Raises:
-        TypeError: wrong argument types.  ValueError: a logged id is not in ``data``.
+        TypeError: wrong argument types.  ValueError: a logged id is not in ``data``; the log's
+            hashes are not one per checkpoint (``steps + 1``). Checked before anything is replayed.
     Introduced in lecture 03.
     """
     check_dataset(data)
     check_instance(record, TrainingRecord, "record")
+    if len(record.hashes) != record.steps + 1:
+        raise ValueError(f"record.hashes must hold one hash per checkpoint, steps + 1 = {record.steps + 1}, "
+                         f"got {len(record.hashes)}")
     for k, b in enumerate(record.batches):
         id_positions(data, b, f"record.batches[{k}]")
     forget_steps = []
