@@ -26,7 +26,7 @@
 # questions for language models, is helpful but not needed. **Slides:** "In-context unlearning",
 # "UnUnlearning" (the conflict between unlearning and generalization). **Time:** about 45 minutes.
 #
-# The model is tiny (about 0.6M parameters, about an hour of CPU training per checkpoint, printed below
+# The model is tiny (about 0.6M parameters, about an hour and a half of CPU training per checkpoint, printed below
 # from the training record; shipped with the course, not retrained here), so that the whole experiment
 # fits in this course; the effects it shows are the ones the papers describe for large
 # models, not a measurement of them.
@@ -63,12 +63,14 @@ viz.use_style()
 #   documents: exact unlearning, the gold standard of lecture 01.
 #
 # Both also learned to *read*: some training sequences state facts about an unseen name and then ask
-# about it. That is our stand-in for the in-context learning of large models. Training has two phases
-# (together about an hour of a shared 2-core CPU per model, printed below): phase 1 teaches the facts and the reading; phase 2
+# about it. That is our stand-in for the in-context learning of large models. Training has two main
+# phases (printed below): phase 1 teaches the facts and the reading; phase 2
 # continues with extra sequences in which a known person's fact is restated with a new value and the
 # question is answered with the new value, so that, like large language models, the model lets its
 # context win when context and memory disagree. Section 2 shows why that matters, and what it means
-# for how we read the results.
+# for how we read the results. A short third phase (two stages, 600 and 500 steps) added what
+# lectures 06 and 08 need and this lecture does not use: a made-up secret "spell" for every person and
+# the answer "unknown" for names the model was never told about (new words, appended to the vocabulary).
 
 # %%
 full, world, tok = lm.load_lm("full")
@@ -78,7 +80,8 @@ record = json.loads((lm.CHECKPOINT_DIR / "lm_record.json").read_text())
 for name, m in [("full", full), ("retrained", retrained)]:
     r = record["models"][name]
     print(f"{name:9s}: {m.num_parameters():,} parameters, trained on {r['n_people_trained_on']} people, "
-          f"{r['train_config']['steps']} + {r['phase2_config']['steps']} steps of {r['train_config']['batch_size']} "
+          f"{' + '.join(str(r[k]['steps']) for k in ('train_config', 'phase2_config', 'phase3_config', 'phase3b_config') if k in r)}"
+          f" steps of {r['train_config']['batch_size']} "
           f"sequences, {r['training_seconds'] / 60:.0f} min of training in all on a shared {r['device']}")
 print(f"world: {len(world.people)} people, forget set {len(world.forget)}, vocabulary {tok.vocab_size} words")
 
@@ -277,7 +280,7 @@ print(f"  each share above rests on {n_answers} answers: one binomial standard e
 
 # %%
 for name in MODELS:
-    p1, p2 = record["models"][name]["phase1"], record["models"][name]
+    p1, p2 = record["models"][name]["phase1"], record["models"][name].get("phase2", record["models"][name])
     print(f"{name:9s} ICUL k=3, forget accuracy: after phase 1 {p1['icul_k3_forget']['accuracy']:.2f}, "
           f"after phase 2 {p2['icul_k3_forget']['accuracy']:.2f} | reading facts about unseen names: "
           f"{np.mean(list(p1['fresh_name_reading'].values())):.2f} -> {np.mean(list(p2['fresh_name_reading'].values())):.2f}")
@@ -340,11 +343,11 @@ for r in ATTR:
 # that a restated fact wins in any wording), so it is no escape route.
 #
 # The likelihood probe is a weaker signal than the first column, and it differs by attribute (the
-# lines under the table). For city and colour the prompted full model gives the truth more
+# lines under the table). For city, pet and colour the prompted full model gives the truth more
 # probability than the retrained model for most forget people, a split that a fair coin gives rarely
-# (small sign-test p). For job and pet it does so for about half of them, which a coin gives easily:
-# with 20 people that is no evidence either way, and for job the mean probability of the truth is
-# not even higher. A per-question comparison like this is what a membership-inference attack builds
+# (small sign-test p; for colour only just, and its mean probability of the truth is not even higher).
+# For job it does so for about half of them, which a coin gives easily: with 20 people that is no
+# evidence either way. A per-question comparison like this is what a membership-inference attack builds
 # on (lectures 04 and 05), and here it would separate the two models for some facts
 # and not for others.
 #
@@ -494,7 +497,7 @@ except KeyError as err:
 #    two measurements from this lecture that tell them apart.
 #    <details><summary>Answer</summary>Drop the prompt (the full model answers correctly again); compare the
 #    probability each gives the true answer under the same prompt (the full model gives it more for most
-#    forget people on city and colour, but only for about half on job and pet, so this one is weak). The
+#    forget people on city, pet and colour, but only for about half on job, so this one is weak). The
 #    answer pattern differs too: the prompted model mostly repeats the flipped
 #    value, the retrained one answers near chance.</details>
 # 3. The retrained model is an *exact* unlearning of the forget people. Why does it still tell you the
