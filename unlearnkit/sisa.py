@@ -43,6 +43,19 @@ How the course's SISA works (docs/COURSE.md section 2, "SISA semantics"):
   (:func:`expected_speedup`); ``K`` requests in one batch touch a fraction ``1 - (1 - 1/S)^K`` of
   the shards (:func:`expected_fraction_touched`).
 
+Checked against the reference code (cleverhans-lab/machine-unlearning): ``sisa.py`` gives stage
+``r`` (0-based ``sl``) ``int((sl + 1) a) - int(sl a)`` epochs with ``a = 2 R / (R + 1) * e / R =
+2e / (R + 1)`` on the first ``(sl + 1) * (shard_size // R)`` points (the last slice takes the
+remainder), resuming from the previous slice's saved weights; ``aggregation.py`` sums the shards'
+one-hot argmax (or softmax) outputs with uniform weights and takes ``np.argmax`` (ties to the
+smallest label), as :func:`aggregate_votes` and :func:`aggregate_proba` do. Where ours differs,
+deliberately: shards and slices are stratified by class (the reference's ``distribution.py`` splits
+the index range into contiguous equal parts, which on small data can leave a shard without a
+class); the schedule is counted in optimisation steps (above); a checkpoint keeps the optimiser's
+state as well as the weights (the reference saves ``model.state_dict()`` only, so a stage resumed
+after a deletion restarts its optimiser: with momentum or Adam that is not what training from
+scratch does, and the result would not be exact).
+
 Introduced in lecture 02.
 """
 from __future__ import annotations
