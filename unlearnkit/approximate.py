@@ -741,7 +741,10 @@ def newton_removal(model: L2LinearModel, forget: Dataset, retain: Dataset, confi
     ``test_removal.py``, ``train_mode='ovr'``: ``grad_norm_approx[i] +=`` per class) does: the
     residual of all outputs together has norm at most that sum (the largest single output's bound,
     which this function reported before issue 11, under-reports it, by up to the number of
-    classes). ``log.extra["bounds_per_output"]`` keeps each step's per-output bounds. Guo et al.'s
+    classes). ``log.extra["bounds_per_output"]`` keeps each step's per-output bounds. (The sum is
+    valid but not the tightest: output ``k``'s residual is at most its own accumulated bound
+    ``B_k``, so the residual of all outputs together is at most ``sqrt(sum_k B_k^2)``, computable from
+    ``bounds_per_output``; we keep the reference's sum.) Guo et al.'s
     MNIST experiment itself is one binary classifier (3 vs 8); the reference code's one-vs-rest
     mode serves its multi-class data sets. For ridge regression (``loss="squared"``) the step is
     exact: it equals the refit on R (the bound, computed with the same ``gamma``, is then loose).
