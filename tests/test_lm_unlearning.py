@@ -1,4 +1,4 @@
-"""Lecture 06's library: the world's extension, the four LM unlearning methods, the TOFU-style formulas,
+"""The library of lecture 06 (planned): the world's extension, the four LM unlearning methods, the TOFU-style formulas,
 and the shipped unlearned checkpoints against their record."""
 import json
 

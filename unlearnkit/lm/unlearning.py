@@ -1,6 +1,6 @@
 """Unlearning methods for the course's GPT, on documents: gradient ascent, gradient difference, WHP, RMU.
 
-Every method starts from a trained :class:`~unlearnkit.models.gpt.GPT` (lecture 06: the shipped full
+Every method starts from a trained :class:`~unlearnkit.models.gpt.GPT` (lecture 06 (planned): the shipped full
 model) and sees only **documents**: the forget people's texts (:func:`person_documents` of
 ``world.forget``) and, where the method uses them, retain texts. Each plugs into the unlearning
 protocol (:mod:`unlearnkit.protocol`, registered under the names below) and is called as ::
