@@ -240,6 +240,45 @@ def two_sided_epsilon(fpr, fnr, delta):
     return best
 
 
+# %% nbg="wrong:task1:one_zero_rate_not_special"
+def two_sided_epsilon(fpr, fnr, delta):
+    # only "both rates 0" handled: with one rate 0 its log is -inf and the other rule gives inf, not nan
+    def log(x):
+        return math.log(x) if x > 0 else -math.inf
+
+    if fpr == 0 and fnr == 0:
+        return math.inf
+    return float(max(log(1 - delta - fpr) - log(fnr), log(1 - delta - fnr) - log(fpr), 0.0))
+
+
+# %% nbg="wrong:task1:both_zero_as_fifty"
+def two_sided_epsilon(fpr, fnr, delta):
+    # task 3's cap (50) used here, where the task asks for math.inf
+    if fpr == 0 and fnr == 0:
+        return 50.0
+    if fpr == 0 or fnr == 0:
+        return math.nan
+
+    def log(x):
+        return math.log(x) if x > 0 else -math.inf
+
+    return float(max(log(1 - delta - fpr) - log(fnr), log(1 - delta - fnr) - log(fpr), 0.0))
+
+
+# %% nbg="wrong:task1:delta_outside_the_log"
+def two_sided_epsilon(fpr, fnr, delta):
+    # delta subtracted from the bound instead of inside the logarithm: ln(1 - FPR) - ln(FNR) - delta
+    if fpr == 0 and fnr == 0:
+        return math.inf
+    if fpr == 0 or fnr == 0:
+        return math.nan
+
+    def log(x):
+        return math.log(x) if x > 0 else -math.inf
+
+    return float(max(log(1 - fpr) - log(fnr) - delta, log(1 - fnr) - log(fpr) - delta, 0.0))
+
+
 # %% nbg="twin:task1:passes"
 import numbers
 
@@ -406,6 +445,33 @@ def scaled_confidence(logits, labels):
     return lpy - torch.logsumexp(logp.masked_fill(mask, float("-inf")), dim=1)
 
 
+# %% nbg="wrong:task2:label_masked_with_zero"
+def scaled_confidence(logits, labels):
+    # multiplies the label's logit by 0 instead of masking it with -inf: e^0 = 1 stays in the sum
+    z = logits.double()
+    mask = torch.ones_like(z)
+    mask[torch.arange(z.shape[0]), labels] = 0.0
+    zy = z[torch.arange(z.shape[0]), labels]
+    return zy - torch.logsumexp(z * mask, dim=1)
+
+
+# %% nbg="wrong:task2:log_softmax_then_log1p"
+def scaled_confidence(logits, labels):
+    # stable log p_y, but log(1 - p_y) computed from it: 1 - exp(0) = 0 for a confident model
+    lp = torch.log_softmax(logits.double(), dim=1)
+    lpy = lp[torch.arange(lp.shape[0]), labels]
+    return lpy - torch.log1p(-torch.exp(lpy))
+
+
+# %% nbg="wrong:task2:masks_the_callers_logits"
+def scaled_confidence(logits, labels):
+    # writes -inf into the caller's tensor (any dtype), then computes phi from it
+    rows = torch.arange(logits.shape[0])
+    zy = logits[rows, labels].double()
+    logits[rows, labels] = float("-inf")
+    return zy - torch.logsumexp(logits.double(), dim=1)
+
+
 # %% nbg="twin:task2:fails"
 def scaled_confidence(logits, labels):
     # unlearnkit.mia.lira_phi, its body copied (input checks left out) and renamed: it returns a numpy array
@@ -419,8 +485,10 @@ def scaled_confidence(logits, labels):
 # %% nbg="tests:task2_tests:2"
 z = torch.tensor([[2.0, 0.5, -1.0], [0.0, 0.0, 0.0]])
 y = torch.tensor([0, 2])
+z_given = z.clone()
 with forbid((mia, "lira_phi")):
     phi = scaled_confidence(z, y)
+assert torch.equal(z, z_given), f"scaled_confidence changed the logits it was given (now {z.tolist()}): work on a copy"
 p = torch.softmax(z.double(), dim=1)
 assert isinstance(phi, torch.Tensor) and phi.shape == (2,) and phi.dtype == torch.float64, "a float64 tensor (m,)"
 # rtol and atol both set: allclose's default rtol=1e-5 would let a float32 computation through
@@ -666,6 +734,98 @@ def single_threshold_epsilon(unlearned, retrained, delta, per_unit=100):
     return float(max(eps, default=0.0))
 
 
+# %% nbg="wrong:task3:mean_picks_positive"
+def single_threshold_epsilon(unlearned, retrained, delta, per_unit=100):
+    # rule 2 with the mean instead of the median: an outlier can flip which sample is positive
+    u, r = np.asarray(unlearned, dtype=float), np.asarray(retrained, dtype=float)
+    ru, rr = np.ptp(u), np.ptp(r)
+    if ru == 0 and rr == 0:
+        return 0.0 if u[0] == r[0] else 50.0
+    if min(ru, rr) < 0.01 * max(ru, rr):
+        return 50.0
+    pos, neg = (u, r) if np.mean(u) >= np.mean(r) else (r, u)
+    lo, hi = min(u.min(), r.min()), max(u.max(), r.max())
+    best = 0.0
+    for t in np.linspace(lo, hi, math.ceil((hi - lo) * per_unit)):
+        e = two_sided_epsilon(float(np.mean(neg >= t)), float(np.mean(pos < t)), delta)
+        if not math.isnan(e):
+            best = max(best, 50.0 if math.isinf(e) else e)
+    return float(best)
+
+
+# %% nbg="wrong:task3:tie_goes_to_retrained"
+def single_threshold_epsilon(unlearned, retrained, delta, per_unit=100):
+    # `>` where rule 2 needs `>=`: equal medians make the retrained sample positive
+    u, r = np.asarray(unlearned, dtype=float), np.asarray(retrained, dtype=float)
+    ru, rr = np.ptp(u), np.ptp(r)
+    if ru == 0 and rr == 0:
+        return 0.0 if u[0] == r[0] else 50.0
+    if min(ru, rr) < 0.01 * max(ru, rr):
+        return 50.0
+    pos, neg = (u, r) if np.median(u) > np.median(r) else (r, u)
+    lo, hi = min(u.min(), r.min()), max(u.max(), r.max())
+    best = 0.0
+    for t in np.linspace(lo, hi, math.ceil((hi - lo) * per_unit)):
+        e = two_sided_epsilon(float(np.mean(neg >= t)), float(np.mean(pos < t)), delta)
+        if not math.isnan(e):
+            best = max(best, 50.0 if math.isinf(e) else e)
+    return float(best)
+
+
+# %% nbg="wrong:task3:no_range_rule"
+def single_threshold_epsilon(unlearned, retrained, delta, per_unit=100):
+    # rule 1 only for two constant samples: a near-constant sample goes through the thresholds
+    u, r = np.asarray(unlearned, dtype=float), np.asarray(retrained, dtype=float)
+    if np.ptp(u) == 0 and np.ptp(r) == 0:
+        return 0.0 if u[0] == r[0] else 50.0
+    pos, neg = (r, u) if np.median(r) > np.median(u) else (u, r)
+    lo, hi = min(u.min(), r.min()), max(u.max(), r.max())
+    best = 0.0
+    for t in np.linspace(lo, hi, math.ceil((hi - lo) * per_unit)):
+        e = two_sided_epsilon(float(np.mean(neg >= t)), float(np.mean(pos < t)), delta)
+        if not math.isnan(e):
+            best = max(best, 50.0 if math.isinf(e) else e)
+    return float(best)
+
+
+# %% nbg="wrong:task3:per_unit_thresholds_in_all"
+def single_threshold_epsilon(unlearned, retrained, delta, per_unit=100):
+    # per_unit thresholds over the whole range, not per unit of the statistic
+    u, r = np.asarray(unlearned, dtype=float), np.asarray(retrained, dtype=float)
+    ru, rr = np.ptp(u), np.ptp(r)
+    if ru == 0 and rr == 0:
+        return 0.0 if u[0] == r[0] else 50.0
+    if min(ru, rr) < 0.01 * max(ru, rr):
+        return 50.0
+    pos, neg = (r, u) if np.median(r) > np.median(u) else (u, r)
+    lo, hi = min(u.min(), r.min()), max(u.max(), r.max())
+    best = 0.0
+    for t in np.linspace(lo, hi, per_unit):
+        e = two_sided_epsilon(float(np.mean(neg >= t)), float(np.mean(pos < t)), delta)
+        if not math.isnan(e):
+            best = max(best, 50.0 if math.isinf(e) else e)
+    return float(best)
+
+
+# %% nbg="wrong:task3:inf_kept"
+def single_threshold_epsilon(unlearned, retrained, delta, per_unit=100):
+    # drops nan but keeps inf instead of counting it as 50
+    u, r = np.asarray(unlearned, dtype=float), np.asarray(retrained, dtype=float)
+    ru, rr = np.ptp(u), np.ptp(r)
+    if ru == 0 and rr == 0:
+        return 0.0 if u[0] == r[0] else 50.0
+    if min(ru, rr) < 0.01 * max(ru, rr):
+        return 50.0
+    pos, neg = (r, u) if np.median(r) > np.median(u) else (u, r)
+    lo, hi = min(u.min(), r.min()), max(u.max(), r.max())
+    best = 0.0
+    for t in np.linspace(lo, hi, math.ceil((hi - lo) * per_unit)):
+        e = two_sided_epsilon(float(np.mean(neg >= t)), float(np.mean(pos < t)), delta)
+        if not math.isnan(e):
+            best = max(best, e)
+    return float(best)
+
+
 # %% nbg="twin:task3:passes"
 def _rates_epsilon(fpr_a, fnr_a, delta):
     # unlearnkit.mia.epsilon_from_rates, copied (vectorised)
@@ -721,12 +881,23 @@ cases += [(rng.normal(0, 1, 100), rng.normal(0, 3, 100)),            # equal med
           (np.linspace(0, 1, 40), np.linspace(5, 6, 40)),            # perfectly separated
           (np.linspace(0, 0.005, 30), np.linspace(-1, 1, 30)),       # range rule
           (np.full(5, 2.0), np.full(7, 2.0)), (np.full(5, 2.0), np.full(5, 3.0))]
+# rule 2 goes by the medians: ten far outliers give the retrained sample the larger mean, the smaller median
+skew = np.random.default_rng(5)
+cases.append((skew.normal(0.6, 1, 120), np.concatenate([skew.normal(0, 1, 110), np.full(10, 12.0)])))
+# equal medians (0.0), samples not constant: the unlearned sample is the positive one
+cases.append((np.array([-3.0, -2.0, -1.0, 0.0, 0.5, 0.6, 0.7]), np.array([-0.3, -0.2, -0.1, 0.0, 1.0, 2.0, 3.0])))
+what = [f"two normal samples, means 0 and {mu}" for mu in (0.0, 0.7, 2.0, 3.5)] + [
+    "equal medians, unequal spreads", "perfectly separated samples: inf counts as 50",
+    "one range under 1% of the other (rule 1)", "two equal constant samples (rule 1)",
+    "two different constant samples (rule 1)",
+    "the retrained sample has the larger mean but the smaller median (rule 2 goes by the medians)",
+    "equal medians, samples not constant (rule 2: then the unlearned sample is positive)"]
 for delta in (1e-5, 0.01):
     expected = [mia.empirical_epsilon(u, r, delta, families=("single",)) for u, r in cases]
     with correct_task1(), forbid((mia, "empirical_epsilon"), (mia, "epsilon_from_rates")):
         got = [single_threshold_epsilon(u, r, delta) for u, r in cases]
     for i, (g, x) in enumerate(zip(got, expected)):
-        assert abs(g - x) < 1e-9, f"hidden case {i}, delta {delta}: got {g}, which is wrong"
+        assert abs(g - x) < 1e-9, f"hidden case {i} ({what[i]}), delta {delta}: got {g}, expected {x}"
 with correct_task1(), forbid((mia, "empirical_epsilon"), (mia, "epsilon_from_rates")):
     coarse = single_threshold_epsilon(cases[1][0], cases[1][1], 0.01, per_unit=5)
 assert abs(coarse - mia.empirical_epsilon(cases[1][0], cases[1][1], 0.01, families=("single",), per_unit=5)) < 1e-9, \
@@ -892,6 +1063,45 @@ def retrain_without(dataset, forget_ids, config, seed):
     return model
 
 
+# %% nbg="wrong:task4:python_set_of_a_tensor"
+def retrain_without(dataset, forget_ids, config, seed):
+    # set() of a tensor holds 0-d tensors, hashed by identity: a repeated id in a tensor request goes unseen
+    forget = set(forget_ids)
+    if len(forget) != len(forget_ids):
+        raise ValueError("forget_ids contains a repeated id")
+    known = set(dataset.ids.tolist())
+    if any(int(i) not in known for i in forget):
+        raise ValueError("an id is not in the data set")
+    gone = {int(i) for i in forget}
+    keep = torch.tensor([int(i) not in gone for i in dataset.ids], dtype=torch.bool)
+    model = models.mlp(dataset.n_features, dataset.num_classes, 16, seed=seed)
+    training.fit(model, dataset.where(keep), config)
+    return model
+
+
+# %% nbg="wrong:task4:unknown_checked_repeats_not"
+def retrain_without(dataset, forget_ids, config, seed):
+    # checks that every id exists but lets a repeated id through
+    ids = torch.as_tensor(np.asarray(forget_ids), dtype=torch.int64).flatten()
+    if not bool(torch.isin(ids, dataset.ids).all()):
+        raise ValueError("an id is not in the data set")
+    model = models.mlp(dataset.n_features, dataset.num_classes, 16, seed=seed)
+    training.fit(model, dataset.where(~torch.isin(dataset.ids, ids)), config)
+    return model
+
+
+# %% nbg="wrong:task4:unknown_ids_skipped"
+def retrain_without(dataset, forget_ids, config, seed):
+    # drops the ids it does not know instead of refusing the request
+    ids = torch.as_tensor(np.asarray(forget_ids), dtype=torch.int64).flatten()
+    if torch.unique(ids).numel() != ids.numel():
+        raise ValueError("forget_ids contains a repeated id")
+    ids = ids[torch.isin(ids, dataset.ids)]
+    model = models.mlp(dataset.n_features, dataset.num_classes, 16, seed=seed)
+    training.fit(model, dataset.where(~torch.isin(dataset.ids, ids)), config)
+    return model
+
+
 # %% nbg="twin:task4:fails"
 def retrain_without(dataset, forget_ids, config, seed):
     # unlearnkit.exact.retrain, its body copied and renamed (model_fn fixed to the task's mlp):
@@ -975,14 +1185,22 @@ full = models.mlp(2, 2, 16, seed=3)
 training.fit(full, shuffled, cfg)
 assert _same(nothing, full), "an empty request retrains on everything"
 # bad requests raise before training (training.fit refuses to run here)
-for bad in ([5], [int(forget[0]), int(forget[0])], [int(forget[0]), int(forget[1]), int(forget[0])]):
+f0, f1, f2 = (int(i) for i in forget)
+bad_requests = {"an id that is not in the data set (a list)": [5],
+                "a repeated id (a list)": [f0, f0],
+                "a repeated id among others (a list)": [f0, f1, f0],
+                "a repeated id (an int64 tensor)": torch.as_tensor([f0, f0]),
+                "a repeated id (a numpy array)": np.array([f1, f2, f1])}
+for why, bad in bad_requests.items():
     try:
         with forbid((data.Dataset, "without"), (data.Dataset, "subset")), _no_training():
             retrain_without(shuffled, bad, cfg, seed=3)
     except ValueError:
         pass
+    except AssertionError as err:
+        raise AssertionError(f"{why}: expected ValueError before training, got: {err}") from None
     else:
-        raise AssertionError(f"retrain_without must raise ValueError for the request {bad}, before training")
+        raise AssertionError(f"{why}: expected ValueError before training, the request was accepted")
 ### END HIDDEN TESTS
 
 # %% [markdown] nbg="locked:task5_md"

@@ -77,8 +77,8 @@ def forbid(*targets):
 # - the shard **sizes** differ by at most one (careful: this does not follow from the previous rule when
 #   several classes have a count that is not a multiple of `n_shards`);
 # - the assignment is shuffled with a generator seeded with `seed` (a `torch.Generator`): the same seed
-#   gives the same assignment, different seeds (usually) different ones. Read no global random state and
-#   leave it as it was (no `torch.manual_seed`).
+#   gives the same assignment, different seeds (usually) put different positions together (renumbering
+#   the shards is not enough). Read no global random state and leave it as it was (no `torch.manual_seed`).
 #
 # Hint: shuffle each class's positions, then deal them out like cards, one per shard in turn, and let the
 # next class continue the deal where the previous one stopped.
@@ -213,6 +213,46 @@ def stratified_shards(labels, n_shards, seed):
     return shard
 
 
+# %% nbg="wrong:task1:classes_from_range"
+def stratified_shards(labels, n_shards, seed):
+    # classes taken as range(max + 1): a negative label (-1 for "unknown") is never dealt, its positions stay in shard 0
+    g = torch.Generator().manual_seed(seed)
+    shard = torch.zeros(labels.numel(), dtype=torch.int64)
+    nxt = 0
+    for c in range(int(labels.max()) + 1):
+        pos = torch.nonzero(labels == c).flatten()
+        for p in pos[torch.randperm(pos.numel(), generator=g)].tolist():
+            shard[p] = nxt
+            nxt = (nxt + 1) % n_shards
+    return shard
+
+
+# %% nbg="wrong:task1:relabels_shards_only"
+def stratified_shards(labels, n_shards, seed):
+    # deals the positions in their own order and only renumbers the shards at random:
+    # seeded, but the same positions always end up together
+    g = torch.Generator().manual_seed(seed)
+    shard = torch.empty(labels.numel(), dtype=torch.int64)
+    nxt = 0
+    for c in torch.unique(labels).tolist():
+        for p in torch.nonzero(labels == c).flatten().tolist():
+            shard[p] = nxt
+            nxt = (nxt + 1) % n_shards
+    return torch.randperm(n_shards, generator=g)[shard]
+
+
+# %% nbg="wrong:task1:blocks_per_class"
+def stratified_shards(labels, n_shards, seed):
+    # each class cut into n_shards contiguous blocks of its shuffled positions: classes balanced, sizes not
+    g = torch.Generator().manual_seed(seed)
+    shard = torch.empty(labels.numel(), dtype=torch.int64)
+    for c in torch.unique(labels).tolist():
+        pos = torch.nonzero(labels == c).flatten()
+        pos = pos[torch.randperm(pos.numel(), generator=g)]
+        shard[pos] = torch.arange(pos.numel()) * n_shards // pos.numel()
+    return shard
+
+
 # %% nbg="twin:task1:fails"
 import numbers
 
@@ -261,7 +301,9 @@ assert torch.equal(torch.get_rng_state(), state), \
     "torch's global random state changed: shuffle with your own seeded torch.Generator (no torch.manual_seed)"
 _check_shards(labels, 4, shard)
 assert torch.equal(shard, again), "the same seed must give the same assignment"
-assert not torch.equal(shard, other), "a different seed should shuffle differently"
+together = lambda s: s[:, None] == s[None, :]           # which positions share a shard
+assert not torch.equal(together(shard), together(other)), \
+    "seeds 1 and 2 put exactly the same positions together: shuffle each class's positions, not only the shard numbers"
 # uneven class counts (7, 3, 1, 6 over 4 shards): the sizes stay balanced only if the deal continues across classes
 uneven = torch.tensor([0] * 7 + [1] * 3 + [2] * 1 + [5] * 6)
 with forbid((data, "stratified_split"), (sisa, "stratified_split")):
@@ -287,6 +329,9 @@ with forbid((data, "stratified_split"), (sisa, "stratified_split")):
         S = int(torch.randint(1, 11, (1,), generator=g))
         lab = torch.tensor([2, 7, 9, 11])[torch.randint(0, 4, (n,), generator=g)]
         _check_shards(lab, S, stratified_shards(lab, S, seed=trial))
+    # negative labels are classes too (e.g. -1 and 1)
+    lab = torch.tensor([-1, 1] * 9 + [-1] * 3)
+    _check_shards(lab, 4, stratified_shards(lab, 4, seed=6))
     # no global random state: the result must not depend on torch's global seed
     torch.manual_seed(1); a = stratified_shards(labels, 3, seed=9)
     torch.manual_seed(2); b = stratified_shards(labels, 3, seed=9)
@@ -478,6 +523,58 @@ def resume_checkpoints(slice_ids, ids):
     return out
 
 
+# %% nbg="wrong:task2:R_of_the_first_shard"
+def resume_checkpoints(slice_ids, ids):
+    # R read once from shard 0: wrong for an untouched shard with another number of slices
+    ids = torch.as_tensor(ids, dtype=torch.int64).flatten()
+    R = len(slice_ids[0])
+    found = torch.zeros(ids.numel(), dtype=torch.bool)
+    out = []
+    for slices in slice_ids:
+        keep = R
+        for j, t in enumerate(slices, start=1):
+            hit = torch.isin(ids, t)
+            if bool(hit.any()):
+                found |= hit
+                keep = min(keep, j - 1)
+        out.append(keep)
+    if not bool(found.all()):
+        raise ValueError("an id is in no slice")
+    return out
+
+
+# %% nbg="wrong:task2:argmax_tensors"
+def resume_checkpoints(slice_ids, ids):
+    # the first touched slice found with argmax, left as a 0-d tensor instead of a plain int
+    ids = torch.as_tensor(ids, dtype=torch.int64).flatten()
+    found = torch.zeros(ids.numel(), dtype=torch.bool)
+    out = []
+    for slices in slice_ids:
+        hits = torch.stack([torch.isin(ids, t).any() for t in slices])
+        for t in slices:
+            found |= torch.isin(ids, t)
+        out.append(hits.int().argmax() if bool(hits.any()) else len(slices))
+    if not bool(found.all()):
+        raise ValueError("an id is in no slice")
+    return out
+
+
+# %% nbg="wrong:task2:stops_at_the_first_shard"
+def resume_checkpoints(slice_ids, ids):
+    # stops searching once one shard is touched: other shards holding removed ids keep R
+    ids = torch.as_tensor(ids, dtype=torch.int64).flatten()
+    out = [len(slices) for slices in slice_ids]
+    for s, slices in enumerate(slice_ids):
+        hit = [j for j, t in enumerate(slices) if bool(torch.isin(ids, t).any())]
+        if hit:
+            out[s] = hit[0]
+            break
+    every = torch.cat([t for slices in slice_ids for t in slices])
+    if not bool(torch.isin(ids, every).all()):
+        raise ValueError("an id is in no slice")
+    return out
+
+
 # %% nbg="twin:task2:fails"
 def resume_checkpoints(slice_ids, ids):
     # SISA._index, locate, _validate and plan(ids)["resumed_from"] with resume_stage, copied and renamed:
@@ -539,6 +636,11 @@ with forbid((sisa, "resume_stage")):
         pass
     else:
         raise AssertionError("an id in no slice must raise ValueError")
+    # shards with different numbers of slices: an untouched shard keeps its own R
+    uneven = [[T(20, 21), T(22)], [T(23), T(24), T(25), T(26)], [T(27)]]
+    assert resume_checkpoints(uneven, T(24)) == [2, 1, 1], "an untouched shard keeps checkpoint R = its own number of slices"
+    assert resume_checkpoints(uneven, torch.zeros(0, dtype=torch.int64)) == [2, 4, 1], \
+        "an empty request: every shard keeps its own R"
     # random layouts (1 to 5 slices per shard) against a brute-force reference
     g = torch.Generator().manual_seed(7)
     for trial in range(30):
@@ -699,6 +801,47 @@ def ridge_forget(A, b, X_forget, y_forget, fit_intercept=True):
     return A_new, b_new, w, 0.0
 
 
+# %% nbg="wrong:task3:returns_A_itself_when_empty"
+def ridge_forget(A, b, X_forget, y_forget, fit_intercept=True):
+    # nothing to forget: hands back the caller's own arrays, so a later in-place update of A_new changes A
+    if len(X_forget) == 0:
+        w = np.linalg.solve(A, b)
+        return (A, b, w[1:], float(w[0])) if fit_intercept else (A, b, w, 0.0)
+    Z = np.asarray(X_forget, dtype=np.float64)
+    if fit_intercept:
+        Z = np.hstack([np.ones((Z.shape[0], 1)), Z])
+    A_new = A - Z.T @ Z
+    b_new = b - Z.T @ np.asarray(y_forget, dtype=np.float64)
+    w = np.linalg.solve(A_new, b_new)
+    return (A_new, b_new, w[1:], float(w[0])) if fit_intercept else (A_new, b_new, w, 0.0)
+
+
+# %% nbg="wrong:task3:ones_column_last"
+def ridge_forget(A, b, X_forget, y_forget, fit_intercept=True):
+    # the column of ones appended last, as unlearnkit.exact.SummationRidge does, where the task puts it first
+    Z = np.asarray(X_forget, dtype=np.float64)
+    if fit_intercept:
+        Z = np.hstack([Z, np.ones((Z.shape[0], 1))])
+    A_new = A - Z.T @ Z
+    b_new = b - Z.T @ np.asarray(y_forget, dtype=np.float64)
+    w = np.linalg.solve(A_new, b_new)
+    return (A_new, b_new, w[:-1], float(w[-1])) if fit_intercept else (A_new, b_new, w, 0.0)
+
+
+# %% nbg="wrong:task3:solves_blocks_apart"
+def ridge_forget(A, b, X_forget, y_forget, fit_intercept=True):
+    # solves the coefficients' block alone and the intercept from its own row: ignores their coupling
+    Z = np.asarray(X_forget, dtype=np.float64)
+    if fit_intercept:
+        Z = np.hstack([np.ones((Z.shape[0], 1)), Z])
+    A_new = A - Z.T @ Z
+    b_new = b - Z.T @ np.asarray(y_forget, dtype=np.float64)
+    if not fit_intercept:
+        return A_new, b_new, np.linalg.solve(A_new, b_new), 0.0
+    coef = np.linalg.solve(A_new[1:, 1:], b_new[1:])
+    return A_new, b_new, coef, float(b_new[0] / A_new[0, 0])
+
+
 # %% nbg="twin:task3:fails"
 def ridge_forget(A, b, X_forget, y_forget, fit_intercept=True):
     # unlearnkit.exact.SummationRidge's _design, _accumulate(sign=-1) and _update_model, copied and
@@ -763,6 +906,8 @@ with forbid((exact, "SummationRidge")):
     A3, b3, c3, i3 = ridge_forget(A, b, X[:0], y[:0])
     r3 = Ridge(alpha=2.0).fit(X, y)
     assert np.allclose(A3, A) and np.allclose(b3, b), "k = 0: the sums must stay as they were"
+    assert not np.shares_memory(A3, A) and not np.shares_memory(b3, b), \
+        "k = 0: return new arrays, not A and b themselves (a later in-place update would change them)"
     assert np.allclose(c3, r3.coef_, rtol=1e-10, atol=1e-10) and abs(i3 - r3.intercept_) < 1e-9, \
         "k = 0 rows: the model of the current sums"
     # a single row, more features than remaining rows (lam > 0 keeps A invertible)
@@ -880,6 +1025,46 @@ def majority_vote(labels, num_classes):
     for t in range(labels.shape[1]):
         ranked = Counter(labels[:, t].tolist()).most_common()
         out.append(-1 if len(ranked) > 1 and ranked[0][1] == ranked[1][1] else ranked[0][0])
+    return torch.tensor(out, dtype=torch.int64)
+
+
+# %% nbg="wrong:task4:sorts_the_input"
+def majority_vote(labels, num_classes):
+    # sorts each column in place to count runs of equal labels
+    labels.copy_(labels.sort(dim=0).values)
+    out = torch.empty(labels.shape[1], dtype=torch.int64)
+    for t in range(labels.shape[1]):
+        vals, counts = torch.unique_consecutive(labels[:, t], return_counts=True)
+        top = counts == counts.max()
+        out[t] = vals[top][0] if int(top.sum()) == 1 else -1
+    return out
+
+
+# %% nbg="wrong:task4:stack_of_no_columns"
+def majority_vote(labels, num_classes):
+    # one bincount per column, stacked: torch.stack of an empty list fails when n = 0
+    counts = torch.stack([torch.bincount(col, minlength=num_classes) for col in labels.T])
+    top = counts.max(dim=1, keepdim=True).values
+    unique = (counts == top).sum(dim=1) == 1
+    return torch.where(unique, counts.argmax(dim=1), torch.tensor(-1))
+
+
+# %% nbg="wrong:task4:single_votes_abstain"
+def majority_vote(labels, num_classes):
+    # "no label got two votes" taken as a tie: a single model's labels become -1
+    counts = torch.nn.functional.one_hot(labels, num_classes).sum(dim=0)
+    top = counts.max(dim=1).values
+    unique = (counts == top[:, None]).sum(dim=1) == 1
+    return torch.where(unique & (top > 1), counts.argmax(dim=1), torch.tensor(-1))
+
+
+# %% nbg="alt:task4:bincount_without_minlength"
+def majority_vote(labels, num_classes):
+    out = []
+    for col in labels.T:
+        counts = torch.bincount(col)
+        winners = torch.nonzero(counts == counts.max()).flatten()
+        out.append(int(winners[0]) if winners.numel() == 1 else -1)
     return torch.tensor(out, dtype=torch.int64)
 
 
@@ -1006,6 +1191,27 @@ def expected_speedup(S, R):
     return full / mean_request
 
 
+# %% nbg="wrong:task5:returns_a_fraction"
+def expected_speedup(S, R):
+    # the exact closed form, returned as a Fraction where the task asks for a float
+    return Fraction(3 * R * S, 2 * R + 1)
+
+
+# %% nbg="wrong:task5:average_slice_plugged_in"
+def expected_speedup(S, R):
+    # the cost of a request landing in the average slice (R + 1) / 2, not the average cost
+    j = (R + 1) / 2
+    cost = (R - j + 1) * (j + R) / 2          # stages j..R, stage r costing r
+    return float(S * (R * (R + 1) / 2) / cost)
+
+
+# %% nbg="wrong:task5:mean_of_speedups"
+def expected_speedup(S, R):
+    # averages the speed-up of each slice instead of dividing by the average cost
+    full = R * (R + 1) / 2
+    return float(S * sum(full / sum(range(j, R + 1)) for j in range(1, R + 1)) / R)
+
+
 # %% nbg="twin:task5:passes"
 import numbers
 
@@ -1025,7 +1231,8 @@ with forbid((sisa, "expected_speedup"), (sisa, "expected_request_cost")):
     assert math.isclose(expected_speedup(1, 1), 1.0), "one shard, one slice: a request retrains everything"
     assert math.isclose(expected_speedup(5, 1), 5.0), "without slices, S shards give a speed-up of S"
     assert math.isclose(expected_speedup(1, 2), 1.2), "S=1, R=2: costs 3 (j=1) or 2 (j=2) of 3, mean 5/6"
-print("visible tests passed")
+    assert isinstance(expected_speedup(3, 4), float), f"return a float, got {type(expected_speedup(3, 4)).__name__}"
+print("visible tests passed: a float; S = R = 1 gives 1, S shards without slices S, S = 1 with R = 2 gives 1.2")
 ### BEGIN HIDDEN TESTS
 with forbid((sisa, "expected_speedup"), (sisa, "expected_request_cost")):
     for S_ in (1, 2, 3, 7, 20, 100):

@@ -227,6 +227,46 @@ def build_icul_prompt(world, forget_people, relation, flipped_values, examples, 
     return " ".join(words)
 
 
+# %% nbg="wrong:build_icul_prompt:forget_people_as_a_set"
+# trap: a set to drop a person named twice; a set does not keep the order given
+def build_icul_prompt(world, forget_people, relation, flipped_values, examples, query_person):
+    if not forget_people or len(flipped_values) != len(forget_people):
+        raise ValueError("one flipped value per forget person")
+    value_of = dict(zip(forget_people, flipped_values))
+    parts = []
+    for p in set(forget_people):
+        if value_of[p] == world.answer(p, relation):
+            raise ValueError("a flipped value equals the true answer")
+        parts.append(lm.qa_text(world, p, relation, value=value_of[p]))
+    parts += [lm.qa_text(world, e, relation) for e in examples]
+    return " ".join(parts + [lm.question_text(world, query_person, relation)])
+
+
+# %% nbg="wrong:build_icul_prompt:full_stop_glued_to_the_answer"
+# trap: "answer." instead of "answer .": the full stop is a word of its own in this world
+def build_icul_prompt(world, forget_people, relation, flipped_values, examples, query_person):
+    if not forget_people or len(flipped_values) != len(forget_people):
+        raise ValueError("one flipped value per forget person")
+    if any(v == world.answer(p, relation) for p, v in zip(forget_people, flipped_values)):
+        raise ValueError("a flipped value equals the true answer")
+    parts = [f"{lm.question_text(world, p, relation)} {v}." for p, v in zip(forget_people, flipped_values)]
+    parts += [f"{lm.question_text(world, e, relation)} {world.answer(e, relation)}." for e in examples]
+    return " ".join(parts + [lm.question_text(world, query_person, relation)])
+
+
+# %% nbg="wrong:build_icul_prompt:sorts_the_examples_in_place"
+# trap: examples.sort() orders the prompt and changes the caller's list
+def build_icul_prompt(world, forget_people, relation, flipped_values, examples, query_person):
+    if not forget_people or len(flipped_values) != len(forget_people):
+        raise ValueError("one flipped value per forget person")
+    if any(v == world.answer(p, relation) for p, v in zip(forget_people, flipped_values)):
+        raise ValueError("a flipped value equals the true answer")
+    examples.sort()
+    parts = [lm.qa_text(world, p, relation, value=v) for p, v in zip(forget_people, flipped_values)]
+    parts += [lm.qa_text(world, e, relation) for e in examples]
+    return " ".join(parts + [lm.question_text(world, query_person, relation)])
+
+
 # %% nbg="twin:build_icul_prompt:fails"
 # the library twin: lm.icul_prompt's body, renamed (it handles one forget person)
 def build_icul_prompt(world, forget_people, relation, flipped_values, examples, query_person):
@@ -291,7 +331,8 @@ cases = [([F[5], F[1], F[9]], "job", [R[8], R[2], R[6]], F[1]),
          ([F[2]], "colour", [R[12], R[0]], R[3]),
          ([F[7], F[4]], "friend", [R[10]], F[7]),
          ([F[6], F[8]], "country", [], R[7]),
-         ([F[0]], "pet", [R[15], R[11], R[13], R[14]], F[0])]
+         ([F[0]], "pet", [R[15], R[11], R[13], R[14]], F[0]),
+         ([F[9], F[1]], "city", [R[3]], F[9])]   # forget people not in increasing order (a set would reorder them)
 for k, (fp, rel, ex, q) in enumerate(cases):
     fv = flips(fp, rel, k)
     args = [list(fp), rel, list(fv), list(ex), q]
@@ -490,6 +531,42 @@ def answer_log_likelihoods(model, tokenizer, prompt, candidates):
             logits = model(ids[None])[0]
             scores[i] = -F.cross_entropy(logits[len(p) - 1:-1], ids[len(p):], reduction="sum")
     return scores
+
+
+# %% nbg="wrong:answer_log_likelihoods:every_token_from_the_last_prompt_position"
+# trap: scores every token of a candidate as if it came right after the prompt
+def answer_log_likelihoods(model, tokenizer, prompt, candidates):
+    ids = tokenizer.encode(prompt, bos=True)
+    with torch.no_grad():
+        logp = torch.log_softmax(model(torch.tensor([ids]))[0, -1], dim=-1)
+    return torch.tensor([float(sum(logp[t] for t in tokenizer.encode(c))) for c in candidates], dtype=torch.float32)
+
+
+# %% nbg="wrong:answer_log_likelihoods:padding_scored"
+# trap: pads on the right (correct) but adds the log-probability of the padding tokens too
+def answer_log_likelihoods(model, tokenizer, prompt, candidates):
+    ctx = tokenizer.encode(prompt, bos=True)
+    enc = [tokenizer.encode(c) for c in candidates]
+    width = max(len(e) for e in enc)
+    rows = [ctx + e + [0] * (width - len(e)) for e in enc]
+    with torch.no_grad():
+        logp = torch.log_softmax(model(torch.tensor(rows)), dim=-1)
+    out = [sum(float(logp[i, len(ctx) - 1 + k, t]) for k, t in enumerate(e + [0] * (width - len(e))))
+           for i, e in enumerate(enc)]
+    return torch.tensor(out, dtype=torch.float32)
+
+
+# %% nbg="wrong:answer_log_likelihoods:candidate_encoded_with_bos"
+# trap: encode(candidate, bos=True) puts a <bos> token between the prompt and the answer
+def answer_log_likelihoods(model, tokenizer, prompt, candidates):
+    ctx = tokenizer.encode(prompt, bos=True)
+    out = []
+    with torch.no_grad():
+        for c in candidates:
+            cand = tokenizer.encode(c, bos=True)
+            logp = torch.log_softmax(model(torch.tensor([ctx + cand]))[0], dim=-1)
+            out.append(sum(float(logp[len(ctx) - 1 + k, t]) for k, t in enumerate(cand)))
+    return torch.tensor(out, dtype=torch.float32)
 
 
 # %% nbg="twin:answer_log_likelihoods:passes"
@@ -798,6 +875,49 @@ def context_accuracy(model, tokenizer, world, people, relation, stated_relation=
     return closed.float().mean().item(), ctx.float().mean().item(), (~closed & ctx).float().mean().item()
 
 
+# %% nbg="wrong:context_accuracy:recovered_as_a_clipped_difference"
+# trap: recovered = max(in_context - closed_book, 0): right only when the sentence never makes a right answer wrong
+def context_accuracy(model, tokenizer, world, people, relation, stated_relation=None):
+    cands = list(world.values(relation))
+    stated = stated_relation or relation
+    c_hit = x_hit = 0
+    for p in people:
+        q, truth = lm.question_text(world, p, relation), world.answer(p, relation)
+        c_hit += cands[int(answer_log_likelihoods(model, tokenizer, q, cands).argmax())] == truth
+        ctx = f"{lm.statement_text(world, p, stated)} {q}"
+        x_hit += cands[int(answer_log_likelihoods(model, tokenizer, ctx, cands).argmax())] == truth
+    n = len(people)
+    return c_hit / n, x_hit / n, max(x_hit - c_hit, 0) / n
+
+
+# %% nbg="wrong:context_accuracy:greedy_generation"
+# trap: lm.generate's first word compared with the truth: the model may write a word that is no candidate
+def context_accuracy(model, tokenizer, world, people, relation, stated_relation=None):
+    stated = stated_relation or relation
+    c_hit, x_hit = [], []
+    for p in people:
+        q, truth = lm.question_text(world, p, relation), world.answer(p, relation)
+        c_hit.append(lm.generate(model, tokenizer, q).split()[0] == truth)
+        x_hit.append(lm.generate(model, tokenizer, f"{lm.statement_text(world, p, stated)} {q}").split()[0] == truth)
+    n = len(people)
+    return sum(c_hit) / n, sum(x_hit) / n, sum((not a) and b for a, b in zip(c_hit, x_hit)) / n
+
+
+# %% nbg="wrong:context_accuracy:candidates_sorted"
+# trap: sorted(world.values(...)) changes which candidate wins a tie
+def context_accuracy(model, tokenizer, world, people, relation, stated_relation=None):
+    cands = sorted(world.values(relation), reverse=True)
+    stated = stated_relation or relation
+    c_hit, x_hit = [], []
+    for p in people:
+        q, truth = lm.question_text(world, p, relation), world.answer(p, relation)
+        c_hit.append(cands[int(answer_log_likelihoods(model, tokenizer, q, cands).argmax())] == truth)
+        ctx = f"{lm.statement_text(world, p, stated)} {q}"
+        x_hit.append(cands[int(answer_log_likelihoods(model, tokenizer, ctx, cands).argmax())] == truth)
+    n = len(people)
+    return sum(c_hit) / n, sum(x_hit) / n, sum((not a) and b for a, b in zip(c_hit, x_hit)) / n
+
+
 # %% nbg="twin:context_accuracy:fails"
 # the library twin: lm.qa_accuracy's body, copied (closed book, then with the stated facts as contexts)
 def context_accuracy(model, tokenizer, world, people, relation, stated_relation=None):
@@ -861,7 +981,8 @@ hidden = {"pet, every third forget person": (retrained, people[1::3], "pet", Non
           "country with the job stated (the sentence does not help; recovered is not a difference)":
               (retrained, people[:10], "country", "job", "job"),
           "the full model on retain people in no sorted order, colour stated, pet asked":
-              (full, [R[9], R[2], R[30], R[5], R[17]], "pet", "colour", "colour")}
+              (full, [R[9], R[2], R[30], R[5], R[17]], "pet", "colour", "colour"),
+          "pet with the job stated (a sentence can also make a right answer wrong)": (retrained, people, "pet", "job", "job")}
 refs_h = {what: ref_triple(model, ppl, rel, stated) for what, (model, ppl, rel, _, stated) in hidden.items()}
 with correct_task2(), switched_off("qa_accuracy", "score_candidates"):
     got_h = {what: context_accuracy(model, tok, world, list(ppl), rel, arg)
