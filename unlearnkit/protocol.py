@@ -47,7 +47,9 @@ METHODS[name](m, S, R, replace(config, seed=seed))``).
 scikit-learn's ``check_estimator``) and asserts the contract: the input is not mutated, the result is
 a new model that shares no tensor with the input, the same config gives a bitwise identical result,
 another seed gives another result (unless the method draws nothing), the global RNGs are untouched,
-the cost is logged, and bad input is refused with the right exception before anything changes.
+the cost is logged, and bad input is refused with the right exception before anything changes. "Not
+mutated" covers the model's weights, buffers, fitted attributes, gradients and ``requires_grad``
+flags and the forget and retain data; a method with a batched form has that form checked the same way.
 ``tests/test_protocol.py`` runs it over every registered method, so a method registered later is
 checked too.
 
