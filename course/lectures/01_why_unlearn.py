@@ -135,7 +135,7 @@ plt.show()
 #
 # And *where* the forgetting should show: in the **model weights** (what training produced: the
 # model should be as if S had never been used), or in the **model generations** (what inference
-# produces: the model's behaviour on certain inputs). Lectures 01 to 04 work on weights and specific
+# produces: the model's behaviour on certain inputs). Lectures 01 to 05 work on weights and specific
 # training examples; lecture 07, lecture 06 (planned) and lecture 08 turn to generations
 # and concepts in language models.
 #
@@ -163,8 +163,10 @@ plt.show()
 # the randomised algorithms $U$ and $A$ produce, run after run. One trained model is a single draw from
 # one of them, and a single draw says nothing about how likely a set $T$ is. We need **many models**
 # from each side (many runs with different seeds), and a test that tries to tell them apart.
-# Each test (say "the model's confidence on the target example is above $t$") has a false positive
-# rate FPR and a false negative rate FNR, and the definition forces
+# Each test (say "the model's confidence on the target example is above $t$") calls a model
+# *positive* when it thinks the model came from one side (here: from $U$). Its false positive rate
+# FPR is the fraction of models from the other side called positive, its false negative rate FNR the
+# fraction of models from that side called negative, and the definition forces
 # $\mathrm{FPR} + e^{\varepsilon}\,\mathrm{FNR} \ge 1 - \delta$ and the same with the two swapped. So each
 # test proves a *lower bound*
 #
@@ -269,9 +271,9 @@ histograms(ax, 40)
 plt.show()
 
 # %% [markdown]
-# Read the medians as probabilities (printed above the histograms). Neither group is confident
-# about the target's label, which is wrong for a point deep in the lower moon: the original models
-# give it a median probability of about 0.13, the retrained models about 0.01. Training on the target
+# Read the medians as probabilities (printed above the histograms). The target's label (the upper
+# moon's) is wrong for a point deep in the lower moon, and neither group believes it: the original
+# models give it a median probability of about 0.13, the retrained models about 0.01. Training on the target
 # made that probability more than ten times larger (the ratio printed above), and that difference is
 # the trace an auditor can measure. Forty fine-tuning steps move the original models towards the retrained ones, but not all
 # the way. How far apart, in $\varepsilon$?
@@ -356,9 +358,9 @@ plt.show()
 
 # %% [markdown]
 # The faint lines are the other seeds; the ranges are printed above. The original models sit at the
-# ceiling in every run. Up to 80 steps each row's range overlaps the next row's, so the table cannot
-# order neighbouring rows there: 10 against 20 steps, or 20 against 40, is run-to-run noise. Only the
-# drift over several rows is real (the 80-step range lies wholly below the original models' range),
+# ceiling in every run, and even 10 steps of fine-tuning lie below their range. From 10 to 80 steps
+# each row's range overlaps the next row's, so the table cannot order neighbouring rows there: 10
+# against 20 steps, or 20 against 40, is run-to-run noise. Only the drift over several rows is real,
 # and 160 and 320 steps come down clearly. At 320 steps the runs spread over about one unit of
 # $\varepsilon$, yet every one of them stays above the floor's range: fine-tuning has not reached
 # "indistinguishable from retraining" in any run. Read a single estimate with that spread in mind.
@@ -370,16 +372,20 @@ plt.show()
 
 # %%
 rng = np.random.default_rng(SEED)
-M = 200_000
+M, DRAWS = 200_000, 5
 for mu in (0.5, 1.0):
-    est = mia.empirical_epsilon(rng.normal(mu, 1, M), rng.normal(0, 1, M), 0.01)
+    ests = [mia.empirical_epsilon(rng.normal(mu, 1, M), rng.normal(0, 1, M), 0.01) for _ in range(DRAWS)]
     exact_mu = mia.gaussian_epsilon(0.01, mu)
-    print(f"mu={mu}: {M:,} samples per side, delta=0.01: estimate {est:.3f}, exact {exact_mu:.3f} ({100 * (est - exact_mu) / exact_mu:+.1f}%)")
+    print(f"mu={mu}: {M:,} samples per side, delta=0.01: exact {exact_mu:.3f}; {DRAWS} independent estimates "
+          f"{min(ests):.3f} to {max(ests):.3f} ({100 * (min(ests) - exact_mu) / exact_mu:+.1f}% to "
+          f"{100 * (max(ests) - exact_mu) / exact_mu:+.1f}%)")
 
 # %% [markdown]
-# The relative differences are printed above: with this many samples, estimate and exact value agree
-# to within the sampling error of the small tail rates that the best threshold rests on (the course
-# repository's test suite, for instructors, checks this with a tolerance derived from that error). Now
+# Each line shows the exact value and the range of five estimates from independent samples: the
+# estimates lie within a few percent of the exact value, mostly above it (a maximum over thresholds
+# leans upwards), and their scatter is the sampling error of the small tail rates that the best
+# threshold rests on (the course repository's test suite, for
+# instructors, checks the estimator with a tolerance derived from that error). Now
 # the course's scale: $N = 200$ per side and $\delta = 10^{-5}$, for Gaussians that are
 # further and further apart.
 
@@ -396,12 +402,16 @@ ax.set_ylim(0, 12)
 viz.label(ax, f"Estimated vs exact epsilon at delta = {DELTA:g}", "distance between the means mu (standard deviations)", "epsilon", legend=True)
 plt.show()
 n_separated = int((draws >= mia.EPSILON_CAP).sum())
+above = finite > exact[:, None] + 1e-9                 # estimates above the exact value (nan compares False)
 print(f"draws scored as perfectly separated (50, not plotted): {n_separated} of {draws.size}")
+print(f"estimates above the exact epsilon: {int(above.sum())} of {draws.size}, at mu = "
+      + ", ".join(f"{m:g}" for m in MUS[above.any(axis=1)]))
 
 
 # %% [markdown]
 # At $\delta = 10^{-5}$ the exact $\varepsilon$ grows fast with $\mu$, while the estimates stop at the
-# ceiling (and jump to 50 once the two samples no longer overlap). At $\mu = 0$ they sit above 0: the
+# ceiling (and jump to 50 once the two samples no longer overlap). Where the distributions are close
+# they sit *above* the exact value (0 at $\mu = 0$; the last line printed says where): the
 # max-over-thresholds bias. So at course scale the estimator **ranks** methods (more distinguishable,
 # larger estimate, up to the ceiling) but does not **measure** $\varepsilon$: read every value as a
 # noisy lower bound that cannot exceed about $\ln(N-1)$. The challenge used 512 models per side for

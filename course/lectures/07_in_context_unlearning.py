@@ -83,7 +83,9 @@ for name, m in [("full", full), ("retrained", retrained)]:
           f"{' + '.join(str(r[k]['steps']) for k in ('train_config', 'phase2_config', 'phase3_config', 'phase3b_config') if k in r)}"
           f" steps of {r['train_config']['batch_size']} "
           f"sequences, {r['training_seconds'] / 60:.0f} min of training in all on a shared {r['device']}")
-print(f"world: {len(world.people)} people, forget set {len(world.forget)}, vocabulary {tok.vocab_size} words")
+special = [w for w in tok.itos if w.startswith("<")]     # <pad> and <bos>: tokens, not words
+print(f"world: {len(world.people)} people, forget set {len(world.forget)}, vocabulary {tok.vocab_size - len(special)} "
+      f"words + {len(special)} special tokens ({' '.join(special)})")
 
 # %%
 F0 = world.forget[0]  # one forget person, followed through the lecture
@@ -329,7 +331,7 @@ print(recover.round(2).to_string())
 for r in ATTR:
     row, wins = recover.loc[r], int(recover.loc[r, "people, full's P(truth) higher"])
     p_sign = binomtest(wins, n, 0.5).pvalue      # two-sided sign test: could a coin give this split?
-    print(f"  {r:6s}: full model's P(truth) higher for {wins} of {n} forget people (sign test p = {p_sign:.3f}); "
+    print(f"  {r:6s}: full model's P(truth) higher for {wins} of {n} forget people (sign test p = {p_sign:.2g}); "
           f"mean P(truth) {row['mean P(truth), full + ICUL']:.2f} vs {row['mean P(truth), retrained + same']:.2f}")
 
 
@@ -461,8 +463,8 @@ for r in REL:
 groups = {r: set(world.values(r)) for r in REL if r != "friend"}
 groups["first names"] = {p.name.split()[0] for p in world.people}
 groups["last names"] = {p.name.split()[1] for p in world.people}
-groups["other words"] = set(tok.itos[2:]) - set().union(*groups.values())
-print(f"\nvocabulary ({tok.vocab_size - 2} words):")
+groups["other words"] = set(tok.itos) - set(special) - set().union(*groups.values())
+print(f"\nvocabulary ({tok.vocab_size - len(special)} words):")
 for g, ws in groups.items():
     print(f"  {g:12s} {' '.join(sorted(ws))}")
 print("forget people:", ", ".join(world.people[p].name for p in world.forget))
@@ -473,8 +475,9 @@ for name, m in MODELS.items():
     print(f"{name:9s} | {MY_PROMPT} -> {lm.generate(m, tok, MY_PROMPT)}")
 
 # %% [markdown]
-# Any other word raises a `KeyError` that names the word, suggests a fix when it can and lists the
-# vocabulary. Here is what a capital letter and a `?` glued to the last word give:
+# Any other word raises a `KeyError` that names the first unknown word, suggests a fix when it can and
+# lists the vocabulary. Here the prompt has a capital letter and a `?` glued to the last word; the
+# error names the first of the two problems:
 
 # %%
 try:
