@@ -871,10 +871,15 @@ a, b = rng.normal(0, 1, 300), rng.normal(1.5, 1, 300)
 with correct_task1(), forbid((mia, "empirical_epsilon"), (mia, "epsilon_from_rates")):
     e = single_threshold_epsilon(a, b, 1e-5)
     same = single_threshold_epsilon(a, a.copy(), 1e-5)
+    apart = single_threshold_epsilon(np.linspace(0, 1, 40), np.linspace(5, 6, 40), 1e-5)
 assert isinstance(e, float) and 0 < e <= math.log(300 - 1 - 300 * 1e-5) + 1e-9, \
     f"two shifted normals: expected a float in (0, ln(N-1)], got {e}"
+want = mia.empirical_epsilon(a, b, 1e-5, families=("single",))   # the library, outside your function
+assert abs(e - want) < 1e-9, f"two shifted normals: expected {want}, got {e} (check rules 2 to 4: the grid, >= t, the rates)"
 assert same == 0.0, "identical samples cannot be told apart"
-print("visible tests passed: two shifted normals give a float in (0, ln(N-1)], identical samples give 0")
+assert apart == 50.0, f"samples that do not overlap: a threshold between them gives inf, counted as 50.0; got {apart}"
+print("visible tests passed: two shifted normals give the challenge's value, identical samples give 0, "
+      "samples that do not overlap give 50")
 ### BEGIN HIDDEN TESTS
 cases = [(rng.normal(0, 1, 200), rng.normal(mu, 1, 150)) for mu in (0.0, 0.7, 2.0, 3.5)]
 cases += [(rng.normal(0, 1, 100), rng.normal(0, 3, 100)),            # equal medians, unequal spread
