@@ -247,7 +247,7 @@ guardrail_bars("full"); plt.show()
 #   name filter and the `(name, value)` output filter do it **without over-blocking** anyone else.
 #   (The benign city -> country questions name nobody and are never refused.)
 #   The system prompt alone (lecture 07's flipped example in front) blocks nothing; it changes the
-#   answers instead (almost no forget question gets its true answer), but lets about three quarters
+#   answers instead (almost no forget question gets its true answer), but lets three quarters or more
 #   of the paraphrases and of the restated facts through.
 # - Cruder filters over-block massively: listing first and last names alone refuses 87% of the retain
 #   questions and every question about the 20 retain people who share a name part with a forget
@@ -466,7 +466,8 @@ print(safety.round(2).to_string())
 #   people too (their column is 0 because nobody gets a job answer), and the recovery check is
 #   trivial: without the filter the model answers every forget job again. Suppression, not removal.
 # - **Capability.** NegGrad+ on the forget people's country questions also stops the composition
-#   when their city is *stated* (last column, at chance 0.25 or below): the update damaged the step
+#   when their city is *stated* (last column, near the chance level of 0.25; with 20 people one
+#   answer is 0.05): the update damaged the step
 #   "city -> country" for these people's prompts, not just a memorised answer, while the retain
 #   people's countries mostly survive. The result is fragile: in a trial run with 25 steps and 48
 #   retain questions per step instead of 30 and 64, 0.45 of the countries stayed and 0.55 came back
