@@ -346,16 +346,20 @@ def show_step(k=0, m=M):
     ax.axvline(floors[k]["float64"], color=viz.ROLE_COLORS["reference"], ls="--", label="float32 vs float64")
     ax.axvline(floors[k]["order"], color="grey", ls=":", label="summation order")
     ax.set_xscale("log")
-    viz.label(ax, f"Forged step {forged.forged_steps[k]} of {log.steps}", "||w_t - w_hat_t|| (parameter units)",
-              "candidates", legend=True)
+    n = len(forged.forged_steps)
+    viz.label(ax, f"Training step {forged.forged_steps[k]} of {log.steps} (forged step {k + 1} of {n})",
+              "||w_t - w_hat_t|| (parameter units)", "candidates", legend=True)
     plt.show()
 
 show_step()   # the static default figure: the first forged step with all M candidates
 
 # %%
 widgets.interact(show_step,
-                 k=widgets.IntSlider(0, 0, len(forged.forged_steps) - 1, description="forged step #"),
-                 m=widgets.SelectionSlider(options=[1, 2, 4, 8, 16, 32, 64, 128, 256, 512], value=M, description="M"));
+                 k=widgets.SelectionSlider(  # the readout shows the training step, as the title does
+                     options=[(str(t), i) for i, t in enumerate(forged.forged_steps)], value=0,
+                     description="training step", style={"description_width": "initial"}),
+                 m=widgets.SelectionSlider(options=[1, 2, 4, 8, 16, 32, 64, 128, 256, 512], value=M,
+                                           description="M"));
 
 # %% [markdown]
 # ## 5. Does the forged run stay close when it is followed to the end?
