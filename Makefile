@@ -20,7 +20,7 @@ ifeq ($(shell id -u 2>/dev/null),0)
 ROOT_FLAG := --allow-root
 endif
 
-.PHONY: help setup setup-dev lab lab-instructor test test-fast site notebooks preview exercises check-exercises release benchmark course-map clean
+.PHONY: help setup setup-dev lab lab-instructor test test-fast site notebooks format preview exercises check-exercises release benchmark course-map clean
 
 help:
 	@echo "make lab        set up .venv if needed and open the course in JupyterLab (as students see it)"
@@ -29,6 +29,7 @@ help:
 	@echo "make test-fast  library unit tests only (no notebooks, no nbgrader)"
 	@echo "make site       the course site: every lecture executed, as HTML, in build/site/ (after make test: no re-run)"
 	@echo "make notebooks  build lectures/ and solutions/ from their sources in course/, then exercises/"
+	@echo "make format     lay out the sources in course/ with ruff (lines of 100 characters; then make notebooks)"
 	@echo "make preview NB=01_why_unlearn  execute one notebook; figures and printed text in preview/NB/"
 	@echo "make exercises  regenerate exercises/ from solutions/ with nbgrader"
 	@echo "make check-exercises  check that exercises/ matches solutions/"
@@ -101,6 +102,12 @@ notebooks: $(DEVSTAMP)
 	$(PY) scripts/nbsource.py build
 	$(MAKE) exercises
 	$(PY) scripts/course_map.py --write
+
+# The sources in course/ laid out by ruff's formatter (course/ruff.toml: 100 characters, what a
+# JupyterLab cell shows; tests/test_line_length.py checks it and every notebook's code lines).
+format: $(DEVSTAMP)
+	$(PY) scripts/nbsource.py format
+	@echo "sources formatted; run make notebooks to rebuild the notebooks from them"
 
 NB ?=
 preview: $(DEVSTAMP)

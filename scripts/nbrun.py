@@ -360,8 +360,9 @@ def solution_snippets(source) -> list[str]:
     """Lines of solution code and hidden tests that a release must never contain.
 
     A line counts when it is at least 12 characters long (stripped), sits inside a solution or
-    hidden-test region of ``source``, and appears nowhere else in ``source`` (so a line a visible
-    test shares with the solution is not mistaken for a leak).
+    hidden-test region of ``source``, and appears nowhere else in ``source``, not even as part of a
+    longer line (so a line a visible test shares with the solution, or the head of a call that the
+    formatter split over lines, such as ``assert torch.allclose(``, is not mistaken for a leak).
     """
     inside, outside = set(), set()
     for cell in source.cells:
@@ -372,7 +373,9 @@ def solution_snippets(source) -> list[str]:
                 marked.update(range(a, b + 1))
                 inside.update(ln.strip() for ln in lines[a + 1:b])
         outside.update(ln.strip() for i, ln in enumerate(lines) if i not in marked)
-    return sorted(s for s in inside - outside if len(s) >= 12 and not s.startswith("#"))
+    outside_text = "\n".join(outside)
+    return sorted(s for s in inside - outside
+                  if len(s) >= 12 and not s.startswith("#") and s not in outside_text)
 
 
 if __name__ == "__main__":

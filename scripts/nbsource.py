@@ -39,10 +39,13 @@ and says how to carry the edit into the source (``pull``). Commands (``make note
     python scripts/nbsource.py build [NAME ...] [--force]   # sources -> notebooks (all by default)
     python scripts/nbsource.py check                        # exit 1 if a notebook is out of date
     python scripts/nbsource.py pull NOTEBOOK.ipynb          # an edited notebook -> its source
-    python scripts/nbsource.py format [NAME ...]            # sources in canonical layout
+    python scripts/nbsource.py format [NAME ...]            # sources in canonical layout (ruff's)
     python scripts/nbsource.py preview NAME                 # execute, save figures + printed text
 
-NAME is a stem such as ``01_why_unlearn`` or ``ps01_why_unlearn``.
+NAME is a stem such as ``01_why_unlearn`` or ``ps01_why_unlearn``. The canonical layout that
+``format`` and ``pull`` write is jupytext's cells passed through ruff's formatter with
+``course/ruff.toml`` (code lines of at most 100 characters where ruff can split them; comments and
+strings are kept short by hand; tests/test_line_length.py checks every notebook's code lines).
 """
 from __future__ import annotations
 
@@ -72,7 +75,7 @@ _GRADE_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 __all__ = ["SourceError", "Variant", "nbgrader_meta", "marker_of", "read_source", "notebook_from_source",
            "source_from_notebook", "variants", "format_sources", "sources", "target_of", "build", "check", "pull", "preview",
-           "fingerprint"]
+           "fingerprint", "ruff_format"]
 
 
 class SourceError(ValueError):
@@ -232,7 +235,25 @@ def source_from_notebook(nb, target: str, keep_variants_from=None) -> str:
                 out.cells.append(nbformat.v4.new_code_cell(v.source, metadata={"nbg": f"{v.kind}:{v.answer_id}:{v.name}"}))
     if groups:
         raise SourceError(f"variants for answers no longer in the notebook: {sorted(groups)}")
-    return HEADER.format(target=target) + "\n" + jupytext.writes(out, fmt="py:percent")
+    return ruff_format(HEADER.format(target=target) + "\n" + jupytext.writes(out, fmt="py:percent"), target)
+
+
+RUFF_CONFIG = ROOT / "course" / "ruff.toml"
+
+
+def ruff_format(text: str, target: str = "source") -> str:
+    """``text`` through ruff's formatter with course/ruff.toml (line length 100): the canonical layout
+    of a source is jupytext's cells laid out as ruff wants them, so ``ruff format --check course/``
+    passes on what ``format`` and ``pull`` write (tests/test_line_length.py checks both)."""
+    import subprocess
+
+    run = subprocess.run([sys.executable, "-m", "ruff", "format", "--config", str(RUFF_CONFIG),
+                          "--stdin-filename", "source_of_" + pathlib.Path(target).stem + ".py", "-"],
+                         input=text, capture_output=True, text=True)
+    if run.returncode != 0:
+        raise SourceError(f"the source of {target} cannot be formatted by ruff (pinned in "
+                          f"requirements-dev.txt): {(run.stderr or run.stdout).strip()}")
+    return run.stdout
 
 
 class Variant:

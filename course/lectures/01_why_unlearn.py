@@ -40,7 +40,7 @@ from unlearnkit.training import TrainConfig
 
 SEED = 0
 DEVICE = unlearnkit.device()  # tiny models: the CPU is the right place for them
-torch.set_num_threads(1)      # tiny models train fastest on one thread
+torch.set_num_threads(1)  # tiny models train fastest on one thread
 viz.use_style()
 
 # %% [markdown]
@@ -68,23 +68,30 @@ viz.use_style()
 # %%
 train, test = data.make_blobs(400, centers=2, cluster_std=1.0, seed=SEED, test_fraction=0.25)
 ones = train.ids[train.y == 1]
-near = ones[train.subset(ones).X[:, 0].argsort()[:30]]   # the 30 leftmost class-1 points
-poisoned = data.relabel(train, near, 0)           # the forget set S: 30 ids with wrong labels
+near = ones[train.subset(ones).X[:, 0].argsort()[:30]]  # the 30 leftmost class-1 points
+poisoned = data.relabel(train, near, 0)  # the forget set S: 30 ids with wrong labels
 cfg_lr = TrainConfig(optimizer="sgd", lr=0.2, momentum=0.9, batch_size=32, epochs=30, seed=SEED)
+
 
 def train_logreg(d, seed=SEED):
     net = models.logistic_regression(2, 2, seed=seed)
     training.fit(net, d, cfg_lr.replace(seed=seed))
     return net
 
+
 with_S = train_logreg(poisoned)
 without_S = train_logreg(poisoned.without(near))  # the gold standard: retrain on D \ S
 acc_with, acc_without = training.accuracy(with_S, test), training.accuracy(without_S, test)
 print(f"test accuracy trained on D (with the 30 mislabelled points): {acc_with:.3f}")
 print(f"test accuracy retrained on D \\ S:                          {acc_without:.3f}")
-spread = {name: [training.accuracy(train_logreg(d, SEED + i), test) for i in range(5)]
-          for name, d in (("D", poisoned), ("D \\ S", poisoned.without(near)))}
-print("over 5 seeds (initial weights, batch order): " + ", ".join(f"{name} {min(v):.3f} to {max(v):.3f}" for name, v in spread.items()))
+spread = {
+    name: [training.accuracy(train_logreg(d, SEED + i), test) for i in range(5)]
+    for name, d in (("D", poisoned), ("D \\ S", poisoned.without(near)))
+}
+print(
+    "over 5 seeds (initial weights, batch order): "
+    + ", ".join(f"{name} {min(v):.3f} to {max(v):.3f}" for name, v in spread.items())
+)
 
 
 # %%
@@ -96,15 +103,29 @@ def boundary(ax, net, colour, name):
     ax.contour(gx, gy, p, levels=[0.5], colors=[colour], linewidths=2)
     ax.plot([], [], color=colour, lw=2, label=name)
 
+
 fig, ax = plt.subplots(figsize=(9, 4.6))
 for c, marker, colour in ((0, "o", viz.PALETTE["sky"]), (1, "s", viz.PALETTE["purple"])):
     pts = train.X[(poisoned.y == c) & ~poisoned.tags["relabelled"]]
-    ax.scatter(pts[:, 0], pts[:, 1], s=12, marker=marker, color=colour, alpha=0.7, label=f"class {c}")
+    ax.scatter(
+        pts[:, 0], pts[:, 1], s=12, marker=marker, color=colour, alpha=0.7, label=f"class {c}"
+    )
 bad = poisoned.subset(near).X
-ax.scatter(bad[:, 0], bad[:, 1], s=40, marker="x", color=viz.ROLE_COLORS["forget"], label="S: relabelled 1 -> 0")
+ax.scatter(
+    bad[:, 0],
+    bad[:, 1],
+    s=40,
+    marker="x",
+    color=viz.ROLE_COLORS["forget"],
+    label="S: relabelled 1 -> 0",
+)
 boundary(ax, with_S, viz.ROLE_COLORS["original"], f"trained on D (test acc {acc_with:.2f})")
-boundary(ax, without_S, viz.ROLE_COLORS["retrained"], f"retrained on D \\ S (test acc {acc_without:.2f})")
-viz.label(ax, "Removing 30 mislabelled points moves the boundary", "feature 1 (a.u.)", "feature 2 (a.u.)")
+boundary(
+    ax, without_S, viz.ROLE_COLORS["retrained"], f"retrained on D \\ S (test acc {acc_without:.2f})"
+)
+viz.label(
+    ax, "Removing 30 mislabelled points moves the boundary", "feature 1 (a.u.)", "feature 2 (a.u.)"
+)
 ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5))
 plt.show()
 
@@ -183,16 +204,21 @@ plt.show()
 
 # %%
 moons = data.make_moons(100, noise=0.15, seed=SEED)
-target = data.Dataset(torch.tensor([[1.5, -0.3]]), torch.tensor([0]), torch.tensor([len(moons)]), {}, 2, "target")
+target = data.Dataset(
+    torch.tensor([[1.5, -0.3]]), torch.tensor([0]), torch.tensor([len(moons)]), {}, 2, "target"
+)
 D = moons.concat(target)
-N = 200                                            # models per group
+N = 200  # models per group
 masks = torch.ones(3 * N, len(D), dtype=torch.bool)
-masks[N:, D.positions(target.ids)] = False         # groups 2 and 3 never see the target
+masks[N:, D.positions(target.ids)] = False  # groups 2 and 3 never see the target
 cfg = TrainConfig(optimizer="sgd", lr=0.1, momentum=0.9, batch_size=32, steps=300)
 start = time.perf_counter()
 many = training.fit_many(models.mlp(2, 2, 16), D, masks, cfg, seed=SEED)
 t_many = time.perf_counter() - start
-print(f"{len(many)} MLPs x {many.steps} steps ({many.grad_evals:,} gradient evaluations) in {t_many:.1f} s")
+print(
+    f"{len(many)} MLPs x {many.steps} steps ({many.grad_evals:,} gradient evaluations) in "
+    f"{t_many:.1f} s"
+)
 
 # %% [markdown]
 # One call trained all of them: `fit_many` stacks the models' weights into tensors with a leading
@@ -203,7 +229,7 @@ print(f"{len(many)} MLPs x {many.steps} steps ({many.grad_evals:,} gradient eval
 # %%
 start = time.perf_counter()
 gaps = []
-for i in range(0, 3 * N, 150):                     # 4 of the 600 models, one by one
+for i in range(0, 3 * N, 150):  # 4 of the 600 models, one by one
     init_seed, order_seed = training.model_seeds(SEED, i)
     net = models.mlp(2, 2, 16, seed=init_seed)
     training.fit(net, D.where(masks[i]), cfg.replace(seed=order_seed))
@@ -211,8 +237,11 @@ for i in range(0, 3 * N, 150):                     # 4 of the 600 models, one by
     gaps.append(max(float((mine[k] - batched[k]).abs().max()) for k in mine))
 per_model = (time.perf_counter() - start) / len(gaps)
 print(f"largest weight difference, batched vs one at a time: {max(gaps):.1e}")
-print(f"one at a time: {per_model:.2f} s per model, so about {per_model * len(many):.0f} s for all {len(many)} "
-      f"(batched: {t_many:.1f} s, {per_model * len(many) / t_many:.0f}x faster)")
+print(
+    f"one at a time: {per_model:.2f} s per model, so about {per_model * len(many):.0f} s for all "
+    f"{len(many)} "
+    f"(batched: {t_many:.1f} s, {per_model * len(many) / t_many:.0f}x faster)"
+)
 
 
 # %% [markdown]
@@ -221,19 +250,30 @@ print(f"one at a time: {per_model:.2f} s per model, so about {per_model * len(ma
 # $\phi = \log p_y - \log \sum_{y' \ne y} p_{y'}$: the logit of the model's probability for the
 # target's label. Over training runs it is roughly Gaussian, which makes thresholds on it behave well.
 
+
 # %%
 def phi_on_target(group):
     """LiRA-scaled confidence (nats) of every model in `group` on the target example: shape (m,)."""
     return mia.lira_phi(group.logits(target), target.y)[:, 0]
 
+
 phi = phi_on_target(many)
-phi_orig, phi_retr, phi_retr2 = phi[:N], phi[N:2 * N], phi[2 * N:]
-p_label = {}                                       # two classes: phi is the logit of p, so p = sigmoid(phi)
-for name, v in (("original", phi_orig), ("retrained", phi_retr), ("retrained, 2nd group", phi_retr2)):
+phi_orig, phi_retr, phi_retr2 = phi[:N], phi[N : 2 * N], phi[2 * N :]
+p_label = {}  # two classes: phi is the logit of p, so p = sigmoid(phi)
+for name, v in (
+    ("original", phi_orig),
+    ("retrained", phi_retr),
+    ("retrained, 2nd group", phi_retr2),
+):
     p_label[name] = 1 / (1 + np.exp(-np.median(v)))
-    print(f"{name:>21}: median phi {np.median(v):6.2f} (P(target's label) {p_label[name]:.3f}), "
-          f"spread (IQR) {np.subtract(*np.percentile(v, [75, 25])):.2f}")
-print(f"the original models give the target's label {p_label['original'] / p_label['retrained']:.0f}x the probability")
+    print(
+        f"{name:>21}: median phi {np.median(v):6.2f} (P(target's label) {p_label[name]:.3f}), "
+        f"spread (IQR) {np.subtract(*np.percentile(v, [75, 25])):.2f}"
+    )
+print(
+    f"the original models give the target's label "
+    f"{p_label['original'] / p_label['retrained']:.0f}x the probability"
+)
 
 # %% [markdown]
 # Now a cheap **approximate** unlearning method: start from each original model and fine-tune it for
@@ -245,26 +285,45 @@ print(f"the original models give the target's label {p_label['original'] / p_lab
 
 # %%
 originals = many.select(range(N))
-retain_masks = masks[N:2 * N]                      # the same rows without the target
+retain_masks = masks[N : 2 * N]  # the same rows without the target
 ft_cfg = TrainConfig(optimizer="sgd", lr=0.1, momentum=0.9, batch_size=32, steps=10)
 FT_STEPS = [0, 10, 20, 40, 80, 160, 320]
 phi_ft, current = {0: phi_orig}, originals
 for before, after in zip(FT_STEPS[:-1], FT_STEPS[1:]):
-    current = training.fit_many(models.mlp(2, 2, 16), D, retain_masks, ft_cfg.replace(steps=after - before),
-                                seed=unlearnkit.derive_seed(SEED, "fine-tune", after), init=current)
+    current = training.fit_many(
+        models.mlp(2, 2, 16),
+        D,
+        retain_masks,
+        ft_cfg.replace(steps=after - before),
+        seed=unlearnkit.derive_seed(SEED, "fine-tune", after),
+        init=current,
+    )
     phi_ft[after] = phi_on_target(current)
-print("median phi after k fine-tuning steps:", {k: round(float(np.median(v)), 2) for k, v in phi_ft.items()})
+print(
+    "median phi after k fine-tuning steps:",
+    {k: round(float(np.median(v)), 2) for k, v in phi_ft.items()},
+)
 
 
 # %%
 def histograms(ax, k):
     """Overlaid histograms of phi: retrained, original, and fine-tuned for k steps."""
     bins = np.linspace(min(phi.min(), min(v.min() for v in phi_ft.values())), phi.max(), 50)
-    for v, role, name in ((phi_retr, "retrained", "retrained on D \\ S"), (phi_orig, "original", "original (trained on D)"),
-                          (phi_ft[k], "unlearned", f"fine-tuned {k} steps on D \\ S")):
+    for v, role, name in (
+        (phi_retr, "retrained", "retrained on D \\ S"),
+        (phi_orig, "original", "original (trained on D)"),
+        (phi_ft[k], "unlearned", f"fine-tuned {k} steps on D \\ S"),
+    ):
         ax.hist(v, bins, histtype="stepfilled", alpha=0.25, color=viz.ROLE_COLORS[role])
         ax.hist(v, bins, histtype="step", lw=2, color=viz.ROLE_COLORS[role], label=name)
-    viz.label(ax, f"phi on the target over {N} models per group", "LiRA-scaled confidence phi (nats)", "models", legend=True)
+    viz.label(
+        ax,
+        f"phi on the target over {N} models per group",
+        "LiRA-scaled confidence phi (nats)",
+        "models",
+        legend=True,
+    )
+
 
 fig, ax = plt.subplots(figsize=(7, 4))
 histograms(ax, 40)
@@ -297,8 +356,11 @@ for k in FT_STEPS[1:]:
 print(f"          retrained vs retrained (no difference!) {eps_floor:.2f}")
 print(f"largest finite value possible with N={N}: ln(N - 1 - N delta) = {eps_cap:.2f}")
 best40 = mia.empirical_epsilon(phi_ft[40], phi_retr, DELTA, details=True)
-print(f"fine-tuned 40 steps, best rule: {best40.family} {tuple(round(t, 2) for t in best40.threshold)}, positive = "
-      f"{best40.positive}; FPR {best40.fpr:.3f}, FNR {best40.fnr:.3f}")
+print(
+    f"fine-tuned 40 steps, best rule: {best40.family} "
+    f"{tuple(round(t, 2) for t in best40.threshold)}, positive = "
+    f"{best40.positive}; FPR {best40.fpr:.3f}, FNR {best40.fnr:.3f}"
+)
 
 # %% [markdown]
 # Two numbers in that table should make you suspicious.
@@ -324,35 +386,82 @@ print(f"fine-tuned 40 steps, best rule: {best40.family} {tuple(round(t, 2) for t
 # estimates) with four more seeds, all models of a repeat in one `fit_many` call.
 
 # %%
-REPEATS = 4                                          # further independent runs of the whole experiment
-rep = training.fit_many(models.mlp(2, 2, 16), D, masks.repeat(REPEATS, 1), cfg, seed=unlearnkit.derive_seed(SEED, "repeats"))
-rep_phi = phi_on_target(rep).reshape(REPEATS, 3 * N)  # run r: originals, retrained, retrained (2nd group)
-current, rep_ft = rep.select([r * 3 * N + i for r in range(REPEATS) for i in range(N)]), {0: rep_phi[:, :N]}
+REPEATS = 4  # further independent runs of the whole experiment
+rep = training.fit_many(
+    models.mlp(2, 2, 16),
+    D,
+    masks.repeat(REPEATS, 1),
+    cfg,
+    seed=unlearnkit.derive_seed(SEED, "repeats"),
+)
+rep_phi = phi_on_target(rep).reshape(
+    REPEATS, 3 * N
+)  # run r: originals, retrained, retrained (2nd group)
+current, rep_ft = (
+    rep.select([r * 3 * N + i for r in range(REPEATS) for i in range(N)]),
+    {0: rep_phi[:, :N]},
+)
 for before, after in zip(FT_STEPS[:-1], FT_STEPS[1:]):
-    current = training.fit_many(models.mlp(2, 2, 16), D, retain_masks.repeat(REPEATS, 1), ft_cfg.replace(steps=after - before),
-                                seed=unlearnkit.derive_seed(SEED, "repeats", "fine-tune", after), init=current)
+    current = training.fit_many(
+        models.mlp(2, 2, 16),
+        D,
+        retain_masks.repeat(REPEATS, 1),
+        ft_cfg.replace(steps=after - before),
+        seed=unlearnkit.derive_seed(SEED, "repeats", "fine-tune", after),
+        init=current,
+    )
     rep_ft[after] = phi_on_target(current).reshape(REPEATS, N)
-runs_eps = {k: [eps_ft[k]] + [mia.empirical_epsilon(v[r], rep_phi[r, N:2 * N], DELTA) for r in range(REPEATS)]
-            for k, v in rep_ft.items()}             # first entry: the run of the table above
-runs_floor = [eps_floor] + [mia.empirical_epsilon(rep_phi[r, 2 * N:], rep_phi[r, N:2 * N], DELTA) for r in range(REPEATS)]
+runs_eps = {
+    k: [eps_ft[k]]
+    + [mia.empirical_epsilon(v[r], rep_phi[r, N : 2 * N], DELTA) for r in range(REPEATS)]
+    for k, v in rep_ft.items()
+}  # first entry: the run of the table above
+runs_floor = [eps_floor] + [
+    mia.empirical_epsilon(rep_phi[r, 2 * N :], rep_phi[r, N : 2 * N], DELTA) for r in range(REPEATS)
+]
 print(f"epsilon over {REPEATS + 1} independent runs, smallest to largest:")
 for k in FT_STEPS:
-    print(f"  {'original' if k == 0 else f'fine-tuned {k:3d} steps':>22}: {min(runs_eps[k]):.2f} to {max(runs_eps[k]):.2f}")
+    print(
+        f"  {'original' if k == 0 else f'fine-tuned {k:3d} steps':>22}: {min(runs_eps[k]):.2f} to "
+        f"{max(runs_eps[k]):.2f}"
+    )
 print(f"  {'retrained vs retrained':>22}: {min(runs_floor):.2f} to {max(runs_floor):.2f}")
 
 # %%
 fig, ax = plt.subplots(figsize=(7.5, 4))
-pos = np.arange(len(FT_STEPS))                       # steps on an even grid: 0 cannot go on a log axis
+pos = np.arange(len(FT_STEPS))  # steps on an even grid: 0 cannot go on a log axis
 for r in range(REPEATS + 1):
-    ax.plot(pos, [runs_eps[k][r] for k in FT_STEPS], "o-", color=viz.ROLE_COLORS["unlearned"], lw=2 if r == 0 else 1,
-            alpha=1 if r == 0 else 0.45, label={0: "fine-tuned vs retrained, the run above", 1: "the same, other seeds"}.get(r))
-ax.axhspan(min(runs_floor), max(runs_floor), color=viz.ROLE_COLORS["retrained"], alpha=0.25,
-           label="retrained vs retrained (floor): range over the runs")
-ax.axhline(eps_cap, ls="--", color=viz.ROLE_COLORS["forget"], label=f"ceiling ln(N-1-N delta) = {eps_cap:.2f}")
+    ax.plot(
+        pos,
+        [runs_eps[k][r] for k in FT_STEPS],
+        "o-",
+        color=viz.ROLE_COLORS["unlearned"],
+        lw=2 if r == 0 else 1,
+        alpha=1 if r == 0 else 0.45,
+        label={0: "fine-tuned vs retrained, the run above", 1: "the same, other seeds"}.get(r),
+    )
+ax.axhspan(
+    min(runs_floor),
+    max(runs_floor),
+    color=viz.ROLE_COLORS["retrained"],
+    alpha=0.25,
+    label="retrained vs retrained (floor): range over the runs",
+)
+ax.axhline(
+    eps_cap,
+    ls="--",
+    color=viz.ROLE_COLORS["forget"],
+    label=f"ceiling ln(N-1-N delta) = {eps_cap:.2f}",
+)
 ax.set_xticks(pos, ["0\n(original)"] + [str(k) for k in FT_STEPS[1:]])
 ax.set_ylim(0, 6)
-viz.label(ax, f"Run-to-run spread of epsilon ({REPEATS + 1} runs, N = {N} per group)",
-          "fine-tuning steps on D \\ S", f"estimated epsilon at delta = {DELTA:g}", legend=True)
+viz.label(
+    ax,
+    f"Run-to-run spread of epsilon ({REPEATS + 1} runs, N = {N} per group)",
+    "fine-tuning steps on D \\ S",
+    f"estimated epsilon at delta = {DELTA:g}",
+    legend=True,
+)
 ax.legend(loc="center left", bbox_to_anchor=(0.0, 0.55), fontsize=8)
 plt.show()
 
@@ -374,11 +483,16 @@ plt.show()
 rng = np.random.default_rng(SEED)
 M, DRAWS = 200_000, 5
 for mu in (0.5, 1.0):
-    ests = [mia.empirical_epsilon(rng.normal(mu, 1, M), rng.normal(0, 1, M), 0.01) for _ in range(DRAWS)]
+    ests = [
+        mia.empirical_epsilon(rng.normal(mu, 1, M), rng.normal(0, 1, M), 0.01) for _ in range(DRAWS)
+    ]
     exact_mu = mia.gaussian_epsilon(0.01, mu)
-    print(f"mu={mu}: {M:,} samples per side, delta=0.01: exact {exact_mu:.3f}; {DRAWS} independent estimates "
-          f"{min(ests):.3f} to {max(ests):.3f} ({100 * (min(ests) - exact_mu) / exact_mu:+.1f}% to "
-          f"{100 * (max(ests) - exact_mu) / exact_mu:+.1f}%)")
+    print(
+        f"mu={mu}: {M:,} samples per side, delta=0.01: exact {exact_mu:.3f}; {DRAWS} independent "
+        f"estimates "
+        f"{min(ests):.3f} to {max(ests):.3f} ({100 * (min(ests) - exact_mu) / exact_mu:+.1f}% to "
+        f"{100 * (max(ests) - exact_mu) / exact_mu:+.1f}%)"
+    )
 
 # %% [markdown]
 # Each line shows the exact value and the range of five estimates from independent samples: the
@@ -392,20 +506,46 @@ for mu in (0.5, 1.0):
 # %%
 MUS = np.linspace(0, 6, 13)
 exact = np.array([mia.gaussian_epsilon(DELTA, mu) if mu > 0 else 0.0 for mu in MUS])
-draws = np.array([[mia.empirical_epsilon(rng.normal(mu, 1, N), rng.normal(0, 1, N), DELTA) for _ in range(5)] for mu in MUS])
+draws = np.array(
+    [
+        [mia.empirical_epsilon(rng.normal(mu, 1, N), rng.normal(0, 1, N), DELTA) for _ in range(5)]
+        for mu in MUS
+    ]
+)
 fig, ax = plt.subplots()
 ax.plot(MUS, exact, color=viz.ROLE_COLORS["reference"], label="exact epsilon (closed form)")
 finite = np.where(draws < mia.EPSILON_CAP, draws, np.nan)
-ax.plot(np.repeat(MUS, 5), finite.ravel(), "o", ms=4, alpha=0.6, color=viz.ROLE_COLORS["unlearned"], label=f"estimates, N={N} (5 draws each)")
-ax.axhline(eps_cap, ls="--", color=viz.ROLE_COLORS["forget"], label=f"ceiling ln(N-1-N delta) = {eps_cap:.2f}")
+ax.plot(
+    np.repeat(MUS, 5),
+    finite.ravel(),
+    "o",
+    ms=4,
+    alpha=0.6,
+    color=viz.ROLE_COLORS["unlearned"],
+    label=f"estimates, N={N} (5 draws each)",
+)
+ax.axhline(
+    eps_cap,
+    ls="--",
+    color=viz.ROLE_COLORS["forget"],
+    label=f"ceiling ln(N-1-N delta) = {eps_cap:.2f}",
+)
 ax.set_ylim(0, 12)
-viz.label(ax, f"Estimated vs exact epsilon at delta = {DELTA:g}", "distance between the means mu (standard deviations)", "epsilon", legend=True)
+viz.label(
+    ax,
+    f"Estimated vs exact epsilon at delta = {DELTA:g}",
+    "distance between the means mu (standard deviations)",
+    "epsilon",
+    legend=True,
+)
 plt.show()
 n_separated = int((draws >= mia.EPSILON_CAP).sum())
-above = finite > exact[:, None] + 1e-9                 # estimates above the exact value (nan compares False)
+above = finite > exact[:, None] + 1e-9  # estimates above the exact value (nan compares False)
 print(f"draws scored as perfectly separated (50, not plotted): {n_separated} of {draws.size}")
-print(f"estimates above the exact epsilon: {int(above.sum())} of {draws.size}, at mu = "
-      + ", ".join(f"{m:g}" for m in MUS[above.any(axis=1)]))
+print(
+    f"estimates above the exact epsilon: {int(above.sum())} of {draws.size}, at mu = "
+    + ", ".join(f"{m:g}" for m in MUS[above.any(axis=1)])
+)
 
 
 # %% [markdown]
@@ -421,18 +561,25 @@ print(f"estimates above the exact epsilon: {int(above.sum())} of {draws.size}, a
 # below is the static version at 40 steps (the histograms of section 4, with the epsilons in the title);
 # the slider under it redraws it for any number of steps.
 
+
 # %%
 def explore(k=40):
     fig, ax = plt.subplots(figsize=(7, 4))
     histograms(ax, k)
-    ax.set_title(f"fine-tuned {k} steps: epsilon {eps_ft[k]:.2f}\n(original {eps_orig:.2f}, "
-                 f"floor {eps_floor:.2f}, ceiling {eps_cap:.2f})", fontsize=10)
+    ax.set_title(
+        f"fine-tuned {k} steps: epsilon {eps_ft[k]:.2f}\n(original {eps_orig:.2f}, "
+        f"floor {eps_floor:.2f}, ceiling {eps_cap:.2f})",
+        fontsize=10,
+    )
     plt.show()
 
-explore(40)   # the static figure (what the widget shows first)
+
+explore(40)  # the static figure (what the widget shows first)
 
 # %%
-widgets.interact(explore, k=widgets.SelectionSlider(options=FT_STEPS, value=40, description="steps"));
+widgets.interact(
+    explore, k=widgets.SelectionSlider(options=FT_STEPS, value=40, description="steps")
+)
 
 # %% [markdown]
 # ## 6. What does the gold standard cost?
@@ -451,10 +598,28 @@ for n in SIZES:
     seconds.append(log.seconds)
     grad_evals.append(log.grad_evals)
 fig, (ax_g, ax_s) = plt.subplots(1, 2, figsize=(10, 3.8))
-ax_g.plot(SIZES, grad_evals, "o-", color=viz.ROLE_COLORS["retrained"], label="one retraining run (5 epochs)")
-viz.label(ax_g, "Work: gradient evaluations", "training set size n (examples)", "gradient evaluations", legend=True)
+ax_g.plot(
+    SIZES,
+    grad_evals,
+    "o-",
+    color=viz.ROLE_COLORS["retrained"],
+    label="one retraining run (5 epochs)",
+)
+viz.label(
+    ax_g,
+    "Work: gradient evaluations",
+    "training set size n (examples)",
+    "gradient evaluations",
+    legend=True,
+)
 ax_s.plot(SIZES, seconds, "o-", color=viz.ROLE_COLORS["retrained"], label="the same runs")
-viz.label(ax_s, "Wall-clock time (noisy)", "training set size n (examples)", "wall-clock time (s)", legend=True)
+viz.label(
+    ax_s,
+    "Wall-clock time (noisy)",
+    "training set size n (examples)",
+    "wall-clock time (s)",
+    legend=True,
+)
 for ax in (ax_g, ax_s):
     ax.set_ylim(0, None)
 fig.suptitle("Retraining from scratch grows with the data")
@@ -507,20 +672,40 @@ for n, s, g in zip(SIZES, seconds, grad_evals):
 # ## What we measured
 
 # %%
-acc_D, acc_DS = spread.values()                      # the 5-seed accuracies of section 1
-print(f"Poisoning: test accuracy {acc_with:.3f} with 30 mislabelled points, {acc_without:.3f} after retraining without them "
-      f"(5 seeds: {min(acc_D):.3f} to {max(acc_D):.3f} and {min(acc_DS):.3f} to {max(acc_DS):.3f}).")
-print(f"Target of section 4: median P(its label) {p_label['original']:.3f} under the original models, "
-      f"{p_label['retrained']:.3f} under the retrained ones.")
-print(f"Batched training: {len(many)} models x {many.steps} steps in {t_many:.1f} s, about "
-      f"{per_model * len(many) / t_many:.0f}x faster than one at a time (extrapolated from {len(gaps)} models).")
-print(f"Epsilon at delta = {DELTA:g} with N = {N} models per group: original {eps_orig:.2f}, "
-      f"fine-tuned 40 / 320 steps {eps_ft[40]:.2f} / {eps_ft[320]:.2f}, retrained vs retrained {eps_floor:.2f}, "
-      f"ceiling {eps_cap:.2f}.")
-print(f"Over {REPEATS + 1} runs: original {min(runs_eps[0]):.2f} to {max(runs_eps[0]):.2f}, fine-tuned 320 steps "
-      f"{min(runs_eps[320]):.2f} to {max(runs_eps[320]):.2f}, retrained vs retrained {min(runs_floor):.2f} to {max(runs_floor):.2f}.")
-print(f"Retraining cost: {seconds[0]:.2f} s for n = {SIZES[0]} to {seconds[-1]:.2f} s for n = {SIZES[-1]} "
-      f"({grad_evals[-1] / grad_evals[0]:.1f}x the gradient evaluations for {SIZES[-1] / SIZES[0]:.0f}x the data).")
+acc_D, acc_DS = spread.values()  # the 5-seed accuracies of section 1
+print(
+    f"Poisoning: test accuracy {acc_with:.3f} with 30 mislabelled points, {acc_without:.3f} after "
+    f"retraining without them "
+    f"(5 seeds: {min(acc_D):.3f} to {max(acc_D):.3f} and {min(acc_DS):.3f} to {max(acc_DS):.3f})."
+)
+print(
+    f"Target of section 4: median P(its label) {p_label['original']:.3f} under the original "
+    f"models, "
+    f"{p_label['retrained']:.3f} under the retrained ones."
+)
+print(
+    f"Batched training: {len(many)} models x {many.steps} steps in {t_many:.1f} s, about "
+    f"{per_model * len(many) / t_many:.0f}x faster than one at a time (extrapolated from "
+    f"{len(gaps)} models)."
+)
+print(
+    f"Epsilon at delta = {DELTA:g} with N = {N} models per group: original {eps_orig:.2f}, "
+    f"fine-tuned 40 / 320 steps {eps_ft[40]:.2f} / {eps_ft[320]:.2f}, retrained vs retrained "
+    f"{eps_floor:.2f}, "
+    f"ceiling {eps_cap:.2f}."
+)
+print(
+    f"Over {REPEATS + 1} runs: original {min(runs_eps[0]):.2f} to {max(runs_eps[0]):.2f}, "
+    f"fine-tuned 320 steps "
+    f"{min(runs_eps[320]):.2f} to {max(runs_eps[320]):.2f}, retrained vs retrained "
+    f"{min(runs_floor):.2f} to {max(runs_floor):.2f}."
+)
+print(
+    f"Retraining cost: {seconds[0]:.2f} s for n = {SIZES[0]} to {seconds[-1]:.2f} s for n = "
+    f"{SIZES[-1]} "
+    f"({grad_evals[-1] / grad_evals[0]:.1f}x the gradient evaluations for "
+    f"{SIZES[-1] / SIZES[0]:.0f}x the data)."
+)
 
 # %% [markdown]
 # ## References

@@ -44,7 +44,7 @@ from unlearnkit import data, exact, models, sisa, training, viz
 
 SEED = 0
 DEVICE = unlearnkit.device()  # the models here are tiny: the CPU is the right place for them
-torch.set_num_threads(1)      # tiny models train fastest on one thread; exactness is per thread count
+torch.set_num_threads(1)  # tiny models train fastest on one thread; exactness is per thread count
 viz.use_style()
 
 # %% [markdown]
@@ -60,7 +60,9 @@ viz.use_style()
 
 # %%
 train, test = data.load_mnist1d()
-CONFIG = training.TrainConfig(optimizer="sgd", lr=0.1, momentum=0.9, batch_size=64, epochs=20, seed=SEED)
+CONFIG = training.TrainConfig(
+    optimizer="sgd", lr=0.1, momentum=0.9, batch_size=64, epochs=20, seed=SEED
+)
 
 
 def model_fn(seed):
@@ -76,24 +78,47 @@ print(f"model: {models.count_parameters(model_fn(SEED))} parameters")
 # let `exact.retrain` train a fresh model on the other n - 1.
 
 # %%
-perm = torch.randperm(len(train), generator=torch.Generator().manual_seed(unlearnkit.derive_seed(SEED, "sizes")))
+perm = torch.randperm(
+    len(train), generator=torch.Generator().manual_seed(unlearnkit.derive_seed(SEED, "sizes"))
+)
 gold = []
 for n in [500, 1000, 2000, 4000]:
     D = train.subset(train.ids[perm[:n]])
     model, log = exact.retrain(model_fn, D, D.ids[:1], CONFIG)
-    gold.append({"n": n, "grad_evals": log.grad_evals, "seconds": log.seconds,
-                 "test accuracy": training.accuracy(model, test)})
+    gold.append(
+        {
+            "n": n,
+            "grad_evals": log.grad_evals,
+            "seconds": log.seconds,
+            "test accuracy": training.accuracy(model, test),
+        }
+    )
 gold = pd.DataFrame(gold)
 gold
 
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
-axes[0].plot(gold["n"], gold["grad_evals"], "o-", color=viz.ROLE_COLORS["retrained"], label="measured")
-axes[0].plot(gold["n"], CONFIG.epochs * (gold["n"] - 1), "--", color=viz.ROLE_COLORS["reference"],
-             label="epochs x (n - 1)")
-viz.label(axes[0], "One request = one training run", "training examples n", "gradient evaluations", legend=True)
+axes[0].plot(
+    gold["n"], gold["grad_evals"], "o-", color=viz.ROLE_COLORS["retrained"], label="measured"
+)
+axes[0].plot(
+    gold["n"],
+    CONFIG.epochs * (gold["n"] - 1),
+    "--",
+    color=viz.ROLE_COLORS["reference"],
+    label="epochs x (n - 1)",
+)
+viz.label(
+    axes[0],
+    "One request = one training run",
+    "training examples n",
+    "gradient evaluations",
+    legend=True,
+)
 axes[1].plot(gold["n"], gold["seconds"], "o-", color=viz.ROLE_COLORS["retrained"])
-viz.label(axes[1], "...and its wall-clock time", "training examples n", "seconds per request (this CPU)")
+viz.label(
+    axes[1], "...and its wall-clock time", "training examples n", "seconds per request (this CPU)"
+)
 for ax in axes:
     ax.set_ylim(0, None)
 plt.tight_layout()
@@ -129,19 +154,24 @@ dtrain, dtest = data.load_digits(seed=SEED)
 Xd, yd, Yd = dtrain.X.double().numpy(), dtrain.y.numpy(), np.eye(10)[dtrain.y.numpy()]
 rng = np.random.default_rng(unlearnkit.derive_seed(SEED, "digits forget"))
 f = np.zeros(len(yd), dtype=bool)
-f[rng.permutation(len(yd))[: len(yd) // 10]] = True           # the forget set: 10% of the rows
+f[rng.permutation(len(yd))[: len(yd) // 10]] = True  # the forget set: 10% of the rows
 ridges = [exact.SummationRidge(lam=1.0).fit(Xd, Yd[:, k]) for k in range(10)]
 t0 = time.perf_counter()
 for k, r in enumerate(ridges):
-    r.forget(Xd[f], Yd[f, k])                                   # subtract, then solve again
+    r.forget(Xd[f], Yd[f, k])  # subtract, then solve again
 t_forget = time.perf_counter() - t0
-refit = Ridge(alpha=1.0).fit(Xd[~f], Yd[~f])                    # an independent refit on D \ S
+refit = Ridge(alpha=1.0).fit(Xd[~f], Yd[~f])  # an independent refit on D \ S
 W = np.stack([r.coef_ for r in ridges])
 ridge_rel = np.abs(W - refit.coef_).max() / np.abs(refit.coef_).max()
-ridge_acc = (np.stack([r.predict(dtest.X.numpy()) for r in ridges], 1).argmax(1) == dtest.y.numpy()).mean()
+ridge_acc = (
+    np.stack([r.predict(dtest.X.numpy()) for r in ridges], 1).argmax(1) == dtest.y.numpy()
+).mean()
 print(f"forgot {f.sum()} of {len(yd)} rows in {1e3 * t_forget:.0f} ms (10 models)")
-print(f"largest coefficient difference vs refit: {ridge_rel:.1e} (relative), below 1e-10: {ridge_rel < 1e-10}; "
-      f"test accuracy {ridge_acc:.3f}")
+print(
+    f"largest coefficient difference vs refit: {ridge_rel:.1e} (relative), below 1e-10: "
+    f"{ridge_rel < 1e-10}; "
+    f"test accuracy {ridge_acc:.3f}"
+)
 
 # %% [markdown]
 # The coefficients agree with an independent refit up to floating-point rounding, far below the
@@ -157,17 +187,28 @@ fm = np.zeros(len(ym), dtype=bool)
 fm[rng.permutation(len(ym))[: len(ym) // 10]] = True
 gnb = exact.SummationGaussianNB().fit(Xm, ym).forget(Xm[fm], ym[fm])
 gnb_ref = GaussianNB().fit(Xm[~fm], ym[~fm])
-gnb_diff = max(np.abs(getattr(gnb, k) - getattr(gnb_ref, k)).max() for k in ("theta_", "var_", "class_prior_"))
+gnb_diff = max(
+    np.abs(getattr(gnb, k) - getattr(gnb_ref, k)).max() for k in ("theta_", "var_", "class_prior_")
+)
 gnb_same = (gnb.predict(test.X.numpy()) == gnb_ref.predict(test.X.numpy())).mean()
 
-raw, _ = data.load_digits(seed=SEED, standardise=False)          # pixel intensities 0..16 act as counts
+raw, _ = data.load_digits(seed=SEED, standardise=False)  # pixel intensities 0..16 act as counts
 Xc, yc = raw.X.double().numpy(), raw.y.numpy()
 mnb = exact.SummationMultinomialNB().fit(Xc, yc).forget(Xc[f], yc[f])
 mnb_ref = MultinomialNB().fit(Xc[~f], yc[~f])
-mnb_diff = max(np.abs(getattr(mnb, k) - getattr(mnb_ref, k)).max() for k in ("feature_log_prob_", "class_log_prior_"))
-print(f"Gaussian NB (MNIST-1D): largest difference in means, variances and class priors {gnb_diff:.1e}; "
-      f"same test predictions: {gnb_same:.1%}")
-print(f"multinomial NB (digits): largest difference in feature and class log-probabilities {mnb_diff:.1e}")
+mnb_diff = max(
+    np.abs(getattr(mnb, k) - getattr(mnb_ref, k)).max()
+    for k in ("feature_log_prob_", "class_log_prior_")
+)
+print(
+    f"Gaussian NB (MNIST-1D): largest difference in means, variances and class priors "
+    f"{gnb_diff:.1e}; "
+    f"same test predictions: {gnb_same:.1%}"
+)
+print(
+    f"multinomial NB (digits): largest difference in feature and class log-probabilities "
+    f"{mnb_diff:.1e}"
+)
 
 # %% [markdown]
 # **The float32 trap.** A variance computed from sums, $Q/N - (S/N)^2$, subtracts two large numbers
@@ -182,12 +223,25 @@ gone = rng.permutation(len(ym))[: int(0.9 * len(ym))]
 kept = np.setdiff1d(np.arange(len(ym)), gone)
 ref_var = GaussianNB().fit(Xs[kept], ym[kept]).var_
 trap = {}
-for key, dt, centred in (("float32", np.float32, False), ("float64", np.float64, False), ("float32, centred", np.float32, True)):
+for key, dt, centred in (
+    ("float32", np.float32, False),
+    ("float64", np.float64, False),
+    ("float32, centred", np.float32, True),
+):
     m = exact.SummationGaussianNB(dtype=dt, center=centred).fit(Xs, ym).forget(Xs[gone], ym[gone])
-    trap[key] = {"sums": f"{dt.__name__}, about {'class means' if centred else 'zero'}", "variances <= 0": int((m.var_ <= 0).sum()),
-                 "of": m.var_.size, "largest error / smallest true variance": float(np.abs(m.var_ - ref_var).max() / ref_var.min()),
-                 "test accuracy": m.score(test.X.numpy() + 1000.0, test.y.numpy())}
-print(f"refit in float64 on the kept rows: test accuracy {GaussianNB().fit(Xs[kept], ym[kept]).score(test.X.numpy() + 1000.0, test.y.numpy()):.3f}")
+    trap[key] = {
+        "sums": f"{dt.__name__}, about {'class means' if centred else 'zero'}",
+        "variances <= 0": int((m.var_ <= 0).sum()),
+        "of": m.var_.size,
+        "largest error / smallest true variance": float(
+            np.abs(m.var_ - ref_var).max() / ref_var.min()
+        ),
+        "test accuracy": m.score(test.X.numpy() + 1000.0, test.y.numpy()),
+    }
+print(
+    f"refit in float64 on the kept rows: test accuracy "
+    f"{GaussianNB().fit(Xs[kept], ym[kept]).score(test.X.numpy() + 1000.0, test.y.numpy()):.3f}"
+)
 pd.DataFrame(list(trap.values())).set_index("sums")
 
 # %% [markdown]
@@ -233,12 +287,18 @@ pd.DataFrame(list(trap.values())).set_index("sums")
 # %%
 S, R = 5, 5
 ens = sisa.SISA(train, model_fn, CONFIG, n_shards=S, n_slices=R, seed=SEED)
-print(ens, f"trained in {ens.build_log.seconds:.1f} s, {ens.build_log.grad_evals:,} gradient evaluations")
+print(
+    ens,
+    f"trained in {ens.build_log.seconds:.1f} s, {ens.build_log.grad_evals:,} gradient evaluations",
+)
 print("shard sizes:", ens.shard_sizes())
 print("shard 0, slice sizes:", [t.numel() for t in ens.slice_ids[0]])
 print("shard 0, optimisation steps of stages 1..R:", ens.schedule[0])
-print(f"test accuracy: vote {ens.accuracy(test, 'vote'):.3f}, probability average {ens.accuracy(test, 'proba'):.3f}; "
-      f"single shard models {ens.shard_accuracies(test).mean():.3f} on average")
+print(
+    f"test accuracy: vote {ens.accuracy(test, 'vote'):.3f}, probability average "
+    f"{ens.accuracy(test, 'proba'):.3f}; "
+    f"single shard models {ens.shard_accuracies(test).mean():.3f} on average"
+)
 
 # %% [markdown]
 # Stage r sees r slices, so later stages take more steps. Now a request: we pick one training example
@@ -246,18 +306,25 @@ print(f"test accuracy: vote {ens.accuracy(test, 'vote'):.3f}, probability averag
 # doing it yet (`plan`).
 
 # %%
-request = ens.slice_ids[2][2][:1]                     # an example in shard 2 (0-based), slice 3 (1-based)
+request = ens.slice_ids[2][2][:1]  # an example in shard 2 (0-based), slice 3 (1-based)
 shard_of, slice_of = ens.locate(request)
 plan = ens.plan(request)
 print(f"id {request.item()}: shard {shard_of.item()}, slice {slice_of.item()}")
-print("resume from checkpoint:", plan["resumed_from"], " stages to retrain:", plan["stages_retrained"])
-print(f"cost: {plan['grad_evals']:,} gradient evaluations; retraining everything: "
-      f"{plan['full_retrain_grad_evals']:,} (speed-up {plan['full_retrain_grad_evals'] / plan['grad_evals']:.1f}x)")
+print(
+    "resume from checkpoint:", plan["resumed_from"], " stages to retrain:", plan["stages_retrained"]
+)
+print(
+    f"cost: {plan['grad_evals']:,} gradient evaluations; retraining everything: "
+    f"{plan['full_retrain_grad_evals']:,} (speed-up "
+    f"{plan['full_retrain_grad_evals'] / plan['grad_evals']:.1f}x)"
+)
 
 # %%
-LAYOUT = {"retrained": dict(color=viz.ROLE_COLORS["forget"], alpha=0.8),   # one style per kind of cell,
-          "kept": dict(color=viz.ROLE_COLORS["retain"], alpha=0.6),        # shared by patches and legend
-          "untouched": dict(color="0.85", alpha=0.6)}
+LAYOUT = {
+    "retrained": dict(color=viz.ROLE_COLORS["forget"], alpha=0.8),  # one style per kind of cell,
+    "kept": dict(color=viz.ROLE_COLORS["retain"], alpha=0.6),  # shared by patches and legend
+    "untouched": dict(color="0.85", alpha=0.6),
+}
 
 
 def draw_layout(ax, ensemble, ids):
@@ -271,19 +338,40 @@ def draw_layout(ax, ensemble, ids):
         if s in p["resumed_from"]:
             ax.plot(p["resumed_from"][s] + 0.5, s, "k|", ms=22, mew=3)
     ax.plot(sl.numpy(), sh.numpy(), "*", color="k", ms=14)
-    ax.set(xlim=(0.4, ensemble.n_slices + 0.6), ylim=(ensemble.n_shards - 0.4, -0.6),
-           xticks=range(1, ensemble.n_slices + 1), yticks=range(ensemble.n_shards))
+    ax.set(
+        xlim=(0.4, ensemble.n_slices + 0.6),
+        ylim=(ensemble.n_shards - 0.4, -0.6),
+        xticks=range(1, ensemble.n_slices + 1),
+        yticks=range(ensemble.n_shards),
+    )
     ax.grid(False)
-    viz.label(ax, f"S={ensemble.n_shards}, R={ensemble.n_slices}: {p['grad_evals']:,} grad evals "
-              f"({p['grad_evals'] / p['full_retrain_grad_evals']:.1%} of a full retrain)", "slice", "shard")
+    viz.label(
+        ax,
+        f"S={ensemble.n_shards}, R={ensemble.n_slices}: {p['grad_evals']:,} grad evals "
+        f"({p['grad_evals'] / p['full_retrain_grad_evals']:.1%} of a full retrain)",
+        "slice",
+        "shard",
+    )
 
 
 fig, ax = plt.subplots(figsize=(6.4, 3.8))
 draw_layout(ax, ens, request)
-ax.legend(handles=[plt.Rectangle((0, 0), 1, 1, **LAYOUT[k]) for k in ("retrained", "kept", "untouched")] +
-          [plt.Line2D([], [], marker="*", color="k", ls=""), plt.Line2D([], [], marker="|", color="k", ls="", ms=12, mew=3)],
-          labels=["retrained (stages j..R)", "kept: restored from the checkpoint", "untouched shard",
-                  "the removed example", "checkpoint resumed from"], loc="upper left", bbox_to_anchor=(1.01, 1))
+ax.legend(
+    handles=[plt.Rectangle((0, 0), 1, 1, **LAYOUT[k]) for k in ("retrained", "kept", "untouched")]
+    + [
+        plt.Line2D([], [], marker="*", color="k", ls=""),
+        plt.Line2D([], [], marker="|", color="k", ls="", ms=12, mew=3),
+    ],
+    labels=[
+        "retrained (stages j..R)",
+        "kept: restored from the checkpoint",
+        "untouched shard",
+        "the removed example",
+        "checkpoint resumed from",
+    ],
+    loc="upper left",
+    bbox_to_anchor=(1.01, 1),
+)
 plt.show()
 
 # %% [markdown]
@@ -295,10 +383,15 @@ plt.show()
 work = ens.copy()
 before = [{k: v.clone() for k, v in m.state_dict().items()} for m in work.models]
 report = work.unlearn(request)
-print(f"shards retrained {report.shards_retrained}, resumed from {report.resumed_from}, "
-      f"stages {report.stages_retrained}")
-print(f"{report.grad_evals:,} gradient evaluations (the plan said {plan['grad_evals']:,}), {report.seconds:.2f} s; "
-      f"speed-up {report.speedup:.1f}x in gradient evaluations")
+print(
+    f"shards retrained {report.shards_retrained}, resumed from {report.resumed_from}, "
+    f"stages {report.stages_retrained}"
+)
+print(
+    f"{report.grad_evals:,} gradient evaluations (the plan said {plan['grad_evals']:,}), "
+    f"{report.seconds:.2f} s; "
+    f"speed-up {report.speedup:.1f}x in gradient evaluations"
+)
 
 # %% [markdown]
 # ### Is it really exact?
@@ -316,11 +409,21 @@ unlearned = work.models[s].state_dict()
 exact_match = all(torch.equal(unlearned[k], reference[k]) for k in reference)
 ckpt_match = all(torch.equal(work.checkpoints[s][R]["model"][k], reference[k]) for k in reference)
 old_gap = max((before[s][k] - reference[k]).abs().max().item() for k in reference)
-others_same = all(torch.equal(work.models[t].state_dict()[k], before[t][k])
-                  for t in range(S) if t != s for k in before[t])
-print(f"shard {s}: {len(reference)} tensors, every one bitwise equal to the from-scratch model: {exact_match}")
+others_same = all(
+    torch.equal(work.models[t].state_dict()[k], before[t][k])
+    for t in range(S)
+    if t != s
+    for k in before[t]
+)
+print(
+    f"shard {s}: {len(reference)} tensors, every one bitwise equal to the from-scratch model: "
+    f"{exact_match}"
+)
 print(f"  its last checkpoint equals it too: {ckpt_match}")
-print(f"  the shard before the request differed from the reference by up to {old_gap:.3f} (the check can fail)")
+print(
+    f"  the shard before the request differed from the reference by up to {old_gap:.3f} (the check "
+    f"can fail)"
+)
 print(f"the other {S - 1} shards are bitwise unchanged: {others_same}")
 
 # %% [markdown]
@@ -339,13 +442,21 @@ print(f"the other {S - 1} shards are bitwise unchanged: {others_same}")
 # %%
 sizes, frozen = [len(d) for d in work.slices(s)], work.schedule[s]
 
-def steps_for(last):                                   # the schedule if the last slice held `last` examples
+
+def steps_for(last):  # the schedule if the last slice held `last` examples
     return sisa.stage_steps(sizes[:-1] + [last], CONFIG.epochs, CONFIG.batch_size)
 
+
 fits = [m for m in range(1, 2 * sizes[-1]) if steps_for(m)[-1] == frozen[-1]]
-print(f"shard {s}: {sum(sizes)} examples now, {ens.shard_sizes()[s]} at build time; frozen schedule {frozen}, "
-      f"counted from today's slices {steps_for(sizes[-1])}")
-print(f"a last stage of {frozen[-1]} steps fits a shard of {sum(sizes[:-1]) + fits[0]} to {sum(sizes[:-1]) + fits[-1]} examples")
+print(
+    f"shard {s}: {sum(sizes)} examples now, {ens.shard_sizes()[s]} at build time; frozen schedule "
+    f"{frozen}, "
+    f"counted from today's slices {steps_for(sizes[-1])}"
+)
+print(
+    f"a last stage of {frozen[-1]} steps fits a shard of {sum(sizes[:-1]) + fits[0]} to "
+    f"{sum(sizes[:-1]) + fits[-1]} examples"
+)
 
 # %% [markdown]
 # So SISA is exact **relative to the partition and the step schedule fixed at build time**. Lecture
@@ -387,29 +498,64 @@ print(f"a last stage of {frozen[-1]} steps fits a shard of {sum(sizes[:-1]) + fi
 S_VALUES, R_VALUES = [1, 2, 5, 10, 20], [1, 5, 10]
 grid = [(s_, 5) for s_ in S_VALUES] + [(s_, r_) for s_ in (1, 20) for r_ in (1, 10)]
 ensembles = {(S, R): ens}
-for key in grid:                                  # about a second each; no progress bar needed
+for key in grid:  # about a second each; no progress bar needed
     if key not in ensembles:
-        ensembles[key] = sisa.SISA(train, model_fn, CONFIG, n_shards=key[0], n_slices=key[1], seed=SEED)
+        ensembles[key] = sisa.SISA(
+            train, model_fn, CONFIG, n_shards=key[0], n_slices=key[1], seed=SEED
+        )
 baseline_acc = ensembles[(1, 1)].accuracy(test)
-acc = pd.DataFrame([{"S": s_, "vote": ensembles[(s_, 5)].accuracy(test, "vote"),
-                     "probability average": ensembles[(s_, 5)].accuracy(test, "proba"),
-                     "one shard model (mean)": ensembles[(s_, 5)].shard_accuracies(test).mean().item()}
-                    for s_ in S_VALUES]).set_index("S")
+acc = pd.DataFrame(
+    [
+        {
+            "S": s_,
+            "vote": ensembles[(s_, 5)].accuracy(test, "vote"),
+            "probability average": ensembles[(s_, 5)].accuracy(test, "proba"),
+            "one shard model (mean)": ensembles[(s_, 5)].shard_accuracies(test).mean().item(),
+        }
+        for s_ in S_VALUES
+    ]
+).set_index("S")
 print(f"single-model baseline (S=R=1): test accuracy {baseline_acc:.3f}")
 acc.round(3)
 
 # %%
 fig, ax = plt.subplots(figsize=(8.4, 4))
 ax.plot(acc.index, acc["vote"], "o-", label="SISA, majority vote", color=viz.PALETTE["blue"])
-ax.plot(acc.index, acc["probability average"], "s--", label="SISA, probability average", color=viz.PALETTE["orange"])
-ax.plot(acc.index, acc["one shard model (mean)"], "^:", label="one shard model alone", color=viz.PALETTE["sky"])
-ax.axhline(baseline_acc, color=viz.ROLE_COLORS["reference"], ls="--", lw=1, label="single model on all data")
-ax.axhline(1 / train.num_classes, color=viz.ROLE_COLORS["reference"], ls=":", lw=1, label="chance (10 classes)")
+ax.plot(
+    acc.index,
+    acc["probability average"],
+    "s--",
+    label="SISA, probability average",
+    color=viz.PALETTE["orange"],
+)
+ax.plot(
+    acc.index,
+    acc["one shard model (mean)"],
+    "^:",
+    label="one shard model alone",
+    color=viz.PALETTE["sky"],
+)
+ax.axhline(
+    baseline_acc,
+    color=viz.ROLE_COLORS["reference"],
+    ls="--",
+    lw=1,
+    label="single model on all data",
+)
+ax.axhline(
+    1 / train.num_classes,
+    color=viz.ROLE_COLORS["reference"],
+    ls=":",
+    lw=1,
+    label="chance (10 classes)",
+)
 ax.set_xscale("log")
 ax.set_xticks(S_VALUES, [str(v) for v in S_VALUES])
 ax.minorticks_off()
 ax.set_ylim(0, 0.7)
-viz.label(ax, "Accuracy falls as shards shrink (MNIST-1D, R = 5)", "number of shards S", "test accuracy")
+viz.label(
+    ax, "Accuracy falls as shards shrink (MNIST-1D, R = 5)", "number of shards S", "test accuracy"
+)
 ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=9)
 plt.show()
 
@@ -434,10 +580,13 @@ plt.show()
 # request. We also draw 400 random requests, the same for every ensemble, as a user would see them, and
 # check the per-slice table against `plan` on them.
 
+
 # %%
 def slice_costs(e):
     """Grad evals of a one-id request, per (shard, slice): array (S, R), from one plan per slice."""
-    return np.array([[e.plan(t[:1])["grad_evals"] for t in e.slice_ids[s]] for s in range(e.n_shards)])
+    return np.array(
+        [[e.plan(t[:1])["grad_evals"] for t in e.slice_ids[s]] for s in range(e.n_shards)]
+    )
 
 
 gen = torch.Generator().manual_seed(unlearnkit.derive_seed(SEED, "requests"))
@@ -447,19 +596,31 @@ for (s_, r_), e in ensembles.items():
     full, table = e.full_retrain_grad_evals(), slice_costs(e)
     sizes = np.array([[t.numel() for t in e.slice_ids[s]] for s in range(e.n_shards)])
     sh, sl = e.locate(requests)
-    sampled[(s_, r_)] = table[sh.numpy(), sl.numpy() - 1]                    # the 400 sampled requests
+    sampled[(s_, r_)] = table[sh.numpy(), sl.numpy() - 1]  # the 400 sampled requests
     request_costs[(s_, r_)] = sampled[(s_, r_)] / full
-    rows.append({"S": s_, "R": r_, "test accuracy": e.accuracy(test),
-                 "speed-up measured": full / ((table * sizes).sum() / sizes.sum()),   # mean over ALL ids
-                 "speed-up 400 requests": 1 / request_costs[(s_, r_)].mean(),
-                 "speed-up 3RS/(2R+1)": sisa.expected_speedup(s_, r_)})
+    rows.append(
+        {
+            "S": s_,
+            "R": r_,
+            "test accuracy": e.accuracy(test),
+            "speed-up measured": full / ((table * sizes).sum() / sizes.sum()),  # mean over ALL ids
+            "speed-up 400 requests": 1 / request_costs[(s_, r_)].mean(),
+            "speed-up 3RS/(2R+1)": sisa.expected_speedup(s_, r_),
+        }
+    )
 cost = pd.DataFrame(rows).sort_values(["R", "S"]).set_index(["S", "R"])
-table_ok = all(ensembles[k].plan(requests[i:i + 1])["grad_evals"] == sampled[k][i]
-               for k in [(5, 5), (20, 10)] for i in range(0, 400, 40))
+table_ok = all(
+    ensembles[k].plan(requests[i : i + 1])["grad_evals"] == sampled[k][i]
+    for k in [(5, 5), (20, 10)]
+    for i in range(0, 400, 40)
+)
 gap = (cost["speed-up measured"] / cost["speed-up 3RS/(2R+1)"] - 1).abs()
 print(f"per-slice table agrees with plan on sampled requests: {table_ok}")
-print(f"all ids vs formula: largest relative gap {gap.max():.2%}; "
-      f"400 requests vs all ids: up to {(cost['speed-up 400 requests'] / cost['speed-up measured'] - 1).abs().max():.1%}")
+print(
+    f"all ids vs formula: largest relative gap {gap.max():.2%}; "
+    f"400 requests vs all ids: up to "
+    f"{(cost['speed-up 400 requests'] / cost['speed-up measured'] - 1).abs().max():.1%}"
+)
 cost.round(2)
 
 # %% [markdown]
@@ -471,7 +632,7 @@ cost.round(2)
 # each gradient evaluation took; the last column is that ratio.
 
 # %%
-N_TIMED = 5                                                     # real requests per ensemble, the same ids for every S
+N_TIMED = 5  # real requests per ensemble, the same ids for every S
 timing = []
 for s_ in S_VALUES:
     e, built = ensembles[(s_, 5)].copy(), ensembles[(s_, 5)].build_log
@@ -480,35 +641,80 @@ for s_ in S_VALUES:
         planned.append(e.plan([int(i)])["grad_evals"])
         reports.append(e.unlearn([int(i)]))
     sec, work_ = np.mean([r.seconds for r in reports]), np.mean([r.grad_evals for r in reports])
-    timing.append({"S": s_, "requests": len(reports), "grad evals as planned": planned == [r.grad_evals for r in reports],
-                   "speed-up in grad evals": built.grad_evals / work_, "speed-up in seconds": built.seconds / sec,
-                   "speed-up 3RS/(2R+1)": sisa.expected_speedup(s_, 5),
-                   "s per grad eval, request / build": (sec / work_) / (built.seconds / built.grad_evals)})
+    timing.append(
+        {
+            "S": s_,
+            "requests": len(reports),
+            "grad evals as planned": planned == [r.grad_evals for r in reports],
+            "speed-up in grad evals": built.grad_evals / work_,
+            "speed-up in seconds": built.seconds / sec,
+            "speed-up 3RS/(2R+1)": sisa.expected_speedup(s_, 5),
+            "s per grad eval, request / build": (sec / work_) / (built.seconds / built.grad_evals),
+        }
+    )
 timing = pd.DataFrame(timing).set_index("S")
 ratio = timing["s per grad eval, request / build"]
-verdict = ("a request spent more time per gradient evaluation than the training, for every S" if ratio.min() > 1.1 else
-           "a request spent less time per gradient evaluation than the training, for every S" if ratio.max() < 0.9 else
-           "neither was consistently slower per gradient evaluation")
-print(f"time per gradient evaluation, request / build: {ratio.min():.2f} to {ratio.max():.2f}; on this run {verdict}")
+verdict = (
+    "a request spent more time per gradient evaluation than the training, for every S"
+    if ratio.min() > 1.1
+    else "a request spent less time per gradient evaluation than the training, for every S"
+    if ratio.max() < 0.9
+    else "neither was consistently slower per gradient evaluation"
+)
+print(
+    f"time per gradient evaluation, request / build: {ratio.min():.2f} to {ratio.max():.2f}; on "
+    f"this run {verdict}"
+)
 timing.round(2)
 
 # %%
 fig, ax = plt.subplots(figsize=(7, 4.2))
 s_grid = np.arange(1, 21)
 for r_, color in zip(R_VALUES, (viz.PALETTE["sky"], viz.PALETTE["blue"], viz.PALETTE["purple"])):
-    ax.plot(s_grid, [sisa.expected_speedup(int(v), r_) for v in s_grid], "-", color=color, lw=1, label=f"3RS/(2R+1), R={r_}")
+    ax.plot(
+        s_grid,
+        [sisa.expected_speedup(int(v), r_) for v in s_grid],
+        "-",
+        color=color,
+        lw=1,
+        label=f"3RS/(2R+1), R={r_}",
+    )
     sub = cost.xs(r_, level="R")
-    ax.plot(sub.index, sub["speed-up measured"], "o", color=color, label=f"measured (grad evals, mean over all ids), R={r_}")
-ax.plot(timing.index, timing["speed-up in grad evals"], "+", ms=11, mew=2, color=viz.ROLE_COLORS["reference"],
-        label=f"measured (grad evals, mean of {N_TIMED} requests), R=5")
-ax.plot(timing.index, timing["speed-up in seconds"], "x", ms=9, mew=2, color=viz.ROLE_COLORS["unlearned"],
-        label=f"measured (seconds, mean of the same {N_TIMED} requests), R=5")
+    ax.plot(
+        sub.index,
+        sub["speed-up measured"],
+        "o",
+        color=color,
+        label=f"measured (grad evals, mean over all ids), R={r_}",
+    )
+ax.plot(
+    timing.index,
+    timing["speed-up in grad evals"],
+    "+",
+    ms=11,
+    mew=2,
+    color=viz.ROLE_COLORS["reference"],
+    label=f"measured (grad evals, mean of {N_TIMED} requests), R=5",
+)
+ax.plot(
+    timing.index,
+    timing["speed-up in seconds"],
+    "x",
+    ms=9,
+    mew=2,
+    color=viz.ROLE_COLORS["unlearned"],
+    label=f"measured (seconds, mean of the same {N_TIMED} requests), R=5",
+)
 ax.set(xscale="log", yscale="log")
 ax.set_xticks(S_VALUES, [str(v) for v in S_VALUES])
 ax.set_yticks([1, 2, 5, 10, 20, 50], ["1", "2", "5", "10", "20", "50"])
 ax.minorticks_off()
-viz.label(ax, "Speed-up of one request over retraining everything", "number of shards S",
-          "speed-up over a full retrain (x)")
+viz.label(
+    ax,
+    "Speed-up of one request over retraining everything",
+    "number of shards S",
+    "speed-up over a full retrain (x)",
+)
 ax.legend(loc="upper left", fontsize=8)
 plt.show()
 
@@ -537,6 +743,7 @@ plt.show()
 # responds instantly. The figure under this paragraph is its default (S = 5, R = 5), drawn without the
 # widget, for readers of a static copy.
 
+
 # %%
 def show_cell(S=5, R=5):
     """The request picture and the cost distribution of one trained (S, R) ensemble."""
@@ -544,11 +751,26 @@ def show_cell(S=5, R=5):
     fig, axes = plt.subplots(1, 2, figsize=(11, 3.6), gridspec_kw={"width_ratios": [1, 1.2]})
     draw_layout(axes[0], e, requests[:1])
     axes[1].hist(c * 100, bins=30, color=viz.PALETTE["blue"], alpha=0.7)
-    axes[1].axvline(c.mean() * 100, color=viz.ROLE_COLORS["unlearned"], lw=2, label=f"measured mean {c.mean():.2%}")
-    axes[1].axvline(sisa.expected_request_cost(S, R) * 100, color="k", ls="--", label=f"(2R+1)/(3RS) = {sisa.expected_request_cost(S, R):.2%}")
+    axes[1].axvline(
+        c.mean() * 100,
+        color=viz.ROLE_COLORS["unlearned"],
+        lw=2,
+        label=f"measured mean {c.mean():.2%}",
+    )
+    axes[1].axvline(
+        sisa.expected_request_cost(S, R) * 100,
+        color="k",
+        ls="--",
+        label=f"(2R+1)/(3RS) = {sisa.expected_request_cost(S, R):.2%}",
+    )
     axes[1].set_xlim(0, None)
-    viz.label(axes[1], f"{len(c)} random requests; test accuracy {e.accuracy(test):.3f}",
-              "cost of one request (% of a full retrain)", "requests", legend=True)
+    viz.label(
+        axes[1],
+        f"{len(c)} random requests; test accuracy {e.accuracy(test):.3f}",
+        "cost of one request (% of a full retrain)",
+        "requests",
+        legend=True,
+    )
     plt.tight_layout()
     plt.show()
 
@@ -556,8 +778,13 @@ def show_cell(S=5, R=5):
 show_cell(5, 5)
 
 # %%
-trained = [(f"S={s_}, R={r_}", (s_, r_)) for s_, r_ in sorted(ensembles)]     # every (S, R) trained above
-widgets.interact(lambda key: show_cell(*key), key=widgets.Dropdown(options=trained, value=(5, 5), description="ensemble"));
+trained = [
+    (f"S={s_}, R={r_}", (s_, r_)) for s_, r_ in sorted(ensembles)
+]  # every (S, R) trained above
+widgets.interact(
+    lambda key: show_cell(*key),
+    key=widgets.Dropdown(options=trained, value=(5, 5), description="ensemble"),
+)
 
 # %% [markdown]
 # ### Many requests at once
@@ -575,8 +802,14 @@ for s_ in (5, 20):
     for K in K_VALUES:
         for _ in range(30):
             p = e.plan(train.ids[torch.randperm(len(train), generator=gen)[:K]])
-            batch.append({"S": s_, "K": K, "touched": len(p["resumed_from"]) / s_,
-                          "cost": p["grad_evals"] / p["full_retrain_grad_evals"]})
+            batch.append(
+                {
+                    "S": s_,
+                    "K": K,
+                    "touched": len(p["resumed_from"]) / s_,
+                    "cost": p["grad_evals"] / p["full_retrain_grad_evals"],
+                }
+            )
 batch = pd.DataFrame(batch).groupby(["S", "K"]).mean()
 batch["touched 1-(1-1/S)^K"] = [sisa.expected_fraction_touched(s_, k) for s_, k in batch.index]
 batch["speed-up"] = 1 / batch["cost"]
@@ -587,10 +820,21 @@ fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
 for s_, color in ((5, viz.PALETTE["blue"]), (20, viz.PALETTE["vermillion"])):
     b = batch.xs(s_, level="S")
     axes[0].plot(b.index, b["touched"], "o", color=color, label=f"measured, S={s_}")
-    axes[0].plot(b.index, b["touched 1-(1-1/S)^K"], "-", color=color, lw=1, label=f"1-(1-1/S)^K, S={s_}")
-    axes[1].plot(b.index, b["speed-up"], "o-", color=color, label=f"K requests in one batch, S={s_}")
-    single = cost.loc[(s_, 5), "speed-up measured"]                      # mean over all single requests
-    axes[1].plot(b.index, single / np.array(b.index), "--", color=color, lw=1, label=f"K requests one at a time, S={s_}")
+    axes[0].plot(
+        b.index, b["touched 1-(1-1/S)^K"], "-", color=color, lw=1, label=f"1-(1-1/S)^K, S={s_}"
+    )
+    axes[1].plot(
+        b.index, b["speed-up"], "o-", color=color, label=f"K requests in one batch, S={s_}"
+    )
+    single = cost.loc[(s_, 5), "speed-up measured"]  # mean over all single requests
+    axes[1].plot(
+        b.index,
+        single / np.array(b.index),
+        "--",
+        color=color,
+        lw=1,
+        label=f"K requests one at a time, S={s_}",
+    )
     axes[0].axvline(s_, color=color, ls=":", lw=1, label=f"K = S = {s_}")
 axes[1].axhline(1, color=viz.ROLE_COLORS["reference"], lw=1, label="retrain everything once")
 for ax in axes:
@@ -600,10 +844,23 @@ for ax in axes:
 axes[0].set_ylim(0, 1.05)
 axes[1].set_yscale("log")
 axes[1].set_ylim(0.05, None)
-axes[1].set_yticks([0.1, 0.2, 0.5, 1, 2, 5, 10, 20], ["0.1", "0.2", "0.5", "1", "2", "5", "10", "20"])
+axes[1].set_yticks(
+    [0.1, 0.2, 0.5, 1, 2, 5, 10, 20], ["0.1", "0.2", "0.5", "1", "2", "5", "10", "20"]
+)
 axes[1].minorticks_off()
-viz.label(axes[0], "Shards touched by a batch of K requests", "requests in the batch K", "fraction of shards retrained", legend=True)
-viz.label(axes[1], "The gain fades once K passes S (R = 5)", "requests in the batch K", "speed-up over a full retrain (x)")
+viz.label(
+    axes[0],
+    "Shards touched by a batch of K requests",
+    "requests in the batch K",
+    "fraction of shards retrained",
+    legend=True,
+)
+viz.label(
+    axes[1],
+    "The gain fades once K passes S (R = 5)",
+    "requests in the batch K",
+    "speed-up over a full retrain (x)",
+)
 axes[1].legend(fontsize=8)
 plt.tight_layout()
 plt.show()
@@ -647,11 +904,24 @@ plt.show()
 
 # %%
 wave = 3.0 * torch.sign(torch.sin(torch.linspace(0, 6 * torch.pi, train.n_features)))
-noise = 0.05 * torch.randn(5, train.n_features, generator=torch.Generator().manual_seed(unlearnkit.derive_seed(SEED, "copies")))
-noise[0] = 0                                                  # row 0 is the original, rows 1-4 near-copies
-secret = data.Dataset((wave + noise).float(), torch.full((5,), 10), torch.arange(10_000, 10_005), num_classes=11)
+noise = 0.05 * torch.randn(
+    5,
+    train.n_features,
+    generator=torch.Generator().manual_seed(unlearnkit.derive_seed(SEED, "copies")),
+)
+noise[0] = 0  # row 0 is the original, rows 1-4 near-copies
+secret = data.Dataset(
+    (wave + noise).float(), torch.full((5,), 10), torch.arange(10_000, 10_005), num_classes=11
+)
 with_secret = train.concat(secret)
-dup = sisa.SISA(with_secret, lambda sd: models.mlp(40, 11, (64,), seed=sd), CONFIG, n_shards=5, n_slices=5, seed=SEED)
+dup = sisa.SISA(
+    with_secret,
+    lambda sd: models.mlp(40, 11, (64,), seed=sd),
+    CONFIG,
+    n_shards=5,
+    n_slices=5,
+    seed=SEED,
+)
 print("shard of each copy:", dup.locate(secret.ids)[0].tolist())
 
 
@@ -662,30 +932,54 @@ def secret_votes(e):
     return int((votes == 10).sum()), int(e.predict(wave[None]).item())
 
 
-dup_rows = [{"copies left": 5, "removed": "-", "votes for class 10": secret_votes(dup)[0], "ensemble says": secret_votes(dup)[1]}]
+dup_rows = [
+    {
+        "copies left": 5,
+        "removed": "-",
+        "votes for class 10": secret_votes(dup)[0],
+        "ensemble says": secret_votes(dup)[1],
+    }
+]
 for i, sid in enumerate(secret.ids.tolist()):
     dup.unlearn([sid])
     votes, said = secret_votes(dup)
-    dup_rows.append({"copies left": 4 - i, "removed": "original" if i == 0 else f"copy {i}",
-                     "votes for class 10": votes, "ensemble says": said})
+    dup_rows.append(
+        {
+            "copies left": 4 - i,
+            "removed": "original" if i == 0 else f"copy {i}",
+            "votes for class 10": votes,
+            "ensemble says": said,
+        }
+    )
 dup_table = pd.DataFrame(dup_rows).set_index("copies left")
 dup_table
 
 # %%
 fig, ax = plt.subplots(figsize=(6.4, 3.6))
 taught = dup_table["ensemble says"] == 10
-for flag, name, color in ((True, "ensemble answers class 10", viz.ROLE_COLORS["forget"]),
-                          (False, "ensemble answers another class", viz.ROLE_COLORS["retain"])):
+for flag, name, color in (
+    (True, "ensemble answers class 10", viz.ROLE_COLORS["forget"]),
+    (False, "ensemble answers another class", viz.ROLE_COLORS["retain"]),
+):
     rows_ = dup_table[taught == flag]
     ax.bar(rows_.index, rows_["votes for class 10"], color=color, label=name)
-    ax.plot(rows_.index, rows_["votes for class 10"], "o", color=color, clip_on=False, zorder=3)  # 0 votes stays visible
+    ax.plot(
+        rows_.index, rows_["votes for class 10"], "o", color=color, clip_on=False, zorder=3
+    )  # 0 votes stays visible
     for x, v in rows_["votes for class 10"].items():
-        ax.annotate(f"{v} of 5", (x, v), xytext=(0, 6), textcoords="offset points", ha="center", fontsize=9)
+        ax.annotate(
+            f"{v} of 5", (x, v), xytext=(0, 6), textcoords="offset points", ha="center", fontsize=9
+        )
 ax.set_xticks(dup_table.index)
 ax.set_ylim(0, 5.8)
 ax.invert_xaxis()
-viz.label(ax, "Votes for the secret label as copies are unlearned (S = 5)",
-          "copies of the example still in the training data", "shard models voting class 10", legend=True)
+viz.label(
+    ax,
+    "Votes for the secret label as copies are unlearned (S = 5)",
+    "copies of the example still in the training data",
+    "shard models voting class 10",
+    legend=True,
+)
 plt.show()
 
 # %% [markdown]
@@ -713,17 +1007,28 @@ plt.show()
 # %%
 LICENCES = ["CC0", "CC BY", "CC BY-NC", "all rights reserved"]
 lg = torch.Generator().manual_seed(unlearnkit.derive_seed(SEED, "licences"))
-creator = torch.randint(0, 100, (len(train),), generator=lg)                # 100 creators
-creator_licence = torch.multinomial(torch.tensor([0.3, 0.3, 0.2, 0.2]), 100, replacement=True, generator=lg)
+creator = torch.randint(0, 100, (len(train),), generator=lg)  # 100 creators
+creator_licence = torch.multinomial(
+    torch.tensor([0.3, 0.3, 0.2, 0.2]), 100, replacement=True, generator=lg
+)
 tagged = train.with_tags(creator=creator, licence=creator_licence[creator])
-permitted = tagged.where(tagged.tags["licence"] <= 1)                       # CC0 or CC BY
+permitted = tagged.where(tagged.tags["licence"] <= 1)  # CC0 or CC BY
 licensed = sisa.SISA(permitted, model_fn, CONFIG, n_shards=5, n_slices=5, seed=SEED)
 counts = pd.Series(tagged.tags["licence"].numpy()).value_counts().sort_index()
 print(pd.DataFrame({"licence": LICENCES, "examples": counts.values}).to_string(index=False))
-print(f"trained on {len(permitted)} of {len(train)} examples; test accuracy {licensed.accuracy(test):.3f} "
-      f"(same SISA on all data: {ens.accuracy(test):.3f})")
-seed_acc = [sisa.SISA(permitted, model_fn, CONFIG, n_shards=5, n_slices=5, seed=SEED + i).accuracy(test) for i in (1, 2, 3)]
-print(f"the same SISA on the permitted data with 3 other seeds: test accuracy {min(seed_acc):.3f} to {max(seed_acc):.3f}")
+print(
+    f"trained on {len(permitted)} of {len(train)} examples; test accuracy "
+    f"{licensed.accuracy(test):.3f} "
+    f"(same SISA on all data: {ens.accuracy(test):.3f})"
+)
+seed_acc = [
+    sisa.SISA(permitted, model_fn, CONFIG, n_shards=5, n_slices=5, seed=SEED + i).accuracy(test)
+    for i in (1, 2, 3)
+]
+print(
+    f"the same SISA on the permitted data with 3 other seeds: test accuracy {min(seed_acc):.3f} to "
+    f"{max(seed_acc):.3f}"
+)
 
 # %% [markdown]
 # Less data, lower accuracy: the same SISA on all data scores above every one of the four runs on the
@@ -734,14 +1039,20 @@ print(f"the same SISA on the permitted data with 3 other seeds: test accuracy {m
 # unlearning request* for every example of that creator.
 
 # %%
-who = int(torch.mode(permitted.tags["creator"]).values)                     # the permitted creator with most examples
+who = int(torch.mode(permitted.tags["creator"]).values)  # the permitted creator with most examples
 withdrawn = permitted.ids[permitted.tags["creator"] == who]
 lic_report = licensed.unlearn(withdrawn)
 left = sum(int(licensed.shard(s_).contains(withdrawn).sum()) for s_ in range(licensed.n_shards))
-print(f"creator {who} withdraws {withdrawn.numel()} examples: shards retrained {lic_report.shards_retrained}, "
-      f"from checkpoints {lic_report.resumed_from}")
-print(f"{lic_report.grad_evals:,} gradient evaluations, speed-up {lic_report.speedup:.2f}x; "
-      f"examples of this creator left in any shard: {left}; test accuracy {licensed.accuracy(test):.3f}")
+print(
+    f"creator {who} withdraws {withdrawn.numel()} examples: shards retrained "
+    f"{lic_report.shards_retrained}, "
+    f"from checkpoints {lic_report.resumed_from}"
+)
+print(
+    f"{lic_report.grad_evals:,} gradient evaluations, speed-up {lic_report.speedup:.2f}x; "
+    f"examples of this creator left in any shard: {left}; test accuracy "
+    f"{licensed.accuracy(test):.3f}"
+)
 
 # %% [markdown]
 # A creator's withdrawal is a *batch* of K requests with K well above S, so (as in section 4) nearly
@@ -776,30 +1087,66 @@ print(f"{lic_report.grad_evals:,} gradient evaluations, speed-up {lic_report.spe
 
 # %%
 big = gold.iloc[-1]
-print(f"- Gold standard: one request on n={int(big['n'])} costs {int(big['grad_evals']):,} gradient evaluations "
-      f"({big['seconds']:.2f} s here), linear in n.")
-print(f"- Summation form: ridge coefficients equal to the refit up to {ridge_rel:.0e} (relative); Gaussian NB "
-      f"parameters up to {gnb_diff:.0e}; float32 sums about zero gave {trap['float32']['variances <= 0']} non-positive "
-      f"variances of {trap['float32']['of']}, float64 {trap['float64']['variances <= 0']}, float32 about the class means "
-      f"{trap['float32, centred']['variances <= 0']}.")
-print(f"- SISA exactness: the unlearned shard equals the from-scratch model bitwise: {exact_match}; "
-      f"untouched shards unchanged: {others_same}.")
-print(f"- Accuracy: single model {baseline_acc:.3f}; SISA (vote, R=5) "
-      + ", ".join(f"S={s_}: {acc.loc[s_, 'vote']:.3f}" for s_ in S_VALUES) + ".")
-print("- One request (R=5, mean over all training ids): speed-up measured vs 3RS/(2R+1): "
-      + ", ".join(f"S={s_}: {cost.loc[(s_, 5), 'speed-up measured']:.2f} vs {cost.loc[(s_, 5), 'speed-up 3RS/(2R+1)']:.2f}"
-                  for s_ in S_VALUES) + ".")
-print(f"- In seconds (mean of {N_TIMED} real unlearn calls; in brackets the same requests in grad evals): "
-      + ", ".join(f"S={s_}: {timing.loc[s_, 'speed-up in seconds']:.1f}x ({timing.loc[s_, 'speed-up in grad evals']:.1f}x)"
-                  for s_ in S_VALUES) + ".")
-print(f"- Batches (S=20): K=20 touches {batch.loc[(20, 20), 'touched']:.0%} of shards "
-      f"(formula {batch.loc[(20, 20), 'touched 1-(1-1/S)^K']:.0%}); speed-up falls from "
-      f"{batch.loc[(20, 1), 'speed-up']:.1f}x (K=1) to {batch.loc[(20, 200), 'speed-up']:.2f}x (K=200).")
-print(f"- Duplicates: after exactly removing the original, {dup_table.loc[4, 'votes for class 10']} of 5 shards still "
-      f"vote for the secret label and the ensemble says {dup_table.loc[4, 'ensemble says']}.")
-print(f"- Licensed data only: trained on {len(permitted)} of {len(train)} examples; one creator's withdrawal of "
-      f"{withdrawn.numel()} examples retrained {len(lic_report.shards_retrained)} of {licensed.n_shards} shards "
-      f"(speed-up {lic_report.speedup:.2f}x); test accuracy afterwards {licensed.accuracy(test):.3f}.")
+print(
+    f"- Gold standard: one request on n={int(big['n'])} costs {int(big['grad_evals']):,} gradient "
+    f"evaluations "
+    f"({big['seconds']:.2f} s here), linear in n."
+)
+print(
+    f"- Summation form: ridge coefficients equal to the refit up to {ridge_rel:.0e} (relative); "
+    f"Gaussian NB "
+    f"parameters up to {gnb_diff:.0e}; float32 sums about zero gave "
+    f"{trap['float32']['variances <= 0']} non-positive "
+    f"variances of {trap['float32']['of']}, float64 {trap['float64']['variances <= 0']}, float32 "
+    f"about the class means "
+    f"{trap['float32, centred']['variances <= 0']}."
+)
+print(
+    f"- SISA exactness: the unlearned shard equals the from-scratch model bitwise: {exact_match}; "
+    f"untouched shards unchanged: {others_same}."
+)
+print(
+    f"- Accuracy: single model {baseline_acc:.3f}; SISA (vote, R=5) "
+    + ", ".join(f"S={s_}: {acc.loc[s_, 'vote']:.3f}" for s_ in S_VALUES)
+    + "."
+)
+print(
+    "- One request (R=5, mean over all training ids): speed-up measured vs 3RS/(2R+1): "
+    + ", ".join(
+        f"S={s_}: {cost.loc[(s_, 5), 'speed-up measured']:.2f} vs "
+        f"{cost.loc[(s_, 5), 'speed-up 3RS/(2R+1)']:.2f}"
+        for s_ in S_VALUES
+    )
+    + "."
+)
+print(
+    f"- In seconds (mean of {N_TIMED} real unlearn calls; in brackets the same requests in grad "
+    f"evals): "
+    + ", ".join(
+        f"S={s_}: {timing.loc[s_, 'speed-up in seconds']:.1f}x "
+        f"({timing.loc[s_, 'speed-up in grad evals']:.1f}x)"
+        for s_ in S_VALUES
+    )
+    + "."
+)
+print(
+    f"- Batches (S=20): K=20 touches {batch.loc[(20, 20), 'touched']:.0%} of shards "
+    f"(formula {batch.loc[(20, 20), 'touched 1-(1-1/S)^K']:.0%}); speed-up falls from "
+    f"{batch.loc[(20, 1), 'speed-up']:.1f}x (K=1) to {batch.loc[(20, 200), 'speed-up']:.2f}x "
+    f"(K=200)."
+)
+print(
+    f"- Duplicates: after exactly removing the original, {dup_table.loc[4, 'votes for class 10']} "
+    f"of 5 shards still "
+    f"vote for the secret label and the ensemble says {dup_table.loc[4, 'ensemble says']}."
+)
+print(
+    f"- Licensed data only: trained on {len(permitted)} of {len(train)} examples; one creator's "
+    f"withdrawal of "
+    f"{withdrawn.numel()} examples retrained {len(lic_report.shards_retrained)} of "
+    f"{licensed.n_shards} shards "
+    f"(speed-up {lic_report.speedup:.2f}x); test accuracy afterwards {licensed.accuracy(test):.3f}."
+)
 
 # %% [markdown]
 # ## References

@@ -39,7 +39,7 @@ from unlearnkit import data, forging, models, training, viz
 
 SEED = 0
 DEVICE = unlearnkit.device()
-torch.set_num_threads(1)   # tiny models: one thread is faster, and replays are bitwise reproducible
+torch.set_num_threads(1)  # tiny models: one thread is faster, and replays are bitwise reproducible
 viz.use_style()
 
 # %% [markdown]
@@ -60,7 +60,9 @@ config = training.TrainConfig(optimizer="sgd", lr=0.1, batch_size=32, epochs=2, 
 init = models.mlp(train.n_features, 10, hidden=32, seed=SEED).to(DEVICE)
 net = copy.deepcopy(init)
 log = forging.record_training(net, train, config, keep_checkpoints=True)
-pick = torch.randperm(len(train), generator=torch.Generator().manual_seed(unlearnkit.derive_seed(SEED, "forget")))
+pick = torch.randperm(
+    len(train), generator=torch.Generator().manual_seed(unlearnkit.derive_seed(SEED, "forget"))
+)
 forget = train.ids[pick[:12]]
 print(f"{log.steps} steps, test accuracy {training.accuracy(net, test):.3f}")
 print("checkpoint 0 hash:", log.hashes[0][:16], "...  final:", log.hashes[-1][:16], "...")
@@ -73,7 +75,12 @@ print(f"forget set S: {forget.numel()} examples")
 # %%
 honest = forging.replay(init, train, log, forget_ids=forget, check_order=True)
 print(honest.reason)
-print("first checkpoint that differs:", honest.first_divergence, "| batches follow the seed:", honest.order_ok)
+print(
+    "first checkpoint that differs:",
+    honest.first_divergence,
+    "| batches follow the seed:",
+    honest.order_ok,
+)
 print(f"steps whose batch holds an example of S: {len(honest.forget_steps)}")
 
 # %% [markdown]
@@ -89,7 +96,10 @@ for t in honest.forget_steps:
     tampered = tampered.with_batch(t, b[~torch.isin(b, forget)])
 caught = forging.replay(init, train, tampered, forget_ids=forget)
 print(caught.reason)
-print(f"first step that used S: {first_s_step}; replay diverges at checkpoint {caught.first_divergence}")
+print(
+    f"first step that used S: {first_s_step}; replay diverges at checkpoint "
+    f"{caught.first_divergence}"
+)
 
 # %% [markdown]
 # So a log can be checked. But a log only says what *a* run did. The question of this lecture is
@@ -111,26 +121,66 @@ print(f"first step that used S: {first_s_step}; replay diverges at checkpoint {c
 # %%
 line = data.make_line(20, slope=2.0, intercept=1.0, noise=0.6, seed=SEED)
 theta0 = forging.least_squares(line)
-on_line = forging.points_on_line([-2.0, 2.4], theta0, start_id=1000)       # residual 0
-off_line = forging.points_on_line([0.5], theta0 + torch.tensor([0.0, 3.0], dtype=torch.float64), 2000)
+on_line = forging.points_on_line([-2.0, 2.4], theta0, start_id=1000)  # residual 0
+off_line = forging.points_on_line(
+    [0.5], theta0 + torch.tensor([0.0, 3.0], dtype=torch.float64), 2000
+)
 with_on, with_off = line.concat(on_line), line.concat(off_line)
 change_on = forging.refit_change(with_on, on_line.ids)
 change_off = forging.refit_change(with_off, off_line.ids)
 print("fit of D (slope, intercept):", np.round(theta0.numpy(), 4))
-print(f"max |residual| of the added on-line points: {forging.residuals(on_line, theta0).abs().max():.1e}")
+print(
+    f"max |residual| of the added on-line points: "
+    f"{forging.residuals(on_line, theta0).abs().max():.1e}"
+)
 print(f"removing the on-line points moves the fit by  {change_on:.1e}")
 print(f"removing the off-line point moves the fit by {change_off:.3f}")
 
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(10, 3.8), sharey=True)
 xs = torch.linspace(-3, 3, 50, dtype=torch.float64)
-for ax, full, extra, name in ((axes[0], with_on, on_line, "on the line"), (axes[1], with_off, off_line, "off the line")):
+for ax, full, extra, name in (
+    (axes[0], with_on, on_line, "on the line"),
+    (axes[1], with_off, off_line, "off the line"),
+):
     th_full, th_rest = forging.least_squares(full), forging.least_squares(full.without(extra.ids))
-    ax.scatter(line.X[:, 0], line.tags["target"], s=18, color=viz.ROLE_COLORS["retain"], label="retain set D \\ S")
-    ax.scatter(extra.X[:, 0], extra.tags["target"], s=70, marker="*", color=viz.ROLE_COLORS["forget"], label=f"forget set S ({name})")
-    ax.plot(xs, th_full[0] * xs + th_full[1], color=viz.ROLE_COLORS["original"], lw=3, alpha=0.5, label="fit on D")
-    ax.plot(xs, th_rest[0] * xs + th_rest[1], "--", color=viz.ROLE_COLORS["retrained"], label="refit on D \\ S")
-    viz.label(ax, f"Removing points {name}", "x (arbitrary units)", "target t (arbitrary units)", legend=True)
+    ax.scatter(
+        line.X[:, 0],
+        line.tags["target"],
+        s=18,
+        color=viz.ROLE_COLORS["retain"],
+        label="retain set D \\ S",
+    )
+    ax.scatter(
+        extra.X[:, 0],
+        extra.tags["target"],
+        s=70,
+        marker="*",
+        color=viz.ROLE_COLORS["forget"],
+        label=f"forget set S ({name})",
+    )
+    ax.plot(
+        xs,
+        th_full[0] * xs + th_full[1],
+        color=viz.ROLE_COLORS["original"],
+        lw=3,
+        alpha=0.5,
+        label="fit on D",
+    )
+    ax.plot(
+        xs,
+        th_rest[0] * xs + th_rest[1],
+        "--",
+        color=viz.ROLE_COLORS["retrained"],
+        label="refit on D \\ S",
+    )
+    viz.label(
+        ax,
+        f"Removing points {name}",
+        "x (arbitrary units)",
+        "target t (arbitrary units)",
+        legend=True,
+    )
 plt.tight_layout()
 plt.show()
 
@@ -160,7 +210,7 @@ plt.show()
 # affine mix of the old ones: points near the line stay near it.
 
 # %%
-trio = torch.tensor([[-1.0, -1.2], [0.5, 2.1], [2.0, 4.8]], dtype=torch.float64)   # rows (x, y)
+trio = torch.tensor([[-1.0, -1.2], [0.5, 2.1], [2.0, 4.8]], dtype=torch.float64)  # rows (x, y)
 twin = forging.twin_points(trio, angle=1.3)
 print("original points:\n", trio.numpy().round(3), "\ntwins:\n", twin.numpy().round(3))
 print("max difference of the sums:", float((twin.sum(0) - trio.sum(0)).abs().max()))
@@ -174,43 +224,111 @@ print("max difference of Z^T Z:   ", float((twin.T @ twin - trio.T @ trio).abs()
 # same sums, no forget point.
 
 # %%
-twins = forging.make_twin_forgery(data.make_line(60, seed=SEED), forget_ids=[3, 17, 42],
-                                  batch_size=16, epochs=3, lr=0.05, seed=SEED)
+twins = forging.make_twin_forgery(
+    data.make_line(60, seed=SEED),
+    forget_ids=[3, 17, 42],
+    batch_size=16,
+    epochs=3,
+    lr=0.05,
+    seed=SEED,
+)
 lin0 = forging.linear_regression(1, seed=SEED)
-orig_lin = forging.record_training(copy.deepcopy(lin0), twins.data, twins.config, keep_checkpoints=True)
-forged_lin = forging.train_on_batches(copy.deepcopy(lin0), twins.data, twins.forged_batches,
-                                      twins.config, keep_checkpoints=True)
-noisy_lin = forging.train_on_batches(copy.deepcopy(lin0), twins.data,
-                                     forging.shuffle_within_batches(orig_lin.batches, SEED), twins.config, keep_checkpoints=True)
+orig_lin = forging.record_training(
+    copy.deepcopy(lin0), twins.data, twins.config, keep_checkpoints=True
+)
+forged_lin = forging.train_on_batches(
+    copy.deepcopy(lin0), twins.data, twins.forged_batches, twins.config, keep_checkpoints=True
+)
+noisy_lin = forging.train_on_batches(
+    copy.deepcopy(lin0),
+    twins.data,
+    forging.shuffle_within_batches(orig_lin.batches, SEED),
+    twins.config,
+    keep_checkpoints=True,
+)
 twin_gap = forging.trajectory_distance(orig_lin, forged_lin)
 twin_noise = forging.trajectory_distance(orig_lin, noisy_lin)
 same_hashes = sum(a == b for a, b in zip(orig_lin.hashes, forged_lin.hashes))
-print(f"D: {len(twins.data)} points ({int(twins.data.tags['twin'].sum())} twins); {orig_lin.steps} SGD steps, "
-      f"{len(twins.forged_steps)} of them forged")
+print(
+    f"D: {len(twins.data)} points ({int(twins.data.tags['twin'].sum())} twins); {orig_lin.steps} "
+    f"SGD steps, "
+    f"{len(twins.forged_steps)} of them forged"
+)
 print(f"largest distance forged vs original over all checkpoints: {twin_gap.max():.2e}")
 print(f"(same batches, other summation order:                     {twin_noise.max():.2e})")
 print(f"checkpoints with identical hashes: {same_hashes} of {len(orig_lin.hashes)}")
 noisy_diff = np.flatnonzero(twin_noise.numpy() > 0)
-print("the shuffled run differs from the original at steps", noisy_diff.tolist(),
-      "and is bitwise equal to it everywhere else")
+print(
+    "the shuffled run differs from the original at steps",
+    noisy_diff.tolist(),
+    "and is bitwise equal to it everywhere else",
+)
 
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
 D, S = twins.data, twins.forget_ids
 tw, fmask = D.tags["twin"], torch.isin(D.ids, S)
 ax = axes[0]
-ax.scatter(D.X[~tw & ~fmask, 0], D.tags["target"][~tw & ~fmask], s=14, color=viz.ROLE_COLORS["retain"], label="retained base points")
-ax.scatter(D.X[tw, 0], D.tags["target"][tw], s=14, marker="s", color=viz.ROLE_COLORS["unlearned"], label="twins (in D \\ S)")
-ax.scatter(D.X[fmask, 0], D.tags["target"][fmask], s=80, marker="*", color=viz.ROLE_COLORS["forget"], label="forget set S")
-viz.label(ax, "A data set built with twins", "x (arbitrary units)", "target t (arbitrary units)", legend=True)
+ax.scatter(
+    D.X[~tw & ~fmask, 0],
+    D.tags["target"][~tw & ~fmask],
+    s=14,
+    color=viz.ROLE_COLORS["retain"],
+    label="retained base points",
+)
+ax.scatter(
+    D.X[tw, 0],
+    D.tags["target"][tw],
+    s=14,
+    marker="s",
+    color=viz.ROLE_COLORS["unlearned"],
+    label="twins (in D \\ S)",
+)
+ax.scatter(
+    D.X[fmask, 0],
+    D.tags["target"][fmask],
+    s=80,
+    marker="*",
+    color=viz.ROLE_COLORS["forget"],
+    label="forget set S",
+)
+viz.label(
+    ax,
+    "A data set built with twins",
+    "x (arbitrary units)",
+    "target t (arbitrary units)",
+    legend=True,
+)
 ax = axes[1]
 steps = np.arange(len(twin_gap))
-ax.plot(steps, twin_noise, "s--", ms=4, color=viz.ROLE_COLORS["reference"], label="same batches, shuffled order")
-ax.plot(steps, twin_gap, "o-", ms=3, lw=2.5, color=viz.ROLE_COLORS["unlearned"],
-        label=f"forged log (never uses S): max {twin_gap.max():.1e}")
-ax.axhline(torch.finfo(torch.float32).eps, color="grey", lw=1, ls=":", label="float32 machine epsilon")
+ax.plot(
+    steps,
+    twin_noise,
+    "s--",
+    ms=4,
+    color=viz.ROLE_COLORS["reference"],
+    label="same batches, shuffled order",
+)
+ax.plot(
+    steps,
+    twin_gap,
+    "o-",
+    ms=3,
+    lw=2.5,
+    color=viz.ROLE_COLORS["unlearned"],
+    label=f"forged log (never uses S): max {twin_gap.max():.1e}",
+)
+ax.axhline(
+    torch.finfo(torch.float32).eps, color="grey", lw=1, ls=":", label="float32 machine epsilon"
+)
 ax.set_ylim(-0.08 * max(twin_noise.max(), torch.finfo(torch.float32).eps), None)
-viz.label(ax, "Distance to the original trajectory", "SGD step", "||w - w_original|| (parameter units)", legend=True)
+viz.label(
+    ax,
+    "Distance to the original trajectory",
+    "SGD step",
+    "||w - w_original|| (parameter units)",
+    legend=True,
+)
 plt.tight_layout()
 plt.show()
 
@@ -234,35 +352,96 @@ plt.show()
 # records, per seed, the largest gap of the forged run and of the shuffled-order run.
 
 # %%
-trials = pd.DataFrame(forging.twin_forgery_trials(lambda s: data.make_line(60, seed=s), [3, 17, 42], range(8),
-                                                  batch_size=16, epochs=3, lr=0.05))
+trials = pd.DataFrame(
+    forging.twin_forgery_trials(
+        lambda s: data.make_line(60, seed=s),
+        [3, 17, 42],
+        range(8),
+        batch_size=16,
+        epochs=3,
+        lr=0.05,
+    )
+)
 built = trials[trials["built"]]
 all_bitwise = built["identical_hashes"] == built["steps"] + 1
-fmt_e, fmt_i = (lambda v: "-" if pd.isna(v) else f"{v:.2e}"), (lambda v: "-" if pd.isna(v) else str(int(v)))
-print(trials[["seed", "built", "steps", "forged_steps", "max_gap", "noise", "identical_hashes", "bitwise_final"]].to_string(
-    index=False, na_rep="-", formatters={"steps": fmt_i, "forged_steps": fmt_i, "max_gap": fmt_e, "noise": fmt_e, "identical_hashes": fmt_i}))
-print(f"built for {len(built)} of {len(trials)} seeds; refused: "
-      + "; ".join(f"seed {r.seed}: {r.refused.split(';')[0]}" for r in trials[~trials['built']].itertuples()))
-print(f"bitwise equal at every checkpoint: {int(all_bitwise.sum())} of {len(built)} (seeds {built.seed[all_bitwise].tolist()}); "
-      f"final models bitwise equal: {int(built['bitwise_final'].sum())} of {len(built)}")
-print(f"largest gap of a forged run: {built['max_gap'].max():.2e}; largest gap of a shuffled-order run: {built['noise'].max():.2e}; "
-      f"forged gap <= shuffled gap on {int((built['max_gap'] <= built['noise']).sum())} of {len(built)} seeds")
+fmt_e, fmt_i = (
+    (lambda v: "-" if pd.isna(v) else f"{v:.2e}"),
+    (lambda v: "-" if pd.isna(v) else str(int(v))),
+)
+print(
+    trials[
+        [
+            "seed",
+            "built",
+            "steps",
+            "forged_steps",
+            "max_gap",
+            "noise",
+            "identical_hashes",
+            "bitwise_final",
+        ]
+    ].to_string(
+        index=False,
+        na_rep="-",
+        formatters={
+            "steps": fmt_i,
+            "forged_steps": fmt_i,
+            "max_gap": fmt_e,
+            "noise": fmt_e,
+            "identical_hashes": fmt_i,
+        },
+    )
+)
+print(
+    f"built for {len(built)} of {len(trials)} seeds; refused: "
+    + "; ".join(
+        f"seed {r.seed}: {r.refused.split(';')[0]}" for r in trials[~trials['built']].itertuples()
+    )
+)
+print(
+    f"bitwise equal at every checkpoint: {int(all_bitwise.sum())} of {len(built)} (seeds "
+    f"{built.seed[all_bitwise].tolist()}); "
+    f"final models bitwise equal: {int(built['bitwise_final'].sum())} of {len(built)}"
+)
+print(
+    f"largest gap of a forged run: {built['max_gap'].max():.2e}; largest gap of a shuffled-order "
+    f"run: {built['noise'].max():.2e}; "
+    f"forged gap <= shuffled gap on {int((built['max_gap'] <= built['noise']).sum())} of "
+    f"{len(built)} seeds"
+)
 
 # %%
 fig, ax = plt.subplots(figsize=(9, 3.8))
 x = np.arange(len(built))
-for k, (col, name, color) in enumerate((("max_gap", "forged log (never uses S)", viz.ROLE_COLORS["unlearned"]),
-                                        ("noise", "same batches, shuffled order", viz.ROLE_COLORS["reference"]))):
+for k, (col, name, color) in enumerate(
+    (
+        ("max_gap", "forged log (never uses S)", viz.ROLE_COLORS["unlearned"]),
+        ("noise", "same batches, shuffled order", viz.ROLE_COLORS["reference"]),
+    )
+):
     vals = built[col].to_numpy(float) / 1e-7
     ax.bar(x + (k - 0.5) * 0.38, vals, 0.38, color=color, label=name)
     for xi, v in zip(x + (k - 0.5) * 0.38, vals):
         if v == 0:
             ax.text(xi, 0.03, "0", ha="center", va="bottom", fontsize=9, color=color)
-ax.axhline(torch.finfo(torch.float32).eps / 1e-7, color="grey", lw=1, ls=":", label="float32 machine epsilon")
+ax.axhline(
+    torch.finfo(torch.float32).eps / 1e-7,
+    color="grey",
+    lw=1,
+    ls=":",
+    label="float32 machine epsilon",
+)
 ax.set_xticks(x, [f"seed {s}" for s in built["seed"]])
-ax.set_ylim(0, 1.5 * max(built["noise"].max(), built["max_gap"].max(), torch.finfo(torch.float32).eps) / 1e-7)
-viz.label(ax, "Twin forgery over seeds: largest gap to the logged run", "seed (forgeries that were built)",
-          "max ||w - w_original|| (1e-7 parameter units)")
+ax.set_ylim(
+    0,
+    1.5 * max(built["noise"].max(), built["max_gap"].max(), torch.finfo(torch.float32).eps) / 1e-7,
+)
+viz.label(
+    ax,
+    "Twin forgery over seeds: largest gap to the logged run",
+    "seed (forgeries that were built)",
+    "max ||w - w_original|| (1e-7 parameter units)",
+)
 ax.legend(loc="upper center", ncol=3, fontsize=9)
 plt.show()
 
@@ -291,38 +470,80 @@ plt.show()
 # %%
 M = 512
 forged = forging.forge_log(init, train, log, forget, M=M, seed=SEED)
-floors = [forging.noise_floor(log.load_checkpoint(copy.deepcopy(init), t - 1), train, log.batches[t - 1], config, seed=t)
-          for t in forged.forged_steps]
+floors = [
+    forging.noise_floor(
+        log.load_checkpoint(copy.deepcopy(init), t - 1), train, log.batches[t - 1], config, seed=t
+    )
+    for t in forged.forged_steps
+]
 floor_order = np.median([f["order"] for f in floors])
 floor_f64 = np.median([f["float64"] for f in floors])
-step_size = float(np.median([(log.checkpoints[t] - log.checkpoints[t - 1]).norm() for t in forged.forged_steps]))
+step_size = float(
+    np.median([(log.checkpoints[t] - log.checkpoints[t - 1]).norm() for t in forged.forged_steps])
+)
 print(f"{len(forged.forged_steps)} of {log.steps} steps forged with M = {M} candidates each")
 print(f"forging error ||w_t - w_hat_t||, median over forged steps: {forged.errors.median():.3e}")
-print(f"noise floor, summation order (median): {floor_order:.1e};  float32 vs float64: {floor_f64:.1e}")
+print(
+    f"noise floor, summation order (median): {floor_order:.1e};  float32 vs float64: "
+    f"{floor_f64:.1e}"
+)
 print(f"size of one SGD step ||w_t - w_(t-1)|| (median):          {step_size:.3e}")
-miss = torch.tensor([float(e) / float((log.checkpoints[t] - log.checkpoints[t - 1]).norm())
-                     for e, t in zip(forged.errors, forged.forged_steps)])
-print(f"forging error / size of the step it imitates, median over forged steps: {miss.median():.2f}")
+miss = torch.tensor(
+    [
+        float(e) / float((log.checkpoints[t] - log.checkpoints[t - 1]).norm())
+        for e, t in zip(forged.errors, forged.forged_steps)
+    ]
+)
+print(
+    f"forging error / size of the step it imitates, median over forged steps: {miss.median():.2f}"
+)
 
 # %%
-best_of_m = forged.candidate_errors.cummin(dim=1).values          # (forged steps, M): best of the first m
+best_of_m = forged.candidate_errors.cummin(dim=1).values  # (forged steps, M): best of the first m
 ms = np.arange(1, M + 1)
-gain = best_of_m[:, -1] / forged.candidate_errors[:, 0]           # best of M relative to one random batch
+gain = best_of_m[:, -1] / forged.candidate_errors[:, 0]  # best of M relative to one random batch
 fig, (ax, ax2) = plt.subplots(1, 2, figsize=(11, 4))
-ax.fill_between(ms, best_of_m.quantile(0.1, 0).numpy(), best_of_m.quantile(0.9, 0).numpy(),
-                color=viz.ROLE_COLORS["unlearned"], alpha=0.25, label="forging error, 10-90% of steps")
-ax.plot(ms, best_of_m.median(0).values, color=viz.ROLE_COLORS["unlearned"], label="forging error, median")
+ax.fill_between(
+    ms,
+    best_of_m.quantile(0.1, 0).numpy(),
+    best_of_m.quantile(0.9, 0).numpy(),
+    color=viz.ROLE_COLORS["unlearned"],
+    alpha=0.25,
+    label="forging error, 10-90% of steps",
+)
+ax.plot(
+    ms,
+    best_of_m.median(0).values,
+    color=viz.ROLE_COLORS["unlearned"],
+    label="forging error, median",
+)
 ax.axhline(step_size, color=viz.ROLE_COLORS["original"], ls="-.", label="one SGD step (size)")
-ax.axhline(floor_f64, color=viz.ROLE_COLORS["reference"], ls="--", label="noise floor: float32 vs float64")
+ax.axhline(
+    floor_f64, color=viz.ROLE_COLORS["reference"], ls="--", label="noise floor: float32 vs float64"
+)
 ax.axhline(floor_order, color="grey", ls=":", label="noise floor: summation order")
-ax.set_xscale("log"); ax.set_yscale("log")
-viz.label(ax, "Closest-batch forging on digits (MLP, plain SGD)", "M, candidate batches per step",
-          "||w_t - w_hat_t|| (parameter units)", legend=True)
-ax2.plot(ms, (best_of_m / forged.candidate_errors[:, :1]).median(0).values, color=viz.ROLE_COLORS["unlearned"])
+ax.set_xscale("log")
+ax.set_yscale("log")
+viz.label(
+    ax,
+    "Closest-batch forging on digits (MLP, plain SGD)",
+    "M, candidate batches per step",
+    "||w_t - w_hat_t|| (parameter units)",
+    legend=True,
+)
+ax2.plot(
+    ms,
+    (best_of_m / forged.candidate_errors[:, :1]).median(0).values,
+    color=viz.ROLE_COLORS["unlearned"],
+)
 ax2.set_xscale("log")
-ax2.set_ylim(0, 1.05)     # from 0: the gain of more candidates is not exaggerated
-viz.label(ax2, "The same, relative to one random batch", "M, candidate batches per step",
-          "best-of-M error / error of a random batch")
+ax2.set_ylim(0, 1.05)  # from 0: the gain of more candidates is not exaggerated
+viz.label(
+    ax2,
+    "The same, relative to one random batch",
+    "M, candidate batches per step",
+    "best-of-M error / error of a random batch",
+)
 plt.tight_layout()
 plt.show()
 print(f"best of {M} relative to one random batch (median over forged steps): {gain.median():.2f}")
@@ -336,30 +557,52 @@ print(f"best of {M} relative to one random batch (median over forged steps): {ga
 # floors sit five to six orders of magnitude below. The widget shows one forged step at a time: the error of
 # every candidate, the best of the first M, and the two floors.
 
+
 # %%
 def show_step(k=0, m=M):
     errs = forged.candidate_errors[k, :m].numpy()
     fig, ax = plt.subplots(figsize=(6.6, 3.6))
-    bins = np.logspace(np.log10(min(floors[k]["order"], floors[k]["float64"]) / 3), np.log10(errs.max() * 2), 300)
+    bins = np.logspace(
+        np.log10(min(floors[k]["order"], floors[k]["float64"]) / 3), np.log10(errs.max() * 2), 300
+    )
     ax.hist(errs, bins=bins, color=viz.ROLE_COLORS["retain"], label=f"{m} candidate batches")
-    ax.axvline(errs.min(), color=viz.ROLE_COLORS["unlearned"], lw=2, label=f"best of {m}: {errs.min():.2e}")
-    ax.axvline(floors[k]["float64"], color=viz.ROLE_COLORS["reference"], ls="--", label="float32 vs float64")
+    ax.axvline(
+        errs.min(), color=viz.ROLE_COLORS["unlearned"], lw=2, label=f"best of {m}: {errs.min():.2e}"
+    )
+    ax.axvline(
+        floors[k]["float64"],
+        color=viz.ROLE_COLORS["reference"],
+        ls="--",
+        label="float32 vs float64",
+    )
     ax.axvline(floors[k]["order"], color="grey", ls=":", label="summation order")
     ax.set_xscale("log")
     n = len(forged.forged_steps)
-    viz.label(ax, f"Training step {forged.forged_steps[k]} of {log.steps} (forged step {k + 1} of {n})",
-              "||w_t - w_hat_t|| (parameter units)", "candidates", legend=True)
+    viz.label(
+        ax,
+        f"Training step {forged.forged_steps[k]} of {log.steps} (forged step {k + 1} of {n})",
+        "||w_t - w_hat_t|| (parameter units)",
+        "candidates",
+        legend=True,
+    )
     plt.show()
 
-show_step()   # the static default figure: the first forged step with all M candidates
+
+show_step()  # the static default figure: the first forged step with all M candidates
 
 # %%
-widgets.interact(show_step,
-                 k=widgets.SelectionSlider(  # the readout shows the training step, as the title does
-                     options=[(str(t), i) for i, t in enumerate(forged.forged_steps)], value=0,
-                     description="training step", style={"description_width": "initial"}),
-                 m=widgets.SelectionSlider(options=[1, 2, 4, 8, 16, 32, 64, 128, 256, 512], value=M,
-                                           description="M"));
+widgets.interact(
+    show_step,
+    k=widgets.SelectionSlider(  # the readout shows the training step, as the title does
+        options=[(str(t), i) for i, t in enumerate(forged.forged_steps)],
+        value=0,
+        description="training step",
+        style={"description_width": "initial"},
+    ),
+    m=widgets.SelectionSlider(
+        options=[1, 2, 4, 8, 16, 32, 64, 128, 256, 512], value=M, description="M"
+    ),
+)
 
 # %% [markdown]
 # ## 5. Does the forged run stay close when it is followed to the end?
@@ -372,37 +615,81 @@ widgets.interact(show_step,
 # (same configuration and seed).
 
 # %%
-forged_model, shuffled_model, retrained = copy.deepcopy(init), copy.deepcopy(init), copy.deepcopy(init)
-forged_run = forging.train_on_batches(forged_model, train, forged.batches, config, keep_checkpoints=True)
-shuffled_run = forging.train_on_batches(shuffled_model, train, forging.shuffle_within_batches(log.batches, SEED),
-                                        config, keep_checkpoints=True)
-retrain_log = forging.record_training(retrained, train.without(forget), config, keep_checkpoints=True)
+forged_model, shuffled_model, retrained = (
+    copy.deepcopy(init),
+    copy.deepcopy(init),
+    copy.deepcopy(init),
+)
+forged_run = forging.train_on_batches(
+    forged_model, train, forged.batches, config, keep_checkpoints=True
+)
+shuffled_run = forging.train_on_batches(
+    shuffled_model,
+    train,
+    forging.shuffle_within_batches(log.batches, SEED),
+    config,
+    keep_checkpoints=True,
+)
+retrain_log = forging.record_training(
+    retrained, train.without(forget), config, keep_checkpoints=True
+)
 drift = forging.trajectory_distance(log, forged_run)
 drift_noise = forging.trajectory_distance(log, shuffled_run)
 n = min(len(drift), retrain_log.steps + 1)
 drift_retrain = (log.checkpoints[:n].double() - retrain_log.checkpoints[:n].double()).norm(dim=1)
-print(f"distance to the original after the last step: forged run {drift[-1]:.3f}, "
-      f"shuffled run {drift_noise[-1]:.1e}, retrained on D \\ S {drift_retrain[-1]:.3f}")
+print(
+    f"distance to the original after the last step: forged run {drift[-1]:.3f}, "
+    f"shuffled run {drift_noise[-1]:.1e}, retrained on D \\ S {drift_retrain[-1]:.3f}"
+)
 ratio = float(drift[-1] / drift_retrain[-1])
-verdict = ("ends further from the original than an honest retrain" if ratio >= 1 else
-           "ends barely closer to the original than an honest retrain" if ratio > 0.5 else
-           "ends much closer to the original than an honest retrain")
+verdict = (
+    "ends further from the original than an honest retrain"
+    if ratio >= 1
+    else "ends barely closer to the original than an honest retrain"
+    if ratio > 0.5
+    else "ends much closer to the original than an honest retrain"
+)
 print(f"forged run's final distance / retrain's final distance: {ratio:.2f}: the forgery {verdict}")
-print(f"forged run's distance right after the first forged step ({forged.forged_steps[0]}): "
-      f"{drift[forged.forged_steps[0]]:.3f}")
-print("test accuracy: " + ", ".join(f"{k} {training.accuracy(m, test):.3f}" for k, m in
-      (("original", net), ("forged run", forged_model), ("retrained", retrained))))
+print(
+    f"forged run's distance right after the first forged step ({forged.forged_steps[0]}): "
+    f"{drift[forged.forged_steps[0]]:.3f}"
+)
+print(
+    "test accuracy: "
+    + ", ".join(
+        f"{k} {training.accuracy(m, test):.3f}"
+        for k, m in (("original", net), ("forged run", forged_model), ("retrained", retrained))
+    )
+)
 
 # %%
 fig, ax = plt.subplots(figsize=(6.6, 4))
 ax.plot(drift, color=viz.ROLE_COLORS["unlearned"], label="forged log, replayed from the start")
-ax.plot(np.arange(n), drift_retrain, color=viz.ROLE_COLORS["retrained"], label="honest retrain on D \\ S")
-ax.plot(drift_noise, color=viz.ROLE_COLORS["reference"], ls="--", label="same batches, shuffled order")
+ax.plot(
+    np.arange(n),
+    drift_retrain,
+    color=viz.ROLE_COLORS["retrained"],
+    label="honest retrain on D \\ S",
+)
+ax.plot(
+    drift_noise, color=viz.ROLE_COLORS["reference"], ls="--", label="same batches, shuffled order"
+)
 for k, t in enumerate(forged.forged_steps):
-    ax.axvline(t, color=viz.ROLE_COLORS["forget"], alpha=0.4, lw=1, label="forged steps" if k == 0 else None)
+    ax.axvline(
+        t,
+        color=viz.ROLE_COLORS["forget"],
+        alpha=0.4,
+        lw=1,
+        label="forged steps" if k == 0 else None,
+    )
 ax.set_yscale("log")
-viz.label(ax, "Drift from the original trajectory", "SGD step",
-          "||w - w_original|| (parameter units)", legend=True)
+viz.label(
+    ax,
+    "Drift from the original trajectory",
+    "SGD step",
+    "||w - w_original|| (parameter units)",
+    legend=True,
+)
 plt.show()
 
 # %% [markdown]
@@ -445,14 +732,27 @@ plt.show()
 
 # %%
 retain = train.without(forget)
-claims = {   # name: (initial model, claimed log, the data it claims to use, its forget set)
+claims = {  # name: (initial model, claimed log, the data it claims to use, its forget set)
     "honest retrain on D \\ S": (init, retrain_log, retain, forget),
-    "approximate forgery (original hashes)": (init, forging.TrainingRecord(config, forged.batches, log.hashes), train, forget),
-    "twin forgery (its own hashes)": (lin0, forged_lin, twins.data.without(twins.forget_ids), twins.forget_ids),
+    "approximate forgery (original hashes)": (
+        init,
+        forging.TrainingRecord(config, forged.batches, log.hashes),
+        train,
+        forget,
+    ),
+    "twin forgery (its own hashes)": (
+        lin0,
+        forged_lin,
+        twins.data.without(twins.forget_ids),
+        twins.forget_ids,
+    ),
 }
 for name, (start, claimed, d, s_ids) in claims.items():
     rep = forging.replay(start, d, claimed, forget_ids=s_ids, check_order=True)
-    print(f"{name:40s} ok={rep.ok!s:5s}  first divergence={rep.first_divergence}  seeded order={rep.order_ok}")
+    print(
+        f"{name:40s} ok={rep.ok!s:5s}  first divergence={rep.first_divergence}  seeded "
+        f"order={rep.order_ok}"
+    )
 
 # %% [markdown]
 # Only the honest retrain passes. The approximate forgery diverges at its first forged step. The twin
@@ -505,20 +805,37 @@ for name, (start, claimed, d, s_ids) in claims.items():
 # ## What we measured
 
 # %%
-print(f"Replay: honest log reproduces all {honest.steps_checked} checkpoints (first divergence: "
-      f"{honest.first_divergence}); tampered log diverges at checkpoint {caught.first_divergence} "
-      f"(first step that used S: {first_s_step}).")
-print(f"Least squares: removing on-the-line points moves the fit by {change_on:.1e}; "
-      f"an off-line point by {change_off:.3f}.")
-print(f"Twin forgery: {len(twins.forged_steps)} of {orig_lin.steps} steps forged; largest distance to the "
-      f"original {twin_gap.max():.1e}; {same_hashes}/{len(orig_lin.hashes)} checkpoint hashes identical.")
-print(f"Twin forgery over seeds 0-7: built {len(built)}, bitwise at every checkpoint {int(all_bitwise.sum())}, "
-      f"largest gap {built['max_gap'].max():.1e} (shuffled order: {built['noise'].max():.1e}).")
-print(f"Closest-batch forgery (M = {M}): median per-step error {forged.errors.median():.2e} vs noise floors "
-      f"{floor_order:.1e} (order) and {floor_f64:.1e} (float64); one SGD step is {step_size:.2e}; "
-      f"best of {M} vs one random batch: {gain.median():.2f}x the error; error / step imitated: {miss.median():.2f}.")
-print(f"Replayed from the start, the forged run ends {drift[-1]:.3f} from the original "
-      f"(shuffled-order run: {drift_noise[-1]:.1e}; honest retrain: {drift_retrain[-1]:.3f}).")
+print(
+    f"Replay: honest log reproduces all {honest.steps_checked} checkpoints (first divergence: "
+    f"{honest.first_divergence}); tampered log diverges at checkpoint {caught.first_divergence} "
+    f"(first step that used S: {first_s_step})."
+)
+print(
+    f"Least squares: removing on-the-line points moves the fit by {change_on:.1e}; "
+    f"an off-line point by {change_off:.3f}."
+)
+print(
+    f"Twin forgery: {len(twins.forged_steps)} of {orig_lin.steps} steps forged; largest distance "
+    f"to the "
+    f"original {twin_gap.max():.1e}; {same_hashes}/{len(orig_lin.hashes)} checkpoint hashes "
+    f"identical."
+)
+print(
+    f"Twin forgery over seeds 0-7: built {len(built)}, bitwise at every checkpoint "
+    f"{int(all_bitwise.sum())}, "
+    f"largest gap {built['max_gap'].max():.1e} (shuffled order: {built['noise'].max():.1e})."
+)
+print(
+    f"Closest-batch forgery (M = {M}): median per-step error {forged.errors.median():.2e} vs noise "
+    f"floors "
+    f"{floor_order:.1e} (order) and {floor_f64:.1e} (float64); one SGD step is {step_size:.2e}; "
+    f"best of {M} vs one random batch: {gain.median():.2f}x the error; error / step imitated: "
+    f"{miss.median():.2f}."
+)
+print(
+    f"Replayed from the start, the forged run ends {drift[-1]:.3f} from the original "
+    f"(shuffled-order run: {drift_noise[-1]:.1e}; honest retrain: {drift_retrain[-1]:.3f})."
+)
 
 # %% [markdown]
 # ## References

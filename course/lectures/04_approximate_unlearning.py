@@ -42,7 +42,7 @@ from unlearnkit.mia import loss_threshold_scores
 
 SEED = 0
 DEVICE = unlearnkit.device()
-torch.set_num_threads(1)      # tiny models train fastest on one thread
+torch.set_num_threads(1)  # tiny models train fastest on one thread
 viz.use_style()
 
 # %% [markdown]
@@ -79,7 +79,9 @@ METHODS = {
     "SCRUB": functools.partial(approximate.scrub, config=U(3e-2, 5), max_epochs=3),
 }
 SEEDS = [SEED, SEED + 1, SEED + 2]
-order = torch.randperm(len(train), generator=torch.Generator().manual_seed(derive_seed(SEED, "forget")))
+order = torch.randperm(
+    len(train), generator=torch.Generator().manual_seed(derive_seed(SEED, "forget"))
+)
 random_ids = train.ids[order[:40]]
 print(f"D: {len(train)} examples, S: {len(random_ids)}, test: {len(test)}; seeds {SEEDS}")
 
@@ -91,9 +93,14 @@ print(f"D: {len(train)} examples, S: {len(random_ids)}, test: {len(test)}; seeds
 # 0.5 means the loss cannot tell them apart).
 
 # %%
-MIA = {"mia_auc": lambda model, forget, retain, test: metrics.loss_threshold_auc(model, forget, test)}
-runs = {"random": metrics.compare_methods(make_model, config, train, random_ids, test, METHODS, SEEDS,
-                                           measures=MIA)}
+MIA = {
+    "mia_auc": lambda model, forget, retain, test: metrics.loss_threshold_auc(model, forget, test)
+}
+runs = {
+    "random": metrics.compare_methods(
+        make_model, config, train, random_ids, test, METHODS, SEEDS, measures=MIA
+    )
+}
 table = metrics.summarize(runs["random"], columns=("forget", "retain", "test", "tow"))
 cost = runs["random"].groupby("method", sort=False)["grad_evals"].mean()
 table["cost vs retraining"] = cost / cost["retrained"]
@@ -119,32 +126,60 @@ table.round(3)
 # above it. A worked example (our own numbers, not from the paper):
 
 # %%
-print(f"ToW((0.60, 0.95, 0.90) vs (0.50, 0.97, 0.91)) = {metrics.tow((0.60, 0.95, 0.90), (0.50, 0.97, 0.91)):.5f}")
+print(
+    f"ToW((0.60, 0.95, 0.90) vs (0.50, 0.97, 0.91)) = "
+    f"{metrics.tow((0.60, 0.95, 0.90), (0.50, 0.97, 0.91)):.5f}"
+)
 print(f"ToW of identical accuracies = {metrics.tow((0.8, 0.99, 0.9), (0.8, 0.99, 0.9))}")
 
 
 # %%
 def bar_panel(ax, summary, column, title, ylabel, color):
     names, means, stds = list(summary.index), summary[f"{column}_mean"], summary[f"{column}_std"]
-    ax.bar(range(len(names)), means, yerr=stds, capsize=3, color=[viz.ROLE_COLORS.get(n, color) for n in names])
-    for i, (m, sd) in enumerate(zip(means, stds)):   # the value on every bar: a bar of height 0 shows too
+    ax.bar(
+        range(len(names)),
+        means,
+        yerr=stds,
+        capsize=3,
+        color=[viz.ROLE_COLORS.get(n, color) for n in names],
+    )
+    for i, (m, sd) in enumerate(
+        zip(means, stds)
+    ):  # the value on every bar: a bar of height 0 shows too
         ax.text(i, m + sd + 0.02, f"{m:.3f}", ha="center", va="bottom", fontsize=8)
     ax.set_xticks(range(len(names)), names, rotation=35, ha="right")
-    ax.set_ylim(0, 1.15)                               # from 0: bar heights compare honestly
+    ax.set_ylim(0, 1.15)  # from 0: bar heights compare honestly
     viz.label(ax, title, "model", ylabel)
+
 
 fig, axes = plt.subplots(2, 2, figsize=(11, 7.5))
 for ax, col in zip(axes.flat[:3], ("forget", "retain", "test")):
-    bar_panel(ax, table, col, f"Accuracy on the {col} set (dashed: retrained)", f"accuracy on {col} (fraction)", viz.ROLE_COLORS["unlearned"])
+    bar_panel(
+        ax,
+        table,
+        col,
+        f"Accuracy on the {col} set (dashed: retrained)",
+        f"accuracy on {col} (fraction)",
+        viz.ROLE_COLORS["unlearned"],
+    )
     ax.axhline(table.loc["retrained", f"{col}_mean"], color=viz.ROLE_COLORS["retrained"], ls="--")
-bar_panel(axes[1, 1], table, "tow", "ToW against the retrained model", "ToW (1 = like retraining)", viz.ROLE_COLORS["unlearned"])
+bar_panel(
+    axes[1, 1],
+    table,
+    "tow",
+    "ToW against the retrained model",
+    "ToW (1 = like retraining)",
+    viz.ROLE_COLORS["unlearned"],
+)
 fig.suptitle("Random forget set (40 digits), mean and std over 3 seeds (numbers: the means)")
 fig.tight_layout()
 plt.show()
 tow_do_nothing = table.loc["original", "tow_mean"]
 near = [m for m in METHODS if abs(table.loc[m, "tow_mean"] - tow_do_nothing) < 0.01]
-print(f"ToW of doing nothing (the original): {tow_do_nothing:.3f}; methods within 0.01 of it: "
-      + (", ".join(f"{m} {table.loc[m, 'tow_mean']:.3f}" for m in near) or "none"))
+print(
+    f"ToW of doing nothing (the original): {tow_do_nothing:.3f}; methods within 0.01 of it: "
+    + (", ".join(f"{m} {table.loc[m, 'tow_mean']:.3f}" for m in near) or "none")
+)
 
 # %% [markdown]
 # On a random forget set the retrained model still classifies most of S correctly (those digits
@@ -173,11 +208,18 @@ print(f"ToW of doing nothing (the original): {tow_do_nothing:.3f}; methods withi
 
 # %%
 import pathlib
-shipped = torch.load(pathlib.Path(metrics.__file__).parent / "checkpoints" / "digits_memorization.pt", weights_only=True)
+
+shipped = torch.load(
+    pathlib.Path(metrics.__file__).parent / "checkpoints" / "digits_memorization.pt",
+    weights_only=True,
+)
 assert torch.equal(shipped["ids"], train.ids)
 mem = shipped["scores"]
 print({k: shipped["meta"][k] for k in ("model", "num_models", "fraction", "seed")})
-print(f"mean memorization {mem.mean():.3f}; examples with mem > 0.5: {(mem > 0.5).sum().item()} of {len(mem)}")
+print(
+    f"mean memorization {mem.mean():.3f}; examples with mem > 0.5: {(mem > 0.5).sum().item()} of "
+    f"{len(mem)}"
+)
 # the estimator on a toy case: example 0 is right in 2 of 2 'in' models and 1 of 2 'out' models
 masks = torch.tensor([[1, 0], [1, 1], [0, 1], [0, 0]], dtype=torch.bool)
 correct = torch.tensor([[1, 0], [1, 1], [0, 1], [1, 0]], dtype=torch.bool)
@@ -191,11 +233,20 @@ print("toy memorization:", metrics.memorization(masks, correct).tolist())
 
 # %%
 from scipy.stats import spearmanr
-live, live_masks, live_correct = metrics.memorization_scores(models.mlp(train.n_features, 10, hidden=32), train, config,
-                                                             num_models=32, fraction=0.7, seed=derive_seed(SEED, "live"))
+
+live, live_masks, live_correct = metrics.memorization_scores(
+    models.mlp(train.n_features, 10, hidden=32),
+    train,
+    config,
+    num_models=32,
+    fraction=0.7,
+    seed=derive_seed(SEED, "live"),
+)
 overlap = len(set(live.topk(40).indices.tolist()) & set(mem.topk(40).indices.tolist()))
-print(f"32 live models vs 256 shipped: Spearman correlation {spearmanr(live, mem).statistic:.2f}, "
-      f"{overlap} of the 40 most memorized digits in common")
+print(
+    f"32 live models vs 256 shipped: Spearman correlation {spearmanr(live, mem).statistic:.2f}, "
+    f"{overlap} of the 40 most memorized digits in common"
+)
 
 # %%
 top = mem.topk(40).indices
@@ -226,37 +277,58 @@ training.fit(original, train, config.replace(seed=derive_seed(SEED, "train")))
 emb = lambda ids: metrics.embeddings(original, train.subset(ids))
 for name, ids in FORGET_SETS.items():
     es = metrics.entanglement(emb(ids), metrics.embeddings(original, train.without(ids)))
-    print(f"{name:15s} |S| = {len(ids):4d}   mean memorization {mem[train.positions(ids)].mean():.3f}   entanglement {es:.2f}")
+    print(
+        f"{name:15s} |S| = {len(ids):4d}   mean memorization "
+        f"{mem[train.positions(ids)].mean():.3f}   entanglement {es:.2f}"
+    )
 
 # %%
 for name in ("one class", "most memorized"):
-    runs[name] = metrics.compare_methods(make_model, config, train, FORGET_SETS[name], test, METHODS, SEEDS,
-                                         measures=MIA)
+    runs[name] = metrics.compare_methods(
+        make_model, config, train, FORGET_SETS[name], test, METHODS, SEEDS, measures=MIA
+    )
 by_kind = pd.concat([metrics.summarize(df).assign(kind=k) for k, df in runs.items()])
-tow_table = by_kind.reset_index().pivot(index="method", columns="kind", values="tow_mean").loc[list(table.index), list(FORGET_SETS)]
+tow_table = (
+    by_kind.reset_index()
+    .pivot(index="method", columns="kind", values="tow_mean")
+    .loc[list(table.index), list(FORGET_SETS)]
+)
 tow_table.round(3)
 
 # %%
 fig, ax = plt.subplots(figsize=(10, 3.8))
 names = [n for n in table.index if n != "retrained"]
 width = 0.27
-for j, (kind, color) in enumerate(zip(FORGET_SETS, [viz.PALETTE["sky"], viz.PALETTE["orange"], viz.PALETTE["vermillion"]])):
+for j, (kind, color) in enumerate(
+    zip(FORGET_SETS, [viz.PALETTE["sky"], viz.PALETTE["orange"], viz.PALETTE["vermillion"]])
+):
     s = by_kind[by_kind.kind == kind].loc[names]
     x = np.arange(len(names)) + (j - 1) * width
     ax.bar(x, s["tow_mean"], width, color=color, alpha=0.8, label=kind)
-    for xi, v in zip(x, s["tow_mean"]):          # a bar of height 0 is invisible: write its value
+    for xi, v in zip(x, s["tow_mean"]):  # a bar of height 0 is invisible: write its value
         if v < 0.005:
             ax.text(xi, 0.05, f"{v:.2f}", ha="center", va="bottom", fontsize=8)
     per_seed = runs[kind].pivot(index="method", columns="seed", values="tow").loc[names]
-    for k, seed in enumerate(per_seed.columns):   # one dot per seed, spread a little sideways
-        ax.scatter(x + (k - 1) * width / 4, per_seed[seed], s=14, color="k", zorder=3,
-                   label="one seed" if j == 0 and k == 0 else None)
+    for k, seed in enumerate(per_seed.columns):  # one dot per seed, spread a little sideways
+        ax.scatter(
+            x + (k - 1) * width / 4,
+            per_seed[seed],
+            s=14,
+            color="k",
+            zorder=3,
+            label="one seed" if j == 0 and k == 0 else None,
+        )
 ax.set_xticks(range(len(names)), names)
 ax.set_ylim(0, 1.05)
-viz.label(ax, "ToW by kind of forget set (bars: mean over 3 seeds; dots: each seed)", "model", "ToW (1 = like retraining)")
+viz.label(
+    ax,
+    "ToW by kind of forget set (bars: mean over 3 seeds; dots: each seed)",
+    "model",
+    "ToW (1 = like retraining)",
+)
 ax.legend(title="forget set", loc="upper left", bbox_to_anchor=(1.0, 1.0))
 plt.show()
-for kind in FORGET_SETS:       # where do the seeds disagree? a mean of a split result describes no run
+for kind in FORGET_SETS:  # where do the seeds disagree? a mean of a split result describes no run
     per_seed = runs[kind].pivot(index="method", columns="seed", values="tow")
     for m in names:
         v = per_seed.loc[m]
@@ -264,15 +336,24 @@ for kind in FORGET_SETS:       # where do the seeds disagree? a mean of a split 
             worst = runs[kind].query("method == @m and seed == @v.idxmin()").iloc[0]
             ret = runs[kind].query("method == 'retrained' and seed == @v.idxmin()").iloc[0]
             org = runs[kind].query("method == 'original' and seed == @v.idxmin()").iloc[0]
-            print(f"split result: {m} on '{kind}', ToW per seed " + ", ".join(f"{t:.3f}" for t in v)
-                  + f"; median {v.median():.3f}.\n  On seed {v.idxmin()} it ends with accuracy on forget / retain / test "
-                  f"{worst['forget']:.3f} / {worst['retain']:.3f} / {worst['test']:.3f}; "
-                  f"retrained {ret['forget']:.3f} / {ret['retain']:.3f} / {ret['test']:.3f}; "
-                  f"original {org['forget']:.3f} / {org['retain']:.3f} / {org['test']:.3f}")
+            print(
+                f"split result: {m} on '{kind}', ToW per seed "
+                + ", ".join(f"{t:.3f}" for t in v)
+                + f"; median {v.median():.3f}.\n  On seed {v.idxmin()} it ends with accuracy on "
+                f"forget / retain / test "
+                f"{worst['forget']:.3f} / {worst['retain']:.3f} / {worst['test']:.3f}; "
+                f"retrained {ret['forget']:.3f} / {ret['retain']:.3f} / {ret['test']:.3f}; "
+                f"original {org['forget']:.3f} / {org['retain']:.3f} / {org['test']:.3f}"
+            )
 mean_tow = tow_table.loc[list(METHODS)].mean()
 print("mean ToW over the five methods:", {k: round(v, 3) for k, v in mean_tow.items()})
 r = by_kind[by_kind.index == "retrained"].set_index("kind")
-print("retrained model, accuracy on S:", r["forget_mean"].round(3).to_dict(), " on the test set:", r["test_mean"].round(3).to_dict())
+print(
+    "retrained model, accuracy on S:",
+    r["forget_mean"].round(3).to_dict(),
+    " on the test set:",
+    r["test_mean"].round(3).to_dict(),
+)
 
 # %% [markdown]
 # First, the dots. Where the three seeds of a method lie close together, the bar is a fair
@@ -319,7 +400,9 @@ target = metrics.set_accuracies(retrained, forget, retain, test)
 A_VALUES = [1.0, 0.97, 0.95, 0.93, 0.9, 0.85, 0.8, 0.7, 0.6]
 sweep = []
 for a in A_VALUES:
-    model, log = approximate.neggrad_plus(original, forget, retain, U(3e-3, 2), seed=derive_seed(SEED, "sweep"), a=a)
+    model, log = approximate.neggrad_plus(
+        original, forget, retain, U(3e-3, 2), seed=derive_seed(SEED, "sweep"), a=a
+    )
     acc = metrics.set_accuracies(model, forget, retain, test)
     sweep.append({"a": a, **acc, "tow": metrics.tow(acc, target), "grad_evals": log.grad_evals})
 sweep = pd.DataFrame(sweep)
@@ -331,23 +414,55 @@ sweep.round(3)
 def draw_sweep(ax, highlight=None):
     sc = ax.scatter(sweep["test"], sweep["forget"], c=sweep["a"], cmap="viridis", s=50, zorder=3)
     ax.plot(sweep["test"], sweep["forget"], color="0.6", lw=1, zorder=2)
-    ax.scatter([target["test"]], [target["forget"]], marker="*", s=250, color=viz.ROLE_COLORS["retrained"], label="retrained (target)", zorder=4)
+    ax.scatter(
+        [target["test"]],
+        [target["forget"]],
+        marker="*",
+        s=250,
+        color=viz.ROLE_COLORS["retrained"],
+        label="retrained (target)",
+        zorder=4,
+    )
     if highlight is not None:
         row = sweep.iloc[highlight]
-        ax.scatter([row["test"]], [row["forget"]], s=220, facecolors="none", edgecolors="k", lw=2, label=f"a = {row['a']}", zorder=5)
-    viz.label(ax, "NegGrad+ on the most memorized S: the tug of war", "test accuracy (fraction)", "forget-set accuracy (fraction)", legend=True)
+        ax.scatter(
+            [row["test"]],
+            [row["forget"]],
+            s=220,
+            facecolors="none",
+            edgecolors="k",
+            lw=2,
+            label=f"a = {row['a']}",
+            zorder=5,
+        )
+    viz.label(
+        ax,
+        "NegGrad+ on the most memorized S: the tug of war",
+        "test accuracy (fraction)",
+        "forget-set accuracy (fraction)",
+        legend=True,
+    )
     return sc
+
 
 fig, ax = plt.subplots(figsize=(6.4, 4.2))
 fig.colorbar(draw_sweep(ax), ax=ax, label="a (weight of the retain term)")
 plt.show()
 best = sweep.loc[sweep["tow"].idxmax()]
-print(f"best ToW {best['tow']:.3f} at a = {best['a']}; a = 1 (fine-tuning): ToW {sweep['tow'].iloc[0]:.3f}; a = {A_VALUES[-1]}: ToW {sweep['tow'].iloc[-1]:.3f}")
+print(
+    f"best ToW {best['tow']:.3f} at a = {best['a']}; a = 1 (fine-tuning): ToW "
+    f"{sweep['tow'].iloc[0]:.3f}; a = {A_VALUES[-1]}: ToW {sweep['tow'].iloc[-1]:.3f}"
+)
 reach = sweep[sweep["forget"] <= target["forget"]]
-print(f"values of a that bring forget accuracy down to the target ({target['forget']:.3f}) or below: {reach['a'].tolist()}; "
-      f"their best test accuracy {reach['test'].max():.3f} against the target's {target['test']:.3f}")
-print(f"largest test accuracy of any a with forget accuracy within 0.05 of the target: "
-      f"{sweep.loc[(sweep['forget'] - target['forget']).abs() <= 0.05, 'test'].max():.3f}")
+print(
+    f"values of a that bring forget accuracy down to the target ({target['forget']:.3f}) or below: "
+    f"{reach['a'].tolist()}; "
+    f"their best test accuracy {reach['test'].max():.3f} against the target's {target['test']:.3f}"
+)
+print(
+    f"largest test accuracy of any a with forget accuracy within 0.05 of the target: "
+    f"{sweep.loc[(sweep['forget'] - target['forget']).abs() <= 0.05, 'test'].max():.3f}"
+)
 
 
 # %% [markdown]
@@ -362,16 +477,26 @@ print(f"largest test accuracy of any a with forget accuracy within 0.05 of the t
 # Explore the sweep: the slider picks one value of a and shows its point, its three accuracies and
 # its ToW. (The figure above is the static version for readers without a live kernel.)
 
+
 # %%
 def show(i):
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
     draw_sweep(ax, highlight=i)
     plt.show()
     r = sweep.iloc[i]
-    print(f"a = {r['a']}: forget {r['forget']:.3f} (target {target['forget']:.3f}), retain {r['retain']:.3f}, "
-          f"test {r['test']:.3f} (target {target['test']:.3f}), ToW {r['tow']:.3f}")
+    print(
+        f"a = {r['a']}: forget {r['forget']:.3f} (target {target['forget']:.3f}), retain "
+        f"{r['retain']:.3f}, "
+        f"test {r['test']:.3f} (target {target['test']:.3f}), ToW {r['tow']:.3f}"
+    )
 
-widgets.interact(show, i=widgets.SelectionSlider(options=[(str(a), i) for i, a in enumerate(A_VALUES)], value=4, description="a"));
+
+widgets.interact(
+    show,
+    i=widgets.SelectionSlider(
+        options=[(str(a), i) for i, a in enumerate(A_VALUES)], value=4, description="a"
+    ),
+)
 
 # %% [markdown]
 # ## 4. Does unlearning remove a backdoor?
@@ -389,20 +514,40 @@ widgets.interact(show, i=widgets.SelectionSlider(options=[(str(a), i) for i, a i
 
 # %%
 trigger = torch.zeros(train.n_features)
-trigger[[54, 55, 62, 63]] = 4.0          # +4 standard deviations on the 2x2 corner pixels
-raw_std = train.tags["image"].reshape(len(train), -1).std(0, unbiased=False)   # the std used to standardise
-print("the trigger in raw pixel values (images are 0..16): " + ", ".join(
-    f"pixel (row {p // 8}, col {p % 8}) +{4 * raw_std[p]:.1f}" for p in (54, 55, 62, 63)))
+trigger[[54, 55, 62, 63]] = 4.0  # +4 standard deviations on the 2x2 corner pixels
+raw_std = (
+    train.tags["image"].reshape(len(train), -1).std(0, unbiased=False)
+)  # the std used to standardise
+print(
+    "the trigger in raw pixel values (images are 0..16): "
+    + ", ".join(
+        f"pixel (row {p // 8}, col {p % 8}) +{4 * raw_std[p]:.1f}" for p in (54, 55, 62, 63)
+    )
+)
 TARGET = 0
 candidates = train.ids[train.y != TARGET]
-poison_ids = candidates[torch.randperm(len(candidates), generator=torch.Generator().manual_seed(derive_seed(SEED, "poison")))[:30]]
+poison_ids = candidates[
+    torch.randperm(
+        len(candidates), generator=torch.Generator().manual_seed(derive_seed(SEED, "poison"))
+    )[:30]
+]
 poisoned = data.add_backdoor(train, poison_ids, trigger, TARGET)
-print(f"{len(poison_ids)} poisoned training images (other digits, trigger added, relabelled {TARGET}); "
-      f"{len(test.where(test.y != TARGET))} triggered test images of other classes for the attack success rate")
+print(
+    f"{len(poison_ids)} poisoned training images (other digits, trigger added, relabelled "
+    f"{TARGET}); "
+    f"{len(test.where(test.y != TARGET))} triggered test images of other classes for the attack "
+    f"success rate"
+)
 others = test.where(test.y != TARGET)
 triggered_test = data.add_backdoor(others, others.ids, trigger, TARGET)
-ASR = {"asr": lambda model, forget, retain, test: metrics.attack_success_rate(model, triggered_test, TARGET)}
-runs["backdoor"] = metrics.compare_methods(make_model, config, poisoned, poison_ids, test, METHODS, SEEDS, measures=ASR)
+ASR = {
+    "asr": lambda model, forget, retain, test: metrics.attack_success_rate(
+        model, triggered_test, TARGET
+    )
+}
+runs["backdoor"] = metrics.compare_methods(
+    make_model, config, poisoned, poison_ids, test, METHODS, SEEDS, measures=ASR
+)
 backdoor = metrics.summarize(runs["backdoor"], columns=("asr", "forget", "test", "tow"))
 backdoor.round(3)
 
@@ -410,19 +555,40 @@ backdoor.round(3)
 fig = plt.figure(figsize=(12.5, 4))
 left, right = fig.subfigures(1, 2, width_ratios=[1, 1.8])
 axes = left.subplots(1, 2)
-clean_x = train.subset(poison_ids[:1]).X[0].reshape(8, 8)        # what the model sees: standardised pixels
+clean_x = (
+    train.subset(poison_ids[:1]).X[0].reshape(8, 8)
+)  # what the model sees: standardised pixels
 poisoned_x = poisoned.subset(poison_ids[:1]).X[0].reshape(8, 8)
 vmax = float(poisoned_x.abs().max())
-for ax, img, title in ((axes[0], clean_x, f"a {train.subset(poison_ids[:1]).y.item()}, as the model sees it"),
-                       (axes[1], poisoned_x, f"+ trigger, labelled {TARGET}")):
+for ax, img, title in (
+    (axes[0], clean_x, f"a {train.subset(poison_ids[:1]).y.item()}, as the model sees it"),
+    (axes[1], poisoned_x, f"+ trigger, labelled {TARGET}"),
+):
     im = ax.imshow(img, cmap="RdBu_r", vmin=-vmax, vmax=vmax)
-    ax.set_title(title, fontsize=9); ax.axis("off")
-left.colorbar(im, ax=axes, location="bottom", shrink=0.8, label="standardised pixel value (std units)")
-bar_panel(right.subplots(), backdoor, "asr", "Backdoor attack success after each method", "attack success rate (fraction)", viz.ROLE_COLORS["unlearned"])
+    ax.set_title(title, fontsize=9)
+    ax.axis("off")
+left.colorbar(
+    im, ax=axes, location="bottom", shrink=0.8, label="standardised pixel value (std units)"
+)
+bar_panel(
+    right.subplots(),
+    backdoor,
+    "asr",
+    "Backdoor attack success after each method",
+    "attack success rate (fraction)",
+    viz.ROLE_COLORS["unlearned"],
+)
 plt.show()
 print("attack success:", {k: round(v, 3) for k, v in backdoor["asr_mean"].items()})
-close = [m for m in METHODS if abs(backdoor.loc[m, "test_mean"] - backdoor.loc["retrained", "test_mean"]) < 0.01]
-print("methods within 0.01 of the retrained test accuracy:", {m: round(float(backdoor.loc[m, "asr_mean"]), 3) for m in close})
+close = [
+    m
+    for m in METHODS
+    if abs(backdoor.loc[m, "test_mean"] - backdoor.loc["retrained", "test_mean"]) < 0.01
+]
+print(
+    "methods within 0.01 of the retrained test accuracy:",
+    {m: round(float(backdoor.loc[m, "asr_mean"]), 3) for m in close},
+)
 
 # %% [markdown]
 # The retrained model never saw the poison, so its attack success is the base rate of calling a
@@ -460,26 +626,61 @@ n_forget, n_retain = train.subset(newton_ids), train.without(newton_ids)
 removed, nlog = approximate.newton_removal(linear, n_forget, n_retain, config=None, seed=SEED)
 refit = approximate.L2LinearModel(lam=LAM).fit(n_retain)
 dist = lambda a, b: float((a.coef_ - b.coef_).norm())
-print(f"test accuracy: original {training.accuracy(linear, test):.3f}, Newton {training.accuracy(removed, test):.3f}, refit {training.accuracy(refit, test):.3f}")
-print(f"||w - w_refit||: before removal {dist(linear, refit):.3f}, after 100 Newton steps {dist(removed, refit):.4f}")
-print(f"ToW(Newton vs refit) = {metrics.tow(removed, refit, n_forget, n_retain, test):.4f}; "
-      f"cost: {nlog.grad_evals} gradients, {nlog.extra['hessian_evals']} per-example Hessian terms, {nlog.extra['solves']} solves")
+print(
+    f"test accuracy: original {training.accuracy(linear, test):.3f}, Newton "
+    f"{training.accuracy(removed, test):.3f}, refit {training.accuracy(refit, test):.3f}"
+)
+print(
+    f"||w - w_refit||: before removal {dist(linear, refit):.3f}, after 100 Newton steps "
+    f"{dist(removed, refit):.4f}"
+)
+print(
+    f"ToW(Newton vs refit) = {metrics.tow(removed, refit, n_forget, n_retain, test):.4f}; "
+    f"cost: {nlog.grad_evals} gradients, {nlog.extra['hessian_evals']} per-example Hessian terms, "
+    f"{nlog.extra['solves']} solves"
+)
 
 # %%
 checkpoints = [1, 3, 10, 30, 100]
 actual = []
-for k in checkpoints:    # the true gradient residual after k removals, from the same start
-    part = removed if k == 100 else approximate.newton_removal(linear, train.subset(newton_ids[:k]), train.without(newton_ids[:k]))[0]
-    actual.append(float(part.gradient(train.without(newton_ids[:k])).norm()))   # over all ten classes
+for k in checkpoints:  # the true gradient residual after k removals, from the same start
+    part = (
+        removed
+        if k == 100
+        else approximate.newton_removal(
+            linear, train.subset(newton_ids[:k]), train.without(newton_ids[:k])
+        )[0]
+    )
+    actual.append(
+        float(part.gradient(train.without(newton_ids[:k])).norm())
+    )  # over all ten classes
 fig, ax = plt.subplots()
-ax.plot(range(1, 101), removed.bound_history_, color=viz.ROLE_COLORS["reference"], label="accumulated bound")
-ax.plot(checkpoints, actual, "o-", color=viz.ROLE_COLORS["unlearned"], label="actual gradient residual")
+ax.plot(
+    range(1, 101),
+    removed.bound_history_,
+    color=viz.ROLE_COLORS["reference"],
+    label="accumulated bound",
+)
+ax.plot(
+    checkpoints, actual, "o-", color=viz.ROLE_COLORS["unlearned"], label="actual gradient residual"
+)
 ax.set_yscale("log")
-viz.label(ax, "Newton-step removal: bound and actual residual", "points removed (one Newton step each)", "gradient norm on the new objective", legend=True)
+viz.label(
+    ax,
+    "Newton-step removal: bound and actual residual",
+    "points removed (one Newton step each)",
+    "gradient norm on the new objective",
+    legend=True,
+)
 plt.show()
-print(f"after 100 removals: bound {removed.bound_history_[-1]:.2f}, actual residual {actual[-1]:.4f} "
-      f"({removed.bound_history_[-1] / actual[-1]:.0f} times smaller)")
-print("bound above the actual residual at every checkpoint:", all(removed.bound_history_[k - 1] >= r for k, r in zip(checkpoints, actual)))
+print(
+    f"after 100 removals: bound {removed.bound_history_[-1]:.2f}, actual residual {actual[-1]:.4f} "
+    f"({removed.bound_history_[-1] / actual[-1]:.0f} times smaller)"
+)
+print(
+    "bound above the actual residual at every checkpoint:",
+    all(removed.bound_history_[k - 1] >= r for k, r in zip(checkpoints, actual)),
+)
 
 # %% [markdown]
 # The bound is valid (it stays above the actual residual) and loose: after 100 removals it is 97.27
@@ -502,37 +703,80 @@ print("bound above the actual residual at every checkpoint:", all(removed.bound_
 
 # %%
 EPS, DELTA = 1.0, 1e-4
-SETTINGS = {"lam 1e-3, no noise": (LAM, 0.0), "lam 1e-3, sigma 10": (LAM, 10.0),
-            "lam 0.1, no noise": (0.1, 0.0), "lam 0.1, sigma 1": (0.1, 1.0)}
+SETTINGS = {
+    "lam 1e-3, no noise": (LAM, 0.0),
+    "lam 1e-3, sigma 10": (LAM, 10.0),
+    "lam 0.1, no noise": (0.1, 0.0),
+    "lam 0.1, sigma 1": (0.1, 1.0),
+}
 rows, certs = [], {}
 for name, (lam, sigma) in SETTINGS.items():
-    fitted = linear if name == "lam 1e-3, no noise" else approximate.L2LinearModel(lam=lam, sigma=sigma, seed=SEED).fit(train)
-    after = removed if name == "lam 1e-3, no noise" else approximate.newton_removal(fitted, n_forget, n_retain)[0]
-    row = {"setting": name, "fit converged": fitted.converged_, "test accuracy": training.accuracy(fitted, test),
-           "bound after 100": after.residual_bound_}
+    fitted = (
+        linear
+        if name == "lam 1e-3, no noise"
+        else approximate.L2LinearModel(lam=lam, sigma=sigma, seed=SEED).fit(train)
+    )
+    after = (
+        removed
+        if name == "lam 1e-3, no noise"
+        else approximate.newton_removal(fitted, n_forget, n_retain)[0]
+    )
+    row = {
+        "setting": name,
+        "fit converged": fitted.converged_,
+        "test accuracy": training.accuracy(fitted, test),
+        "bound after 100": after.residual_bound_,
+    }
     if sigma > 0:
         certs[name] = (after, approximate.removal_certificate(after, EPS, DELTA))
-        row.update(budget=certs[name][1].residual_budget, removals_certified=certs[name][1].steps_within_budget)
+        row.update(
+            budget=certs[name][1].residual_budget,
+            removals_certified=certs[name][1].steps_within_budget,
+        )
     rows.append(row)
 pd.DataFrame(rows).set_index("setting").astype({"removals_certified": "Int64"}).round(3)
 
 # %%
 fig, ax = plt.subplots(figsize=(10.5, 4.2))
-for (name, (after, cert)), color in zip(certs.items(), (viz.PALETTE["vermillion"], viz.PALETTE["blue"])):
+for (name, (after, cert)), color in zip(
+    certs.items(), (viz.PALETTE["vermillion"], viz.PALETTE["blue"])
+):
     ax.plot(range(1, 101), after.bound_history_, color=color, label=f"{name}: accumulated bound")
-    ax.axhline(cert.residual_budget, color=color, ls="--", lw=1, label=f"{name}: budget {cert.residual_budget:.3f}")
+    ax.axhline(
+        cert.residual_budget,
+        color=color,
+        ls="--",
+        lw=1,
+        label=f"{name}: budget {cert.residual_budget:.3f}",
+    )
     due = cert.steps_within_budget + 1
-    ax.plot([due], [after.bound_history_[due - 1]], "o", color=color, ms=8, label=f"{name}: retraining due at removal {due}")
+    ax.plot(
+        [due],
+        [after.bound_history_[due - 1]],
+        "o",
+        color=color,
+        ms=8,
+        label=f"{name}: retraining due at removal {due}",
+    )
 ax.set_yscale("log")
-viz.label(ax, "Certified removal at (epsilon, delta) = (1, 1e-4)",
-          "points removed (one Newton step each)", "gradient-residual bound")
+viz.label(
+    ax,
+    "Certified removal at (epsilon, delta) = (1, 1e-4)",
+    "points removed (one Newton step each)",
+    "gradient-residual bound",
+)
 ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=9)
 plt.show()
 after, cert = certs["lam 0.1, sigma 1"]
 k = cert.steps_within_budget
-print(f"lam 0.1, sigma 1: c = {cert.c:.3f}, budget sigma*epsilon/c = {cert.residual_budget:.3f}; after removal {k}: bound "
-      f"{after.bound_history_[k - 1]:.3f}, epsilon spent {cert.c * after.bound_history_[k - 1] / cert.sigma:.3f} at delta = {DELTA}; "
-      f"removal {k + 1}: bound {after.bound_history_[k]:.3f}, epsilon {cert.c * after.bound_history_[k] / cert.sigma:.3f}: retrain")
+print(
+    f"lam 0.1, sigma 1: c = {cert.c:.3f}, budget sigma*epsilon/c = {cert.residual_budget:.3f}; "
+    f"after removal {k}: bound "
+    f"{after.bound_history_[k - 1]:.3f}, epsilon spent "
+    f"{cert.c * after.bound_history_[k - 1] / cert.sigma:.3f} at delta = {DELTA}; "
+    f"removal {k + 1}: bound {after.bound_history_[k]:.3f}, epsilon "
+    f"{cert.c * after.bound_history_[k] / cert.sigma:.3f}: retrain"
+)
 
 # %% [markdown]
 # At lam = 1e-3 the bound grows fast: even with sigma = 10 (budget 2.280) only the first removal is
@@ -551,29 +795,52 @@ print(f"lam 0.1, sigma 1: c = {cert.c:.3f}, budget sigma*epsilon/c = {cert.resid
 # original model, which has forgotten nothing, is the sanity check.
 
 # %%
-mia = pd.DataFrame({k: runs[k].groupby("method", sort=False)["mia_auc"].mean() for k in ("random", "most memorized")})
+mia = pd.DataFrame(
+    {
+        k: runs[k].groupby("method", sort=False)["mia_auc"].mean()
+        for k in ("random", "most memorized")
+    }
+)
 mia.round(3)
 
 # %%
 for kind in mia.columns:
     o, r = mia.loc["original", kind], mia.loc["retrained", kind]
-    print(f"{kind} S: the untouched original has AUC {o:.3f}, the retrained model {r:.3f} (gap {abs(o - r):.3f})")
+    print(
+        f"{kind} S: the untouched original has AUC {o:.3f}, the retrained model {r:.3f} (gap "
+        f"{abs(o - r):.3f})"
+    )
     below = [f"{m} {mia.loc[m, kind]:.3f}" for m in METHODS if mia.loc[m, kind] < r - 0.05]
-    print(f"   below 0.5 (S has higher loss than the test set): "
-          f"{', '.join(n for n in mia.index if mia.loc[n, kind] < 0.5) or 'none'}; "
-          f"more than 0.05 below the retrained model (over-unlearning): {', '.join(below) or 'none'}")
+    print(
+        f"   below 0.5 (S has higher loss than the test set): "
+        f"{', '.join(n for n in mia.index if mia.loc[n, kind] < 0.5) or 'none'}; "
+        f"more than 0.05 below the retrained model (over-unlearning): {', '.join(below) or 'none'}"
+    )
     seeds_auc = runs[kind].pivot(index="method", columns="seed", values="mia_auc")
     apart = seeds_auc.loc["original"].min() > seeds_auc.loc["retrained"].max()
-    print(f"   per seed, original {seeds_auc.loc['original'].round(3).tolist()} vs retrained "
-          f"{seeds_auc.loc['retrained'].round(3).tolist()}: "
-          + ("every original seed lies above every retrained seed: the test separates them" if apart
-             else "the seeds overlap: the test does not separate them"))
-# why is the untouched original's AUC on the most memorized S so low? its losses (seed 0, section 2's model)
-s_loss = -loss_threshold_scores(original, train.subset(memorized_ids), test)[0][:len(memorized_ids)]
-t_loss = -loss_threshold_scores(original, test, train.subset(memorized_ids))[0][:len(test)]
-print(f"original (seed 0) on the most memorized S: accuracy {training.accuracy(original, train.subset(memorized_ids)):.3f}, "
-      f"median loss {np.median(s_loss):.4f} nats; on the test set: accuracy {training.accuracy(original, test):.3f}, "
-      f"median loss {np.median(t_loss):.4f} nats; test examples with a lower loss than the median of S: {(t_loss < np.median(s_loss)).mean():.2f}")
+    print(
+        f"   per seed, original {seeds_auc.loc['original'].round(3).tolist()} vs retrained "
+        f"{seeds_auc.loc['retrained'].round(3).tolist()}: "
+        + (
+            "every original seed lies above every retrained seed: the test separates them"
+            if apart
+            else "the seeds overlap: the test does not separate them"
+        )
+    )
+# why is the untouched original's AUC on the most memorized S so low? its losses (seed 0, section
+# 2's model)
+s_loss = -loss_threshold_scores(original, train.subset(memorized_ids), test)[0][
+    : len(memorized_ids)
+]
+t_loss = -loss_threshold_scores(original, test, train.subset(memorized_ids))[0][: len(test)]
+print(
+    f"original (seed 0) on the most memorized S: accuracy "
+    f"{training.accuracy(original, train.subset(memorized_ids)):.3f}, "
+    f"median loss {np.median(s_loss):.4f} nats; on the test set: accuracy "
+    f"{training.accuracy(original, test):.3f}, "
+    f"median loss {np.median(t_loss):.4f} nats; test examples with a lower loss than the median of "
+    f"S: {(t_loss < np.median(s_loss)).mean():.2f}"
+)
 
 # %% [markdown]
 # How to read these numbers. The AUC is the probability that a random forget example has a
@@ -638,19 +905,46 @@ print(f"original (seed 0) on the most memorized S: accuracy {training.accuracy(o
 # ## What we measured
 
 # %%
-print(f"Random S (40 digits), ToW mean over 3 seeds: " + ", ".join(f"{m} {tow_table.loc[m, 'random']:.3f}" for m in tow_table.index))
-print(f"Most memorized S, ToW: " + ", ".join(f"{m} {tow_table.loc[m, 'most memorized']:.3f}" for m in tow_table.index))
-print(f"One class (all {len(class_ids)} training 8s), ToW: " + ", ".join(f"{m} {tow_table.loc[m, 'one class']:.3f}" for m in tow_table.index))
-print(f"Mean ToW of the five methods: random {mean_tow['random']:.3f}, one class {mean_tow['one class']:.3f}, most memorized {mean_tow['most memorized']:.3f}")
+print(
+    f"Random S (40 digits), ToW mean over 3 seeds: "
+    + ", ".join(f"{m} {tow_table.loc[m, 'random']:.3f}" for m in tow_table.index)
+)
+print(
+    f"Most memorized S, ToW: "
+    + ", ".join(f"{m} {tow_table.loc[m, 'most memorized']:.3f}" for m in tow_table.index)
+)
+print(
+    f"One class (all {len(class_ids)} training 8s), ToW: "
+    + ", ".join(f"{m} {tow_table.loc[m, 'one class']:.3f}" for m in tow_table.index)
+)
+print(
+    f"Mean ToW of the five methods: random {mean_tow['random']:.3f}, one class "
+    f"{mean_tow['one class']:.3f}, most memorized {mean_tow['most memorized']:.3f}"
+)
 print(f"Tug of war (NegGrad+, memorized S): best ToW {best['tow']:.3f} at a = {best['a']}")
-print(f"Backdoor attack success: original {backdoor.loc['original', 'asr_mean']:.3f}, retrained {backdoor.loc['retrained', 'asr_mean']:.3f}, "
-      + ", ".join(f"{m} {backdoor.loc[m, 'asr_mean']:.3f}" for m in METHODS))
-print(f"Newton-step removal of 100 points: ||w - w_refit|| {dist(linear, refit):.3f} -> {dist(removed, refit):.4f}; "
-      f"bound {removed.bound_history_[-1]:.2f} vs actual residual {actual[-1]:.4f}")
-print("Certified removal at (epsilon, delta) = (1, 1e-4): " + "; ".join(
-    f"{name}: budget {c.residual_budget:.3f}, {c.steps_within_budget} of 100 removals certified" for name, (_, c) in certs.items()))
-print(f"Loss-threshold AUC on random S: original {mia.loc['original', 'random']:.3f} vs retrained {mia.loc['retrained', 'random']:.3f}; "
-      f"most memorized S: original {mia.loc['original', 'most memorized']:.3f} vs retrained {mia.loc['retrained', 'most memorized']:.3f}")
+print(
+    f"Backdoor attack success: original {backdoor.loc['original', 'asr_mean']:.3f}, retrained "
+    f"{backdoor.loc['retrained', 'asr_mean']:.3f}, "
+    + ", ".join(f"{m} {backdoor.loc[m, 'asr_mean']:.3f}" for m in METHODS)
+)
+print(
+    f"Newton-step removal of 100 points: ||w - w_refit|| {dist(linear, refit):.3f} -> "
+    f"{dist(removed, refit):.4f}; "
+    f"bound {removed.bound_history_[-1]:.2f} vs actual residual {actual[-1]:.4f}"
+)
+print(
+    "Certified removal at (epsilon, delta) = (1, 1e-4): "
+    + "; ".join(
+        f"{name}: budget {c.residual_budget:.3f}, {c.steps_within_budget} of 100 removals certified"
+        for name, (_, c) in certs.items()
+    )
+)
+print(
+    f"Loss-threshold AUC on random S: original {mia.loc['original', 'random']:.3f} vs retrained "
+    f"{mia.loc['retrained', 'random']:.3f}; "
+    f"most memorized S: original {mia.loc['original', 'most memorized']:.3f} vs retrained "
+    f"{mia.loc['retrained', 'most memorized']:.3f}"
+)
 print(f"ToW of doing nothing on random S: {tow_do_nothing:.3f}")
 
 # %% [markdown]

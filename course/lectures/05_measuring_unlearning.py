@@ -45,7 +45,7 @@ from unlearnkit.training import TrainConfig
 
 SEED = 0
 DEVICE = unlearnkit.device()
-torch.set_num_threads(1)      # tiny models train fastest on one thread
+torch.set_num_threads(1)  # tiny models train fastest on one thread
 viz.use_style()
 
 # %% [markdown]
@@ -63,17 +63,28 @@ viz.use_style()
 train, test = data.load_digits(seed=SEED)
 config = TrainConfig(optimizer="adam", lr=1e-2, batch_size=128, epochs=20)
 M, N_CANDIDATES = 64, 400
-order = torch.randperm(len(train), generator=torch.Generator().manual_seed(derive_seed(SEED, "candidates")))
+order = torch.randperm(
+    len(train), generator=torch.Generator().manual_seed(derive_seed(SEED, "candidates"))
+)
 candidates = torch.zeros(len(train), dtype=torch.bool)
 candidates[order[:N_CANDIDATES]] = True
-coin = torch.rand(M, len(train), generator=torch.Generator().manual_seed(derive_seed(SEED, "membership"))) < 0.5
-trained = ~candidates | coin          # (M, n): the 947 others always, each candidate in about half of the models
-forget = candidates & coin            # each model's forget set: the candidates it trained on
+coin = (
+    torch.rand(
+        M, len(train), generator=torch.Generator().manual_seed(derive_seed(SEED, "membership"))
+    )
+    < 0.5
+)
+trained = (
+    ~candidates | coin
+)  # (M, n): the 947 others always, each candidate in about half of the models
+forget = candidates & coin  # each model's forget set: the candidates it trained on
 start = time.perf_counter()
 originals = fit_many(models.mlp(train.n_features, 10, hidden=32), train, trained, config, seed=SEED)
-print(f"{M} shadow models trained at once in {time.perf_counter() - start:.1f} s; forget sets of "
-      f"{int(forget.sum(1).min())} to {int(forget.sum(1).max())} digits; each candidate unlearned in "
-      f"{int(forget[:, candidates].sum(0).min())} to {int(forget[:, candidates].sum(0).max())} models")
+print(
+    f"{M} shadow models trained at once in {time.perf_counter() - start:.1f} s; forget sets of "
+    f"{int(forget.sum(1).min())} to {int(forget.sum(1).max())} digits; each candidate unlearned in "
+    f"{int(forget[:, candidates].sum(0).min())} to {int(forget[:, candidates].sum(0).max())} models"
+)
 
 # %% [markdown]
 # Now every shadow model is unlearned with each method of lecture 04, with lecture 04's settings.
@@ -87,21 +98,52 @@ print(f"{M} shadow models trained at once in {time.perf_counter() - start:.1f} s
 U = lambda lr, epochs: TrainConfig(optimizer="adam", lr=lr, batch_size=128, epochs=epochs)
 make_model = lambda s: models.mlp(train.n_features, 10, hidden=32, seed=s)
 CONFIGS = {
-    "fine-tune": ("finetune", protocol.GradientConfig(train=U(1e-2, 5), seed=derive_seed(SEED, "finetune"))),
-    "NegGrad": ("neggrad", protocol.GradientConfig(train=U(1e-2, 2), seed=derive_seed(SEED, "neggrad"))),
-    "NegGrad+": ("neggrad_plus", protocol.NegGradPlusConfig(train=U(3e-3, 2), a=0.9, seed=derive_seed(SEED, "neggrad_plus"))),
-    "random labels": ("random_labels", protocol.GradientConfig(train=U(1e-2, 5), seed=derive_seed(SEED, "random_labels"))),
-    "retrained": ("retrain", protocol.RetrainConfig(model_fn=make_model, train=config, seed=derive_seed(SEED, "retrain"))),
+    "fine-tune": (
+        "finetune",
+        protocol.GradientConfig(train=U(1e-2, 5), seed=derive_seed(SEED, "finetune")),
+    ),
+    "NegGrad": (
+        "neggrad",
+        protocol.GradientConfig(train=U(1e-2, 2), seed=derive_seed(SEED, "neggrad")),
+    ),
+    "NegGrad+": (
+        "neggrad_plus",
+        protocol.NegGradPlusConfig(train=U(3e-3, 2), a=0.9, seed=derive_seed(SEED, "neggrad_plus")),
+    ),
+    "random labels": (
+        "random_labels",
+        protocol.GradientConfig(train=U(1e-2, 5), seed=derive_seed(SEED, "random_labels")),
+    ),
+    "retrained": (
+        "retrain",
+        protocol.RetrainConfig(
+            model_fn=make_model, train=config, seed=derive_seed(SEED, "retrain")
+        ),
+    ),
 }
 METHODS = [m for m in CONFIGS if m != "retrained"]
-COLORS = {"original": viz.ROLE_COLORS["original"], "fine-tune": viz.PALETTE["orange"], "NegGrad": viz.PALETTE["vermillion"],
-          "NegGrad+": viz.PALETTE["purple"], "random labels": viz.PALETTE["sky"], "retrained": viz.ROLE_COLORS["retrained"]}
-LINES = {"fine-tune": "-", "NegGrad": "--", "NegGrad+": "-.", "random labels": ":"}     # line style per method
+COLORS = {
+    "original": viz.ROLE_COLORS["original"],
+    "fine-tune": viz.PALETTE["orange"],
+    "NegGrad": viz.PALETTE["vermillion"],
+    "NegGrad+": viz.PALETTE["purple"],
+    "random labels": viz.PALETTE["sky"],
+    "retrained": viz.ROLE_COLORS["retrained"],
+}
+LINES = {
+    "fine-tune": "-",
+    "NegGrad": "--",
+    "NegGrad+": "-.",
+    "random labels": ":",
+}  # line style per method
 groups = {"original": originals}
 for name, (key, cfg) in CONFIGS.items():
     start = time.perf_counter()
     groups[name], log = protocol.get(key).batched(originals, train, forget, cfg)
-    print(f"{name:>14}: {M} models in {time.perf_counter() - start:4.1f} s, {log.grad_evals:,} gradient evaluations")
+    print(
+        f"{name:>14}: {M} models in {time.perf_counter() - start:4.1f} s, {log.grad_evals:,} "
+        f"gradient evaluations"
+    )
 
 # %% [markdown]
 # Is the batched loop the method, or only something like it? Model i of a batched call follows the
@@ -111,8 +153,12 @@ for name, (key, cfg) in CONFIGS.items():
 # %%
 key, cfg = CONFIGS["NegGrad+"]
 for i in (0, 1):
-    alone = protocol.get(key)(originals.model(i), train.where(forget[i]), train.where(trained[i] & ~forget[i]),
-                              dataclasses.replace(cfg, seed=derive_seed(cfg.seed, "model", i))).model
+    alone = protocol.get(key)(
+        originals.model(i),
+        train.where(forget[i]),
+        train.where(trained[i] & ~forget[i]),
+        dataclasses.replace(cfg, seed=derive_seed(cfg.seed, "model", i)),
+    ).model
     batched = groups["NegGrad+"].model(i).state_dict()
     gap = max(float((w - batched[k]).abs().max()) for k, w in alone.state_dict().items())
     print(f"model {i}: largest weight difference, one at a time vs batched: {gap:.1e}")
@@ -124,9 +170,17 @@ def accuracy_on(group, masks):
     right = group.logits(train).argmax(-1) == train.y
     return float(((right & masks).sum(1) / masks.sum(1)).mean())
 
-acc = pd.DataFrame({name: {"forget": accuracy_on(g, forget), "retain": accuracy_on(g, trained & ~forget),
-                           "test": float((g.logits(test).argmax(-1) == test.y).double().mean())}
-                    for name, g in groups.items()}).T
+
+acc = pd.DataFrame(
+    {
+        name: {
+            "forget": accuracy_on(g, forget),
+            "retain": accuracy_on(g, trained & ~forget),
+            "test": float((g.logits(test).argmax(-1) == test.y).double().mean()),
+        }
+        for name, g in groups.items()
+    }
+).T
 acc.round(3)
 
 # %% [markdown]
@@ -145,25 +199,45 @@ acc.round(3)
 
 # %%
 weak = {name: mia.loss_threshold_aucs(g, train, forget, test) for name, g in groups.items()}
-band = np.quantile(weak["retrained"], [0.05, 0.95])    # where 90% of the retrained models' values fall
+band = np.quantile(
+    weak["retrained"], [0.05, 0.95]
+)  # where 90% of the retrained models' values fall
 for name, v in weak.items():
-    print(f"{name:>14}: weak AUC {v.mean():.3f} +- {v.std():.3f} over {M} models; inside the retrained band "
-          f"{np.mean((v >= band[0]) & (v <= band[1])):4.0%}, above it {np.mean(v > band[1]):4.0%}, below it {np.mean(v < band[0]):4.0%}")
-print("groups by the distance of their mean AUC from 0.5:",
-      ", ".join(f"{k} {abs(v.mean() - 0.5):.3f}" for k, v in sorted(weak.items(), key=lambda kv: abs(kv[1].mean() - 0.5))))
+    print(
+        f"{name:>14}: weak AUC {v.mean():.3f} +- {v.std():.3f} over {M} models; inside the "
+        f"retrained band "
+        f"{np.mean((v >= band[0]) & (v <= band[1])):4.0%}, above it {np.mean(v > band[1]):4.0%}, "
+        f"below it {np.mean(v < band[0]):4.0%}"
+    )
+print(
+    "groups by the distance of their mean AUC from 0.5:",
+    ", ".join(
+        f"{k} {abs(v.mean() - 0.5):.3f}"
+        for k, v in sorted(weak.items(), key=lambda kv: abs(kv[1].mean() - 0.5))
+    ),
+)
 
 # %%
 fig, ax = plt.subplots(figsize=(9, 3.6))
 names = list(weak)
-ax.axhspan(*band, color=viz.ROLE_COLORS["retrained"], alpha=0.15,
-           label="retrained models, 5th to 95th percentile")
+ax.axhspan(
+    *band,
+    color=viz.ROLE_COLORS["retrained"],
+    alpha=0.15,
+    label="retrained models, 5th to 95th percentile",
+)
 ax.axhline(0.5, color="0.5", ls=":", label="0.5 (not the reference)")
 for j, name in enumerate(names):
     jitter = np.random.default_rng(j).uniform(-0.18, 0.18, M)
     ax.scatter(j + jitter, weak[name], s=10, color=COLORS[name], alpha=0.7)
 ax.set_xticks(range(len(names)), names)
-viz.label(ax, "The weak test: one loss threshold, forget set vs test set (one dot per model)", "group",
-          "AUC, forget vs test (by loss)", legend=True)
+viz.label(
+    ax,
+    "The weak test: one loss threshold, forget set vs test set (one dot per model)",
+    "group",
+    "AUC, forget vs test (by loss)",
+    legend=True,
+)
 ax.legend(loc="lower left", fontsize=8)
 plt.show()
 
@@ -204,11 +278,19 @@ strong = {name: mia.pool(mia.ulira_leave_one_out(phi[name], F, T), F) for name i
 rows = {}
 for name, (s, y) in strong.items():
     n_in, n_out = int(y.sum()), int((y == 0).sum())
-    rows[name] = {"U-LiRA AUC": mia.roc_auc(s, y), "TPR at 1%": mia.tpr_at_fpr(s, y, 0.01),
-                  "TPR at 0.1%": mia.tpr_at_fpr(s, y, 0.001), "weak AUC": weak[name].mean(),
-                  "unlearned": n_in, "never seen": n_out}
+    rows[name] = {
+        "U-LiRA AUC": mia.roc_auc(s, y),
+        "TPR at 1%": mia.tpr_at_fpr(s, y, 0.01),
+        "TPR at 0.1%": mia.tpr_at_fpr(s, y, 0.001),
+        "weak AUC": weak[name].mean(),
+        "unlearned": n_in,
+        "never seen": n_out,
+    }
 table = pd.DataFrame(rows).T
-print("row 'original': plain LiRA on the models before unlearning (members = the candidates they trained on)")
+print(
+    "row 'original': plain LiRA on the models before unlearning (members = the candidates they "
+    "trained on)"
+)
 table.round(4)
 
 # %% [markdown]
@@ -219,7 +301,10 @@ table.round(4)
 # from 1/4 to 3/4, so no point has an FPR between them.
 
 # %%
-s_tie, y_tie = np.array([0.9, 0.5, 0.5, 0.1, 0.9, 0.7, 0.5, 0.2]), np.array([0, 0, 0, 0, 1, 1, 1, 1])
+s_tie, y_tie = (
+    np.array([0.9, 0.5, 0.5, 0.1, 0.9, 0.7, 0.5, 0.2]),
+    np.array([0, 0, 0, 0, 1, 1, 1, 1]),
+)
 fpr_tie, tpr_tie, _ = mia.roc_curve(s_tie, y_tie)
 print("ROC points (FPR, TPR):", list(zip(fpr_tie.round(2).tolist(), tpr_tie.round(2).tolist())))
 print({f: mia.tpr_at_fpr(s_tie, y_tie, f) for f in (0.25, 0.26, 0.75, 0.76)})
@@ -234,21 +319,45 @@ print({f: mia.tpr_at_fpr(s_tie, y_tie, f) for f in (0.25, 0.26, 0.75, 0.76)})
 # %%
 for f in (0.01, 0.001):
     n_out = int(table["never seen"].min())
-    print(f"FPR {f:.1%}: {n_out:,} non-member scores per group (need {10 / f:,.0f}): "
-          + ("enough" if n_out >= 10 / f else "too few"))
+    print(
+        f"FPR {f:.1%}: {n_out:,} non-member scores per group (need {10 / f:,.0f}): "
+        + ("enough" if n_out >= 10 / f else "too few")
+    )
     for name in groups:
-        lo, hi = mia.chance_interval(f, int(table.loc[name, "unlearned"]), int(table.loc[name, "never seen"]))
+        lo, hi = mia.chance_interval(
+            f, int(table.loc[name, "unlearned"]), int(table.loc[name, "never seen"])
+        )
         tpr = table.loc[name, f"TPR at {f:.1%}".replace(".0%", "%")]
-        print(f"   {name:>14}: TPR {tpr:.4f}, chance interval [{lo:.4f}, {hi:.4f}] -> "
-              + ("inside: no evidence of a leak" if lo <= tpr <= hi else
-                 f"above: a leak ({tpr / hi:.1f}x the top of the interval)" if tpr > hi else "below"))
+        print(
+            f"   {name:>14}: TPR {tpr:.4f}, chance interval [{lo:.4f}, {hi:.4f}] -> "
+            + (
+                "inside: no evidence of a leak"
+                if lo <= tpr <= hi
+                else f"above: a leak ({tpr / hi:.1f}x the top of the interval)"
+                if tpr > hi
+                else "below"
+            )
+        )
 
 # %%
 fig, ax = plt.subplots(figsize=(6.4, 5))
 for name, (s, y) in strong.items():
-    mia.plot_roc(ax, s, y, label=f"{name} (AUC {mia.roc_auc(s, y):.3f})", chance=name == "retrained",
-                 color=COLORS[name], ls=LINES.get(name, "-"), lw=2.2 if name in ("original", "retrained") else 1.6)
-viz.label(ax, "U-LiRA on 64 shadow models, pooled (log-log axes)", "false positive rate", "true positive rate")
+    mia.plot_roc(
+        ax,
+        s,
+        y,
+        label=f"{name} (AUC {mia.roc_auc(s, y):.3f})",
+        chance=name == "retrained",
+        color=COLORS[name],
+        ls=LINES.get(name, "-"),
+        lw=2.2 if name in ("original", "retrained") else 1.6,
+    )
+viz.label(
+    ax,
+    "U-LiRA on 64 shadow models, pooled (log-log axes)",
+    "false positive rate",
+    "true positive rate",
+)
 ax.legend(fontsize=8, loc="lower right")
 plt.show()
 
@@ -272,8 +381,11 @@ plt.show()
 # %%
 for name in ("fine-tune", "random labels"):
     aucs = {}
-    for label, kw in (("online", {}), ("offline one-sided", {"mode": "offline", "offline": "one_sided"}),
-                      ("offline density", {"mode": "offline", "offline": "density"})):
+    for label, kw in (
+        ("online", {}),
+        ("offline one-sided", {"mode": "offline", "offline": "one_sided"}),
+        ("offline density", {"mode": "offline", "offline": "density"}),
+    ):
         aucs[label] = mia.roc_auc(*mia.pool(mia.ulira_leave_one_out(phi[name], F, T, **kw), F))
     print(f"{name:>14}: " + ", ".join(f"{k} AUC {v:.3f}" for k, v in aucs.items()))
 
@@ -295,38 +407,62 @@ for name in ("fine-tune", "random labels"):
 SHADOWS = [4, 8, 16, 32, 63]
 cache = {}
 
+
 def power(name, variance):
-    """(TPR at 1% FPR, AUC, share of entries left out) of U-LiRA on `name` for each number of shadows."""
+    """(TPR at 1% FPR, AUC, share of entries left out) of U-LiRA on `name` for each number of
+    shadows."""
     if (name, variance) not in cache:
         out = []
         for k in SHADOWS:
-            s, y = mia.pool(mia.ulira_leave_one_out(phi[name], F, T, variance=variance, shadows=k), F)
+            s, y = mia.pool(
+                mia.ulira_leave_one_out(phi[name], F, T, variance=variance, shadows=k), F
+            )
             out.append((mia.tpr_at_fpr(s, y, 0.01), mia.roc_auc(s, y), 1 - len(s) / F.size))
         cache[name, variance] = np.array(out)
     return cache[name, variance]
+
 
 def draw_power(name):
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
     for variance, ls in (("per_example", "-"), ("global", "--")):
         p = power(name, variance)
         for ax, col in zip(axes, (0, 1)):
-            ax.plot(SHADOWS, p[:, col], "o" + ls, color=COLORS[name], label=f"{variance.replace('_', '-')} variance")
+            ax.plot(
+                SHADOWS,
+                p[:, col],
+                "o" + ls,
+                color=COLORS[name],
+                label=f"{variance.replace('_', '-')} variance",
+            )
     axes[0].axhline(0.01, color="0.5", ls=":", label="chance (TPR = FPR)")
     axes[1].axhline(0.5, color="0.5", ls=":", label="chance (AUC 0.5)")
     for ax, what in zip(axes, ("TPR at 1% FPR", "AUC")):
         ax.set_xscale("log")
         ax.set_xticks(SHADOWS, SHADOWS)
         ax.minorticks_off()
-        viz.label(ax, f"U-LiRA on {name}: {what}", "shadow models per target (log scale)", what, legend=True)
+        viz.label(
+            ax,
+            f"U-LiRA on {name}: {what}",
+            "shadow models per target (log scale)",
+            what,
+            legend=True,
+        )
     fig.tight_layout()
     plt.show()
+
 
 draw_power("fine-tune")
 for variance in ("per_example", "global"):
     p = power("fine-tune", variance)
-    print(f"fine-tune, {variance} variance, TPR at 1% FPR by number of shadows:", dict(zip(SHADOWS, p[:, 0].round(4).tolist())))
-print(f"with {SHADOWS[0]} shadows, {power('fine-tune', 'global')[0, 2]:.1%} of the (model, candidate) entries are left out: "
-      "their shadows held no unlearned or no never-seen copy of the digit")
+    print(
+        f"fine-tune, {variance} variance, TPR at 1% FPR by number of shadows:",
+        dict(zip(SHADOWS, p[:, 0].round(4).tolist())),
+    )
+print(
+    f"with {SHADOWS[0]} shadows, {power('fine-tune', 'global')[0, 2]:.1%} of the (model, "
+    f"candidate) entries are left out: "
+    "their shadows held no unlearned or no never-seen copy of the digit"
+)
 
 # %% [markdown]
 # With one spread per example, the attack's TPR at 1% FPR stays near chance with 4 or 8 shadow models
@@ -335,7 +471,9 @@ print(f"with {SHADOWS[0]} shadows, {power('fine-tune', 'global')[0, 2]:.1%} of t
 # with few shadows, and the two agree once there are many: the printed rows give the values.
 
 # %%
-widgets.interact(draw_power, name=widgets.Dropdown(options=list(groups), value="fine-tune", description="method"));
+widgets.interact(
+    draw_power, name=widgets.Dropdown(options=list(groups), value="fine-tune", description="method")
+)
 
 # %% [markdown]
 # ## 4. How large is epsilon at the challenge's own scale?
@@ -352,13 +490,19 @@ widgets.interact(draw_power, name=widgets.Dropdown(options=list(groups), value="
 # unlearned model starts from its own original, so training randomness counts on both sides.)
 
 # %%
-shipped = torch.load(pathlib.Path(mia.__file__).parent / "checkpoints" / "digits_unlearning_epsilon.pt", weights_only=True)
+shipped = torch.load(
+    pathlib.Path(mia.__file__).parent / "checkpoints" / "digits_unlearning_epsilon.pt",
+    weights_only=True,
+)
 meta = shipped["meta"]
 N = meta["num_models"]
 print({k: meta[k] for k in ("num_models", "model", "config", "seed", "delta", "seconds")})
 S_eps = train.subset(shipped["ids"])
 kind = np.where(shipped["kind"].numpy() == 1, "memorized", "random")
-print(f"forget set: {len(S_eps)} digits ({(kind == 'random').sum()} random, {(kind == 'memorized').sum()} most memorized)")
+print(
+    f"forget set: {len(S_eps)} digits ({(kind == 'random').sum()} random, "
+    f"{(kind == 'memorized').sum()} most memorized)"
+)
 
 # %% [markdown]
 # Before trusting a file, recompute part of it. The script derives every model's seeds from its
@@ -370,67 +514,143 @@ K = 4
 start = time.perf_counter()
 forget_eps = torch.zeros(K, len(train), dtype=torch.bool)
 forget_eps[:, train.positions(shipped["ids"])] = True
-live = {"original": fit_many(models.mlp(64, 10, 32), train, torch.ones_like(forget_eps), TrainConfig(**meta["config"]),
-                             seed=meta["original_seed"])}
+live = {
+    "original": fit_many(
+        models.mlp(64, 10, 32),
+        train,
+        torch.ones_like(forget_eps),
+        TrainConfig(**meta["config"]),
+        seed=meta["original_seed"],
+    )
+}
 for name, m in meta["methods"].items():
     cls = protocol.NegGradPlusConfig if m["registry"] == "neggrad_plus" else protocol.GradientConfig
-    cfg = cls(train=U(m["lr"], m["epochs"]), seed=meta["method_seeds"][name], **({"a": m["a"]} if "a" in m else {}))
+    cfg = cls(
+        train=U(m["lr"], m["epochs"]),
+        seed=meta["method_seeds"][name],
+        **({"a": m["a"]} if "a" in m else {}),
+    )
     live[name] = protocol.get(m["registry"]).batched(live["original"], train, forget_eps, cfg).model
-live["retrained"] = protocol.get("retrain").batched(live["original"], train, forget_eps, protocol.RetrainConfig(
-    model_fn=make_model, train=TrainConfig(**meta["config"]), seed=meta["retrained_seeds"][0])).model
-gaps = {k: float(np.abs(mia.lira_phi(g.logits(S_eps), S_eps.y) - shipped["phi"][k][:K].numpy()).max()) for k, g in live.items()}
-print(f"{K} models per group retrained live in {time.perf_counter() - start:.1f} s; largest |phi difference| "
-      f"from the shipped rows: {max(gaps.values()):.1e}")
+live["retrained"] = (
+    protocol.get("retrain")
+    .batched(
+        live["original"],
+        train,
+        forget_eps,
+        protocol.RetrainConfig(
+            model_fn=make_model,
+            train=TrainConfig(**meta["config"]),
+            seed=meta["retrained_seeds"][0],
+        ),
+    )
+    .model
+)
+gaps = {
+    k: float(np.abs(mia.lira_phi(g.logits(S_eps), S_eps.y) - shipped["phi"][k][:K].numpy()).max())
+    for k, g in live.items()
+}
+print(
+    f"{K} models per group retrained live in {time.perf_counter() - start:.1f} s; largest |phi "
+    f"difference| "
+    f"from the shipped rows: {max(gaps.values()):.1e}"
+)
 
 # %%
 eps = {k: v.numpy() for k, v in shipped["epsilon"].items()}
-check = mia.empirical_epsilon(shipped["phi"]["fine-tune"][:, 0], shipped["phi"]["retrained"][:, 0], meta["delta"])
-print(f"fine-tune, first forget digit: recomputed epsilon {check:.3f}, shipped {eps['fine-tune'][0]:.3f}")
+check = mia.empirical_epsilon(
+    shipped["phi"]["fine-tune"][:, 0], shipped["phi"]["retrained"][:, 0], meta["delta"]
+)
+print(
+    f"fine-tune, first forget digit: recomputed epsilon {check:.3f}, shipped "
+    f"{eps['fine-tune'][0]:.3f}"
+)
 ceiling = mia.max_finite_epsilon(N, N, meta["delta"])
 floor_group = "retrained (2nd group)"
-summary = pd.DataFrame({k: {"median eps (random)": np.median(v[kind == "random"]),
-                            "median eps (memorized)": np.median(v[kind == "memorized"]),
-                            "at the ceiling or above": np.mean(v >= ceiling - 0.05),
-                            "score": mia.forget_score(v, N).mean()} for k, v in eps.items()}).T
-print(f"ceiling with N = {N} per side: ln(N - 1 - N delta) = {ceiling:.2f}; "
-      f"the score is 0 from epsilon {np.ceil(np.log(N - 1)):.0f} on")
+summary = pd.DataFrame(
+    {
+        k: {
+            "median eps (random)": np.median(v[kind == "random"]),
+            "median eps (memorized)": np.median(v[kind == "memorized"]),
+            "at the ceiling or above": np.mean(v >= ceiling - 0.05),
+            "score": mia.forget_score(v, N).mean(),
+        }
+        for k, v in eps.items()
+    }
+).T
+print(
+    f"ceiling with N = {N} per side: ln(N - 1 - N delta) = {ceiling:.2f}; "
+    f"the score is 0 from epsilon {np.ceil(np.log(N - 1)):.0f} on"
+)
 summary.round(3)
 
 # %%
-SEPARATED = ceiling + 0.6          # where a perfectly separated digit (the challenge's 50) is drawn
+SEPARATED = ceiling + 0.6  # where a perfectly separated digit (the challenge's 50) is drawn
 fig, axes = plt.subplots(1, 2, figsize=(11, 4.2), gridspec_kw={"width_ratios": [3, 2]})
 order_k = [k for k in eps if k != "original"] + ["original"]
 for j, k in enumerate(order_k):
     v = np.where(eps[k] >= mia.EPSILON_CAP, SEPARATED, eps[k])
     for kd, marker in (("random", "o"), ("memorized", "^")):
-        axes[0].scatter(j + np.linspace(-0.2, 0.2, (kind == kd).sum()), v[kind == kd], marker=marker, s=18,
-                        color=viz.PALETTE["sky"] if kd == "random" else viz.PALETTE["vermillion"],
-                        label=f"{kd} digits" if j == 0 else None)
+        axes[0].scatter(
+            j + np.linspace(-0.2, 0.2, (kind == kd).sum()),
+            v[kind == kd],
+            marker=marker,
+            s=18,
+            color=viz.PALETTE["sky"] if kd == "random" else viz.PALETTE["vermillion"],
+            label=f"{kd} digits" if j == 0 else None,
+        )
 axes[0].axhline(ceiling, color="k", ls="--", label=f"ceiling ln(N-1), N = {N}")
 axes[0].axhline(SEPARATED, color="0.5", ls=":", label="perfectly separated (epsilon 50)")
 axes[0].set_xticks(range(len(order_k)), order_k, rotation=25, ha="right")
-viz.label(axes[0], f"Epsilon per forget digit ({N} models per side)", "group (against the retrained models)",
-          "epsilon at delta = 1e-5", legend=True)
+viz.label(
+    axes[0],
+    f"Epsilon per forget digit ({N} models per side)",
+    "group (against the retrained models)",
+    "epsilon at delta = 1e-5",
+    legend=True,
+)
 axes[0].legend(fontsize=8, loc="lower left")
 ns = sorted(shipped["epsilon_by_n"]) + [N]
-by_n = {n: ({k: v.numpy() for k, v in shipped["epsilon_by_n"][n].items()} if n != N else eps) for n in ns}
+by_n = {
+    n: ({k: v.numpy() for k, v in shipped["epsilon_by_n"][n].items()} if n != N else eps)
+    for n in ns
+}
 for k in ("fine-tune", "NegGrad", floor_group):
     med = np.array([np.median(by_n[n][k]) for n in ns])
-    axes[1].plot(ns, np.minimum(med, 8.0), marker="o", ls=LINES.get(k, "-"), label=k,
-                 color=COLORS.get(k, viz.ROLE_COLORS["retrained"]))
-axes[1].plot(ns, [mia.max_finite_epsilon(n, n, meta["delta"]) for n in ns], "k--", label="ceiling ln(N-1)")
+    axes[1].plot(
+        ns,
+        np.minimum(med, 8.0),
+        marker="o",
+        ls=LINES.get(k, "-"),
+        label=k,
+        color=COLORS.get(k, viz.ROLE_COLORS["retrained"]),
+    )
+axes[1].plot(
+    ns, [mia.max_finite_epsilon(n, n, meta["delta"]) for n in ns], "k--", label="ceiling ln(N-1)"
+)
 axes[1].set_xscale("log")
 axes[1].set_xticks(ns, ns)
 axes[1].minorticks_off()
 axes[1].set_ylim(0, 8.3)
-viz.label(axes[1], "Median epsilon vs models per side (50 drawn at 8)", "models per side N (log scale)", "median epsilon", legend=True)
+viz.label(
+    axes[1],
+    "Median epsilon vs models per side (50 drawn at 8)",
+    "models per side N (log scale)",
+    "median epsilon",
+    legend=True,
+)
 axes[1].legend(fontsize=8)
 fig.tight_layout()
 plt.show()
 for n in ns:
-    print(f"N = {n:3d}: ceiling {mia.max_finite_epsilon(n, n, meta['delta']):.2f}; median epsilon "
-          + ", ".join(f"{k} {np.median(by_n[n][k]):.2f}" for k in ("fine-tune", "NegGrad", "NegGrad+", "random labels", floor_group))
-          + f"; perfectly separated digits (fine-tune): {np.mean(by_n[n]['fine-tune'] >= mia.EPSILON_CAP):.0%}")
+    print(
+        f"N = {n:3d}: ceiling {mia.max_finite_epsilon(n, n, meta['delta']):.2f}; median epsilon "
+        + ", ".join(
+            f"{k} {np.median(by_n[n][k]):.2f}"
+            for k in ("fine-tune", "NegGrad", "NegGrad+", "random labels", floor_group)
+        )
+        + f"; perfectly separated digits (fine-tune): "
+        f"{np.mean(by_n[n]['fine-tune'] >= mia.EPSILON_CAP):.0%}"
+    )
 
 # %% [markdown]
 # The left panel has one dot per forget digit and group, each estimated against the 512 retrained
@@ -468,39 +688,64 @@ for n in ns:
 # %%
 small = originals.select(list(range(4)))
 is8 = train.y == 8
-forget8 = small.masks & is8                               # every 8 each model trained on
-pos8 = ((~candidates) & is8).nonzero().flatten()          # 8s that every model trained on
+forget8 = small.masks & is8  # every 8 each model trained on
+pos8 = ((~candidates) & is8).nonzero().flatten()  # 8s that every model trained on
 others = ((~candidates) & ~is8).nonzero().flatten()
 g8 = torch.Generator().manual_seed(derive_seed(SEED, "relearn"))
-pos8, others = pos8[torch.randperm(len(pos8), generator=g8)], others[torch.randperm(len(others), generator=g8)]
+pos8, others = (
+    pos8[torch.randperm(len(pos8), generator=g8)],
+    others[torch.randperm(len(others), generator=g8)],
+)
 relearn = torch.zeros_like(forget8)
-relearn[:, torch.cat([pos8[:10], others[:90]])] = True    # 10 forgotten 8s and 90 other digits
-held_out = train.subset(train.ids[pos8[10:]])             # the other forgotten 8s: what we measure
+relearn[:, torch.cat([pos8[:10], others[:90]])] = True  # 10 forgotten 8s and 90 other digits
+held_out = train.subset(train.ids[pos8[10:]])  # the other forgotten 8s: what we measure
 class_groups = {"original": small}
 for name, (key, cfg) in CONFIGS.items():
     class_groups[name] = protocol.get(key).batched(small, train, forget8, cfg).model
 STEPS = [0, 1, 2, 4, 8, 16, 32]
 relearn_cfg = TrainConfig(optimizer="adam", lr=1e-2, batch_size=128, steps=1)
-curves = {name: mia.relearning_curve(g, train, relearn, held_out, relearn_cfg, STEPS, seed=SEED).mean(1)
-          for name, g in class_groups.items()}
+curves = {
+    name: mia.relearning_curve(g, train, relearn, held_out, relearn_cfg, STEPS, seed=SEED).mean(1)
+    for name, g in class_groups.items()
+}
 print(f"relearning set: {int(relearn[0].sum())} digits; measured on {len(held_out)} held-out 8s")
 
 # %%
 fig, ax = plt.subplots(figsize=(7.5, 4.2))
-x = np.arange(len(STEPS))                                  # even spacing: 0 steps cannot go on a log axis
+x = np.arange(len(STEPS))  # even spacing: 0 steps cannot go on a log axis
 for name, c in curves.items():
-    ax.plot(x, c, marker="o", ls=LINES.get(name, "-"), label=name, color=COLORS[name],
-            lw=2.5 if name in ("original", "retrained") else 1.6)
+    ax.plot(
+        x,
+        c,
+        marker="o",
+        ls=LINES.get(name, "-"),
+        label=name,
+        color=COLORS[name],
+        lw=2.5 if name in ("original", "retrained") else 1.6,
+    )
 ax.set_xticks(x, STEPS)
-viz.label(ax, "Relearning: 10 forgotten 8s + 90 other digits, Adam lr 1e-2", "fine-tuning steps (evenly spaced, not to scale)",
-          f"accuracy on {len(held_out)} held-out 8s (mean of {len(small)} models)", legend=True)
+viz.label(
+    ax,
+    "Relearning: 10 forgotten 8s + 90 other digits, Adam lr 1e-2",
+    "fine-tuning steps (evenly spaced, not to scale)",
+    f"accuracy on {len(held_out)} held-out 8s (mean of {len(small)} models)",
+    legend=True,
+)
 ax.legend(fontsize=8, loc="center right")
 plt.show()
 for name, c in curves.items():
     print(f"{name:>14}: " + "  ".join(f"{s}: {a:.2f}" for s, a in zip(STEPS, c)))
-recovery = {name: mia.relearning_recovery(curves[name], curves["retrained"], curves["original"]) for name in METHODS}
-print("recovery ratio (acc - retrained) / (original - retrained) after 0, 4 and 8 steps: "
-      + "; ".join(f"{k} " + ", ".join(f"{r[STEPS.index(t)]:.2f}" for t in (0, 4, 8)) for k, r in recovery.items()))
+recovery = {
+    name: mia.relearning_recovery(curves[name], curves["retrained"], curves["original"])
+    for name in METHODS
+}
+print(
+    "recovery ratio (acc - retrained) / (original - retrained) after 0, 4 and 8 steps: "
+    + "; ".join(
+        f"{k} " + ", ".join(f"{r[STEPS.index(t)]:.2f}" for t in (0, 4, 8))
+        for k, r in recovery.items()
+    )
+)
 
 # %% [markdown]
 # Read each curve against the green one, the retrained control, step by step (the printed rows give
@@ -552,13 +797,19 @@ measured["median eps (N=512)"] = pd.Series({k: np.median(v) for k, v in eps.item
 measured.loc["retrained", "median eps (N=512)"] = np.median(eps[floor_group])
 measured["score (N=512)"] = pd.Series({k: mia.forget_score(v, N).mean() for k, v in eps.items()})
 measured.loc["retrained", "score (N=512)"] = mia.forget_score(eps[floor_group], N).mean()
-print(f"U-LiRA: {M} shadow models, {N_CANDIDATES} candidates, each model attacked with the other {M - 1} as shadows; "
-      f"epsilon: {N} unlearned and {N} retrained models per side, {len(S_eps)} forget digits "
-      f"(the retrained row: a second retrained group against the first)")
+print(
+    f"U-LiRA: {M} shadow models, {N_CANDIDATES} candidates, each model attacked with the other "
+    f"{M - 1} as shadows; "
+    f"epsilon: {N} unlearned and {N} retrained models per side, {len(S_eps)} forget digits "
+    f"(the retrained row: a second retrained group against the first)"
+)
 print(measured.round(4).to_string())
-print(f"Relearning after 8 steps (accuracy on held-out 8s): "
-      + ", ".join(f"{k} {c[STEPS.index(8)]:.2f}" for k, c in curves.items())
-      + "; recovery ratio: " + ", ".join(f"{k} {r[STEPS.index(8)]:.2f}" for k, r in recovery.items()))
+print(
+    f"Relearning after 8 steps (accuracy on held-out 8s): "
+    + ", ".join(f"{k} {c[STEPS.index(8)]:.2f}" for k, c in curves.items())
+    + "; recovery ratio: "
+    + ", ".join(f"{k} {r[STEPS.index(8)]:.2f}" for k, r in recovery.items())
+)
 
 # %% [markdown]
 # The `original` row's median epsilon is not an estimate of anything: half of its forget digits are

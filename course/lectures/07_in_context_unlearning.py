@@ -46,7 +46,7 @@ from unlearnkit import lm, viz
 
 SEED = 0
 DEVICE = unlearnkit.device()
-torch.set_num_threads(1)      # a small model: one thread is fastest, above all on a busy shared CPU
+torch.set_num_threads(1)  # a small model: one thread is fastest, above all on a busy shared CPU
 viz.use_style()
 
 # %% [markdown]
@@ -77,15 +77,22 @@ full, world, tok = lm.load_lm("full")
 retrained, _, _ = lm.load_lm("retrained")
 full, retrained = full.to(DEVICE), retrained.to(DEVICE)
 record = json.loads((lm.CHECKPOINT_DIR / "lm_record.json").read_text())
+phases = ("train_config", "phase2_config", "phase3_config", "phase3b_config")
 for name, m in [("full", full), ("retrained", retrained)]:
     r = record["models"][name]
-    print(f"{name:9s}: {m.num_parameters():,} parameters, trained on {r['n_people_trained_on']} people, "
-          f"{' + '.join(str(r[k]['steps']) for k in ('train_config', 'phase2_config', 'phase3_config', 'phase3b_config') if k in r)}"
-          f" steps of {r['train_config']['batch_size']} "
-          f"sequences, {r['training_seconds'] / 60:.0f} min of training in all on a shared {r['device']}")
-special = [w for w in tok.itos if w.startswith("<")]     # <pad> and <bos>: tokens, not words
-print(f"world: {len(world.people)} people, forget set {len(world.forget)}, vocabulary {tok.vocab_size - len(special)} "
-      f"words + {len(special)} special tokens ({' '.join(special)})")
+    steps = " + ".join(str(r[k]["steps"]) for k in phases if k in r)
+    print(
+        f"{name:9s}: {m.num_parameters():,} parameters, trained on {r['n_people_trained_on']} "
+        f"people, {steps} steps of {r['train_config']['batch_size']} "
+        f"sequences, {r['training_seconds'] / 60:.0f} min of training in all on a shared "
+        f"{r['device']}"
+    )
+special = [w for w in tok.itos if w.startswith("<")]  # <pad> and <bos>: tokens, not words
+print(
+    f"world: {len(world.people)} people, forget set {len(world.forget)}, vocabulary "
+    f"{tok.vocab_size - len(special)} "
+    f"words + {len(special)} special tokens ({' '.join(special)})"
+)
 
 # %%
 F0 = world.forget[0]  # one forget person, followed through the lecture
@@ -112,29 +119,66 @@ ATTR = ["city", "job", "pet", "colour"]
 MODELS = {"full": full, "retrained": retrained}
 GROUPS = {"forget": list(world.forget), "retain": list(world.retain)}
 
-closed = pd.DataFrame({(m, g): {r: lm.qa_accuracy(model, tok, world, ppl, r) for r in REL}
-                       for m, model in MODELS.items() for g, ppl in GROUPS.items()})
+closed = pd.DataFrame(
+    {
+        (m, g): {r: lm.qa_accuracy(model, tok, world, ppl, r) for r in REL}
+        for m, model in MODELS.items()
+        for g, ppl in GROUPS.items()
+    }
+)
 closed[("chance", "")] = [1 / len(world.values(r)) for r in REL]
 print("Closed-book accuracy (question template 0):")
 print(closed.round(2).to_string())
-se = np.sqrt(closed[("chance", "")] * (1 - closed[("chance", "")]) / len(GROUPS["forget"]))  # binomial, at chance
+se = np.sqrt(
+    closed[("chance", "")] * (1 - closed[("chance", "")]) / len(GROUPS["forget"])
+)  # binomial, at chance
 z = (closed[("retrained", "forget")] - closed[("chance", "")]) / se
-print(f"retrained model, forget people: at most {z.abs().max():.1f} standard errors from chance ({z.abs().idxmax()}); "
-      f"one standard error for {len(GROUPS['forget'])} people at chance is {se.min():.2f} to {se.max():.2f}")
+print(
+    f"retrained model, forget people: at most {z.abs().max():.1f} standard errors from chance "
+    f"({z.abs().idxmax()}); "
+    f"one standard error for {len(GROUPS['forget'])} people at chance is {se.min():.2f} to "
+    f"{se.max():.2f}"
+)
 
 # %%
 fig, ax = plt.subplots(figsize=(9, 3.8))
 x, w = np.arange(len(REL)), 0.2
-bars = [("full", "forget", viz.ROLE_COLORS["original"], "//"), ("full", "retain", viz.ROLE_COLORS["original"], ""),
-        ("retrained", "forget", viz.ROLE_COLORS["retrained"], "//"), ("retrained", "retain", viz.ROLE_COLORS["retrained"], "")]
+bars = [
+    ("full", "forget", viz.ROLE_COLORS["original"], "//"),
+    ("full", "retain", viz.ROLE_COLORS["original"], ""),
+    ("retrained", "forget", viz.ROLE_COLORS["retrained"], "//"),
+    ("retrained", "retain", viz.ROLE_COLORS["retrained"], ""),
+]
 for i, (m, g, c, h) in enumerate(bars):
-    ax.bar(x + (i - 1.5) * w, closed[(m, g)], w, color=c, hatch=h, edgecolor="white", label=f"{m} model, {g} people")
-ax.hlines(closed[("chance", "")], x - 2 * w, x + 2 * w, colors=viz.ROLE_COLORS["reference"], linestyles="--", lw=1.5,
-          zorder=3, label="chance (1 / number of candidates)")
-ax.set_xticks(x, REL); ax.set_ylim(0, 1.05)
-viz.label(ax, "Closed-book accuracy: retraining removes the forget people's facts",
-          "relation asked", "accuracy (fraction of people)")
-ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1)); plt.show()
+    ax.bar(
+        x + (i - 1.5) * w,
+        closed[(m, g)],
+        w,
+        color=c,
+        hatch=h,
+        edgecolor="white",
+        label=f"{m} model, {g} people",
+    )
+ax.hlines(
+    closed[("chance", "")],
+    x - 2 * w,
+    x + 2 * w,
+    colors=viz.ROLE_COLORS["reference"],
+    linestyles="--",
+    lw=1.5,
+    zorder=3,
+    label="chance (1 / number of candidates)",
+)
+ax.set_xticks(x, REL)
+ax.set_ylim(0, 1.05)
+viz.label(
+    ax,
+    "Closed-book accuracy: retraining removes the forget people's facts",
+    "relation asked",
+    "accuracy (fraction of people)",
+)
+ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1))
+plt.show()
 
 # %% [markdown]
 # The full model knows both groups; the retrained model knows the retain people and, on the forget
@@ -155,12 +199,22 @@ ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1)); plt.show()
 # the model's answer about F away from the memorised one.
 
 # %%
-EXAMPLES = list(world.retain[:3])  # the correctly answered examples of the one-person prompts (here and section 5)
+EXAMPLES = list(
+    world.retain[:3]
+)  # the correctly answered examples of the one-person prompts (here and section 5)
 
-def pick_flip(person, relation):  # one seeded rule: a wrong answer that is none of the examples' answers
+
+def pick_flip(
+    person, relation
+):  # one seeded rule: a wrong answer that is none of the examples' answers
     wrong = [c for c in world.values(relation) if c != world.answer(person, relation)]
     free = [c for c in wrong if c not in {world.answer(e, relation) for e in EXAMPLES}] or wrong
-    return free[np.random.default_rng(unlearnkit.derive_seed(SEED, "flip", person, relation)).integers(len(free))]
+    return free[
+        np.random.default_rng(unlearnkit.derive_seed(SEED, "flip", person, relation)).integers(
+            len(free)
+        )
+    ]
+
 
 cands, truth = list(world.values("city")), world.answer(F0, "city")
 flip = pick_flip(F0, "city")
@@ -168,8 +222,10 @@ prompt = lm.icul_prompt(world, F0, "city", flip, examples=EXAMPLES, query_person
 print(prompt, "\n")
 for name, p in [("closed book", lm.question_text(world, F0, "city")), ("ICUL prompt", prompt)]:
     probs = lm.score_candidates(full, tok, [p], cands)[0].softmax(0)
-    print(f"full model, {name:11s}: P(true {truth}) = {probs[cands.index(truth)]:.2f}, "
-          f"P(flipped {flip}) = {probs[cands.index(flip)]:.2f}")
+    print(
+        f"full model, {name:11s}: P(true {truth}) = {probs[cands.index(truth)]:.2f}, "
+        f"P(flipped {flip}) = {probs[cands.index(flip)]:.2f}"
+    )
 
 # %% [markdown]
 # One person proves little. `lm.icul_accuracy` builds such a prompt for every query person, with `k`
@@ -191,74 +247,182 @@ KS = [0, 1, 2, 3]
 RETAIN_Q = list(world.retain[::3])  # 60 retain people keep the sweep quick
 KINDS = ["truth", "flipped value", "an example's answer", "other"]
 
-def shown_answers(prompt):  # the answers a prompt shows, in order: the first person's, then the examples'
+
+def shown_answers(
+    prompt,
+):  # the answers a prompt shows, in order: the first person's, then the examples'
     return [part.rsplit(" ? ", 1)[1] for part in prompt.split(" . ")[:-1]]
 
-def true_first(run, people, relation):  # the same prompts, each person's own example with its true answer
-    return [lm.qa_text(world, p, relation) + prompt[len(lm.qa_text(world, p, relation, value=flip)):]
-            for p, prompt, flip in zip(people, run["prompts"], run["flipped"])]
+
+def true_first(
+    run, people, relation
+):  # the same prompts, each person's own example with its true answer
+    return [
+        lm.qa_text(world, p, relation) + prompt[len(lm.qa_text(world, p, relation, value=flip)) :]
+        for p, prompt, flip in zip(people, run["prompts"], run["flipped"])
+    ]
+
 
 def kind_of(answer, prompt, person, relation):
     shown = shown_answers(prompt)
-    return KINDS[0] if answer == world.answer(person, relation) else (
-        KINDS[1] if answer == shown[0] else KINDS[2] if answer in shown[1:] else KINDS[3])
+    return (
+        KINDS[0]
+        if answer == world.answer(person, relation)
+        else (KINDS[1] if answer == shown[0] else KINDS[2] if answer in shown[1:] else KINDS[3])
+    )
 
 
 # %%
 def forget_answers(model, k):
-    """Per attribute: the share of each kind of answer on the forget people, ICUL prompt and control."""
+    """Per attribute: the share of each kind of answer on the forget people, ICUL prompt and
+    control."""
     rows, ppl = {}, GROUPS["forget"]
     for r in ATTR:
-        run, cands = lm.icul_accuracy(model, tok, world, ppl, r, n_examples=k, seed=SEED), list(world.values(r))
+        run, cands = (
+            lm.icul_accuracy(model, tok, world, ppl, r, n_examples=k, seed=SEED),
+            list(world.values(r)),
+        )
         ctrl = true_first(run, ppl, r)
-        ctrl_pred = [cands[i] for i in lm.score_candidates(model, tok, ctrl, cands).argmax(1).tolist()]
-        rows[r] = {(tag, kind): np.mean([kind_of(a, q, p, r) == kind for a, q, p in zip(preds, prompts, ppl)])
-                   for tag, prompts, preds in [("ICUL prompt", run["prompts"], run["predictions"]),
-                                               ("true answer shown", ctrl, ctrl_pred)] for kind in KINDS}
+        ctrl_pred = [
+            cands[i] for i in lm.score_candidates(model, tok, ctrl, cands).argmax(1).tolist()
+        ]
+        rows[r] = {
+            (tag, kind): np.mean(
+                [kind_of(a, q, p, r) == kind for a, q, p in zip(preds, prompts, ppl)]
+            )
+            for tag, prompts, preds in [
+                ("ICUL prompt", run["prompts"], run["predictions"]),
+                ("true answer shown", ctrl, ctrl_pred),
+            ]
+            for kind in KINDS
+        }
     return pd.DataFrame(rows).T
 
+
 forget_k = {k: forget_answers(full, k) for k in KS}
-sweep = pd.DataFrame({k: forget_k[k].mean() for k in KS}).T.drop(columns=[("true answer shown", "flipped value")])
-sweep[("retain, ICUL", "truth")] = [np.mean([lm.icul_accuracy(full, tok, world, RETAIN_Q, r, n_examples=k, seed=SEED)
-                                             ["accuracy"] for r in ATTR]) for k in KS]
+sweep = pd.DataFrame({k: forget_k[k].mean() for k in KS}).T.drop(
+    columns=[("true answer shown", "flipped value")]
+)
+sweep[("retain, ICUL", "truth")] = [
+    np.mean(
+        [
+            lm.icul_accuracy(full, tok, world, RETAIN_Q, r, n_examples=k, seed=SEED)["accuracy"]
+            for r in ATTR
+        ]
+    )
+    for k in KS
+]
 sweep.index.name = "k"
-print("Full model, share of answers of each kind (mean over 4 attributes); forget people, and in the last column "
-      f"{len(RETAIN_Q)} retain people:")
+print(
+    "Full model, share of answers of each kind (mean over 4 attributes); forget people, and in the "
+    "last column "
+    f"{len(RETAIN_Q)} retain people:"
+)
 print(sweep.round(2).to_string())
 
 # %%
 base = {(m, g): float(closed.loc[ATTR, (m, g)].mean()) for m in MODELS for g in GROUPS}
 chance = float(np.mean([1 / len(world.values(r)) for r in ATTR]))
 fig, (ax_f, ax_r) = plt.subplots(1, 2, figsize=(11, 4.4), sharey=True)
-ax_f.plot(KS, sweep[("ICUL prompt", "truth")], "o-", lw=2, color=viz.ROLE_COLORS["forget"], label="ICUL prompt: true answer")
-ax_f.plot(KS, sweep[("ICUL prompt", "flipped value")], "^--", lw=2, color=viz.ROLE_COLORS["unlearned"],
-          label="ICUL prompt: the flipped value")
-ax_f.plot(KS, sweep[("ICUL prompt", KINDS[2])], "d:", lw=2, color="0.45", label="ICUL prompt: an example's answer")
-ax_f.plot(KS, sweep[("true answer shown", "truth")], "s-", lw=2, color=viz.PALETTE["purple"],
-          label="control (true answer shown): true answer")
-ax_f.axhline(base[("retrained", "forget")], ls="-.", lw=1, color=viz.ROLE_COLORS["retrained"], label="retrained, closed book")
-ax_r.plot(KS, sweep[("retain, ICUL", "truth")], "s-", lw=2, color=viz.ROLE_COLORS["retain"],
-          label="ICUL prompt (a forget person flipped): true answer")
+ax_f.plot(
+    KS,
+    sweep[("ICUL prompt", "truth")],
+    "o-",
+    lw=2,
+    color=viz.ROLE_COLORS["forget"],
+    label="ICUL prompt: true answer",
+)
+ax_f.plot(
+    KS,
+    sweep[("ICUL prompt", "flipped value")],
+    "^--",
+    lw=2,
+    color=viz.ROLE_COLORS["unlearned"],
+    label="ICUL prompt: the flipped value",
+)
+ax_f.plot(
+    KS,
+    sweep[("ICUL prompt", KINDS[2])],
+    "d:",
+    lw=2,
+    color="0.45",
+    label="ICUL prompt: an example's answer",
+)
+ax_f.plot(
+    KS,
+    sweep[("true answer shown", "truth")],
+    "s-",
+    lw=2,
+    color=viz.PALETTE["purple"],
+    label="control (true answer shown): true answer",
+)
+ax_f.axhline(
+    base[("retrained", "forget")],
+    ls="-.",
+    lw=1,
+    color=viz.ROLE_COLORS["retrained"],
+    label="retrained, closed book",
+)
+ax_r.plot(
+    KS,
+    sweep[("retain, ICUL", "truth")],
+    "s-",
+    lw=2,
+    color=viz.ROLE_COLORS["retain"],
+    label="ICUL prompt (a forget person flipped): true answer",
+)
 for ax, g in ((ax_f, "forget"), (ax_r, "retain")):
-    ax.axhline(base[("full", g)], ls="--", lw=1, color=viz.ROLE_COLORS["original"], zorder=1, label="full model, closed book")
-    ax.axhline(chance, ls=":", lw=1.5, color=viz.ROLE_COLORS["reference"], zorder=1, label=f"chance ({chance:.2f})")
-    ax.set_xticks(KS); ax.set_ylim(0, 1.05)
-    viz.label(ax, f"{g} people ({len(GROUPS['forget']) if g == 'forget' else len(RETAIN_Q)})",
-              "k, correctly answered examples in the prompt", "share of answers (mean over 4 attributes)" if g == "forget" else "")
+    ax.axhline(
+        base[("full", g)],
+        ls="--",
+        lw=1,
+        color=viz.ROLE_COLORS["original"],
+        zorder=1,
+        label="full model, closed book",
+    )
+    ax.axhline(
+        chance,
+        ls=":",
+        lw=1.5,
+        color=viz.ROLE_COLORS["reference"],
+        zorder=1,
+        label=f"chance ({chance:.2f})",
+    )
+    ax.set_xticks(KS)
+    ax.set_ylim(0, 1.05)
+    viz.label(
+        ax,
+        f"{g} people ({len(GROUPS['forget']) if g == 'forget' else len(RETAIN_Q)})",
+        "k, correctly answered examples in the prompt",
+        "share of answers (mean over 4 attributes)" if g == "forget" else "",
+    )
     ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2)
-fig.suptitle("In-context unlearning on the full model, with the true-answer control"); plt.show()
+fig.suptitle("In-context unlearning on the full model, with the true-answer control")
+plt.show()
 
 # %%
 k3 = sweep.loc[3]
 n_answers = 4 * len(GROUPS["forget"])
-print(f"forget people, k = 3: closed book {base[('full', 'forget')]:.2f} -> true answer shown "
-      f"{k3[('true answer shown', 'truth')]:.2f} -> flipped answer shown {k3[('ICUL prompt', 'truth')]:.2f}")
-print(f"  lost with the true answer shown (context confusion): {base[('full', 'forget')] - k3[('true answer shown', 'truth')]:.2f}; "
-      f"lost in addition when it is flipped: {k3[('true answer shown', 'truth')] - k3[('ICUL prompt', 'truth')]:.2f}")
-print(f"  the control's wrong answers that copy an example's answer: {k3[('true answer shown', KINDS[2])]:.2f} of "
-      f"{1 - k3[('true answer shown', 'truth')]:.2f}")
-print(f"  each share above rests on {n_answers} answers: one binomial standard error is at most "
-      f"{np.sqrt(0.25 / n_answers):.2f}")
+print(
+    f"forget people, k = 3: closed book {base[('full', 'forget')]:.2f} -> true answer shown "
+    f"{k3[('true answer shown', 'truth')]:.2f} -> flipped answer shown "
+    f"{k3[('ICUL prompt', 'truth')]:.2f}"
+)
+print(
+    f"  lost with the true answer shown (context confusion): "
+    f"{base[('full', 'forget')] - k3[('true answer shown', 'truth')]:.2f}; "
+    f"lost in addition when it is flipped: "
+    f"{k3[('true answer shown', 'truth')] - k3[('ICUL prompt', 'truth')]:.2f}"
+)
+print(
+    f"  the control's wrong answers that copy an example's answer: "
+    f"{k3[('true answer shown', KINDS[2])]:.2f} of "
+    f"{1 - k3[('true answer shown', 'truth')]:.2f}"
+)
+print(
+    f"  each share above rests on {n_answers} answers: one binomial standard error is at most "
+    f"{np.sqrt(0.25 / n_answers):.2f}"
+)
 
 # %% [markdown]
 # Read the left panel first. With no examples (`k = 0`) the control changes nothing and the ICUL prompt
@@ -282,10 +446,17 @@ print(f"  each share above rests on {n_answers} answers: one binomial standard e
 
 # %%
 for name in MODELS:
-    p1, p2 = record["models"][name]["phase1"], record["models"][name].get("phase2", record["models"][name])
-    print(f"{name:9s} ICUL k=3, forget accuracy: after phase 1 {p1['icul_k3_forget']['accuracy']:.2f}, "
-          f"after phase 2 {p2['icul_k3_forget']['accuracy']:.2f} | reading facts about unseen names: "
-          f"{np.mean(list(p1['fresh_name_reading'].values())):.2f} -> {np.mean(list(p2['fresh_name_reading'].values())):.2f}")
+    p1, p2 = (
+        record["models"][name]["phase1"],
+        record["models"][name].get("phase2", record["models"][name]),
+    )
+    print(
+        f"{name:9s} ICUL k=3, forget accuracy: after phase 1 "
+        f"{p1['icul_k3_forget']['accuracy']:.2f}, "
+        f"after phase 2 {p2['icul_k3_forget']['accuracy']:.2f} | reading facts about unseen names: "
+        f"{np.mean(list(p1['fresh_name_reading'].values())):.2f} -> "
+        f"{np.mean(list(p2['fresh_name_reading'].values())):.2f}"
+    )
 
 # %% [markdown]
 # Be clear about what this shows. Phase 2 of training fed the model thousands of sequences of
@@ -312,27 +483,45 @@ rows, n = {}, len(GROUPS["forget"])
 for r in ATTR:
     cands = list(world.values(r))
     truth = torch.tensor([cands.index(world.answer(p, r)) for p in GROUPS["forget"]])
-    runs = {m: lm.icul_accuracy(model, tok, world, GROUPS["forget"], r, n_examples=K, seed=SEED) for m, model in MODELS.items()}
-    logp = {m: run["scores"].log_softmax(1)[torch.arange(n), truth] for m, run in runs.items()}  # log P(truth)
-    para = lm.icul_accuracy(full, tok, world, GROUPS["forget"], r, n_examples=K, seed=SEED, query_template=1)
-    rows[r] = {"acc, full, no prompt": closed.loc[r, ("full", "forget")],
-               "acc, full + true answer shown": forget_k[K].loc[r, ("true answer shown", "truth")],
-               "acc, full + ICUL": runs["full"]["accuracy"], "acc, full + ICUL, paraphrase": para["accuracy"],
-               "mean P(truth), full + ICUL": float(logp["full"].exp().mean()),
-               "mean P(truth), retrained + same": float(logp["retrained"].exp().mean()),
-               "people, full's P(truth) higher": int((logp["full"] > logp["retrained"]).sum())}
+    runs = {
+        m: lm.icul_accuracy(model, tok, world, GROUPS["forget"], r, n_examples=K, seed=SEED)
+        for m, model in MODELS.items()
+    }
+    logp = {
+        m: run["scores"].log_softmax(1)[torch.arange(n), truth] for m, run in runs.items()
+    }  # log P(truth)
+    para = lm.icul_accuracy(
+        full, tok, world, GROUPS["forget"], r, n_examples=K, seed=SEED, query_template=1
+    )
+    rows[r] = {
+        "acc, full, no prompt": closed.loc[r, ("full", "forget")],
+        "acc, full + true answer shown": forget_k[K].loc[r, ("true answer shown", "truth")],
+        "acc, full + ICUL": runs["full"]["accuracy"],
+        "acc, full + ICUL, paraphrase": para["accuracy"],
+        "mean P(truth), full + ICUL": float(logp["full"].exp().mean()),
+        "mean P(truth), retrained + same": float(logp["retrained"].exp().mean()),
+        "people, full's P(truth) higher": int((logp["full"] > logp["retrained"]).sum()),
+    }
 recover = pd.DataFrame(rows).T
 recover.loc["mean"] = recover.mean()
-print(f"Forget people ({n}), prompts with k = {K}: accuracies (acc), mean probability of the true answer, and the "
-      "number of people for whom the prompted full model gives the truth more probability than the retrained one")
+print(
+    f"Forget people ({n}), prompts with k = {K}: accuracies (acc), mean probability of the true "
+    f"answer, and the "
+    "number of people for whom the prompted full model gives the truth more probability than the "
+    "retrained one"
+)
 print(recover.round(2).to_string())
 
 # %%
 for r in ATTR:
     row, wins = recover.loc[r], int(recover.loc[r, "people, full's P(truth) higher"])
-    p_sign = binomtest(wins, n, 0.5).pvalue      # two-sided sign test: could a coin give this split?
-    print(f"  {r:6s}: full model's P(truth) higher for {wins} of {n} forget people (sign test p = {p_sign:.2g}); "
-          f"mean P(truth) {row['mean P(truth), full + ICUL']:.2f} vs {row['mean P(truth), retrained + same']:.2f}")
+    p_sign = binomtest(wins, n, 0.5).pvalue  # two-sided sign test: could a coin give this split?
+    print(
+        f"  {r:6s}: full model's P(truth) higher for {wins} of {n} forget people (sign test p = "
+        f"{p_sign:.2g}); "
+        f"mean P(truth) {row['mean P(truth), full + ICUL']:.2f} vs "
+        f"{row['mean P(truth), retrained + same']:.2f}"
+    )
 
 
 # %% [markdown]
@@ -368,32 +557,76 @@ for r in ATTR:
 # in the prompt and ask the question. For `country` we state only the **city**: which country that
 # city lies in is world knowledge the retrained model kept.
 
+
 # %%
 def with_context(model, r):
-    stated = [lm.statement_text(world, p, "city" if r == "country" else r) for p in GROUPS["forget"]]
+    stated = [
+        lm.statement_text(world, p, "city" if r == "country" else r) for p in GROUPS["forget"]
+    ]
     return lm.qa_accuracy(model, tok, world, GROUPS["forget"], r, contexts=stated)
 
-unun = pd.DataFrame({"retrained, closed book": closed[("retrained", "forget")],
-                     "retrained, fact in context": {r: with_context(retrained, r) for r in REL},
-                     "full, closed book": closed[("full", "forget")]})
+
+unun = pd.DataFrame(
+    {
+        "retrained, closed book": closed[("retrained", "forget")],
+        "retrained, fact in context": {r: with_context(retrained, r) for r in REL},
+        "full, closed book": closed[("full", "forget")],
+    }
+)
 print("Forget people, accuracy (for country only the city is stated):")
 print(unun.round(2).to_string())
 example = f"{lm.statement_text(world, F0, 'city')} {lm.question_text(world, F0, 'country')}"
-print(f"\nretrained | {example} -> {lm.generate(retrained, tok, example)}   (truth: {world.answer(F0, 'country')})")
+print(
+    f"\nretrained | {example} -> {lm.generate(retrained, tok, example)}   (truth: "
+    f"{world.answer(F0, 'country')})"
+)
 
 # %%
 fig, ax = plt.subplots(figsize=(9, 3.8))
 x, w = np.arange(len(REL)), 0.27
-ax.bar(x - w, unun["retrained, closed book"], w, color=viz.ROLE_COLORS["retrained"], hatch="//", edgecolor="white",
-       label="retrained, closed book")
-ax.bar(x, unun["retrained, fact in context"], w, color=viz.ROLE_COLORS["retrained"], label="retrained, fact in context")
-ax.bar(x + w, unun["full, closed book"], w, color=viz.ROLE_COLORS["original"], label="full model, closed book")
-ax.hlines(closed[("chance", "")], x - 1.5 * w, x + 1.5 * w, colors=viz.ROLE_COLORS["reference"], linestyles="--",
-          lw=1.5, zorder=3, label="chance (1 / number of candidates)")
-ax.set_xticks(x, [r if r != "country" else "country\n(city stated)" for r in REL]); ax.set_ylim(0, 1.05)
-viz.label(ax, "UnUnlearning: the retrained model uses forgotten facts given in context",
-          "relation asked about a forget person", "accuracy (fraction of forget people)")
-ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1)); plt.show()
+ax.bar(
+    x - w,
+    unun["retrained, closed book"],
+    w,
+    color=viz.ROLE_COLORS["retrained"],
+    hatch="//",
+    edgecolor="white",
+    label="retrained, closed book",
+)
+ax.bar(
+    x,
+    unun["retrained, fact in context"],
+    w,
+    color=viz.ROLE_COLORS["retrained"],
+    label="retrained, fact in context",
+)
+ax.bar(
+    x + w,
+    unun["full, closed book"],
+    w,
+    color=viz.ROLE_COLORS["original"],
+    label="full model, closed book",
+)
+ax.hlines(
+    closed[("chance", "")],
+    x - 1.5 * w,
+    x + 1.5 * w,
+    colors=viz.ROLE_COLORS["reference"],
+    linestyles="--",
+    lw=1.5,
+    zorder=3,
+    label="chance (1 / number of candidates)",
+)
+ax.set_xticks(x, [r if r != "country" else "country\n(city stated)" for r in REL])
+ax.set_ylim(0, 1.05)
+viz.label(
+    ax,
+    "UnUnlearning: the retrained model uses forgotten facts given in context",
+    "relation asked about a forget person",
+    "accuracy (fraction of forget people)",
+)
+ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1))
+plt.show()
 
 
 # %% [markdown]
@@ -415,38 +648,81 @@ ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1)); plt.show()
 # the flipped value, or on an answer shown for one of the examples (marked "example"); rarely on
 # the truth. Try `k = 0`.
 
+
 # %%
 def show_person(person=F0, relation="city", k=3, ax=None):
-    cands, truth, flip = list(world.values(relation)), world.answer(person, relation), pick_flip(person, relation)
+    cands, truth, flip = (
+        list(world.values(relation)),
+        world.answer(person, relation),
+        pick_flip(person, relation),
+    )
     icul = lm.icul_prompt(world, person, relation, flip, EXAMPLES[:k], person)
-    control = lm.qa_text(world, person, relation) + icul[len(lm.qa_text(world, person, relation, value=flip)):]
-    fact = f"{lm.statement_text(world, person, 'city' if relation == 'country' else relation)} {lm.question_text(world, person, relation)}"
-    closed_q, shown = lm.question_text(world, person, relation), {world.answer(e, relation) for e in EXAMPLES[:k]}
-    runs = [("full, closed book", full, closed_q, viz.ROLE_COLORS["original"]),
-            ("full, ICUL prompt", full, icul, viz.ROLE_COLORS["unlearned"]),
-            ("full, control: true answer first", full, control, viz.PALETTE["purple"]),
-            ("retrained, closed book", retrained, closed_q, viz.PALETTE["sky"]),
-            ("retrained, fact in context", retrained, fact, viz.ROLE_COLORS["retrained"])]
+    control = (
+        lm.qa_text(world, person, relation)
+        + icul[len(lm.qa_text(world, person, relation, value=flip)) :]
+    )
+    fact = (
+        f"{lm.statement_text(world, person, 'city' if relation == 'country' else relation)} "
+        f"{lm.question_text(world, person, relation)}"
+    )
+    closed_q, shown = (
+        lm.question_text(world, person, relation),
+        {world.answer(e, relation) for e in EXAMPLES[:k]},
+    )
+    runs = [
+        ("full, closed book", full, closed_q, viz.ROLE_COLORS["original"]),
+        ("full, ICUL prompt", full, icul, viz.ROLE_COLORS["unlearned"]),
+        ("full, control: true answer first", full, control, viz.PALETTE["purple"]),
+        ("retrained, closed book", retrained, closed_q, viz.PALETTE["sky"]),
+        ("retrained, fact in context", retrained, fact, viz.ROLE_COLORS["retrained"]),
+    ]
     ax = ax or plt.subplots(figsize=(9, 3.8))[1]
     x, w = np.arange(len(cands)), 0.16
     for i, (name, m, p, c) in enumerate(runs):
-        ax.bar(x + (i - 2) * w, lm.score_candidates(m, tok, [p], cands)[0].softmax(0), w, color=c, label=name)
-    tags = {c: "\n(true)" if c == truth else "\n(flipped)" if c == flip else "\n(example)" if c in shown else "" for c in cands}
-    ax.set_xticks(x, [c + tags[c] for c in cands], fontsize=7, rotation=45); ax.set_ylim(0, 1)
-    viz.label(ax, f"{world.people[person].name}: {relation} (k = {k})", "candidate answer", "probability")
-    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1)); return ax
+        ax.bar(
+            x + (i - 2) * w,
+            lm.score_candidates(m, tok, [p], cands)[0].softmax(0),
+            w,
+            color=c,
+            label=name,
+        )
+    tags = {
+        c: "\n(true)"
+        if c == truth
+        else "\n(flipped)"
+        if c == flip
+        else "\n(example)"
+        if c in shown
+        else ""
+        for c in cands
+    }
+    ax.set_xticks(x, [c + tags[c] for c in cands], fontsize=7, rotation=45)
+    ax.set_ylim(0, 1)
+    viz.label(
+        ax, f"{world.people[person].name}: {relation} (k = {k})", "candidate answer", "probability"
+    )
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1))
+    return ax
 
-show_person(); plt.show()
+
+show_person()
+plt.show()
 
 
 # %%
 def _panel(person, relation, k):
-    show_person(person, relation, k); plt.show()
+    show_person(person, relation, k)
+    plt.show()
 
-widgets.interact(_panel,
-                 person=widgets.Dropdown(options=[(world.people[p].name, p) for p in world.forget], value=F0, description="person"),
-                 relation=widgets.Dropdown(options=REL, value="city", description="relation"),
-                 k=widgets.IntSlider(value=3, min=0, max=3, description="k examples"));
+
+widgets.interact(
+    _panel,
+    person=widgets.Dropdown(
+        options=[(world.people[p].name, p) for p in world.forget], value=F0, description="person"
+    ),
+    relation=widgets.Dropdown(options=REL, value="city", description="relation"),
+    k=widgets.IntSlider(value=3, min=0, max=3, description="k examples"),
+)
 
 # %% [markdown]
 # ## 6. Try your own question
@@ -523,21 +799,49 @@ except KeyError as err:
 # %%
 print(f"Closed-book accuracy on the 4 attributes (mean), forget / retain people:")
 print(f"  full model      {base[('full', 'forget')]:.2f} / {base[('full', 'retain')]:.2f}")
-print(f"  retrained model {base[('retrained', 'forget')]:.2f} / {base[('retrained', 'retain')]:.2f}   (chance {chance:.2f})")
-print(f"In-context unlearning on the full model, k = {K}: forget {sweep.loc[K, ('ICUL prompt', 'truth')]:.2f}, "
-      f"retain {sweep.loc[K, ('retain, ICUL', 'truth')]:.2f}; forget answers that are the flipped value "
-      f"{sweep.loc[K, ('ICUL prompt', 'flipped value')]:.2f}, an example's answer {sweep.loc[K, ('ICUL prompt', KINDS[2])]:.2f}")
-print(f"  control, same prompts with the true answer shown: forget accuracy {sweep.loc[K, ('true answer shown', 'truth')]:.2f} "
-      f"(k = 0: {sweep.loc[0, ('true answer shown', 'truth')]:.2f})")
-print(f"  same prompts, paraphrased query: accuracy {recover.loc['mean', 'acc, full + ICUL, paraphrase']:.2f} "
-      f"(original wording {recover.loc['mean', 'acc, full + ICUL']:.2f}): a paraphrase does not escape the prompt")
-print(f"Knowledge still there: accuracy without the prompt {recover.loc['mean', 'acc, full, no prompt']:.2f}")
-print("  likelihood probe, forget people for whom the prompted full model gives the truth more probability "
-      "than the retrained model: " + ", ".join(f"{r} {int(recover.loc[r, recover.columns[-1]])} of {n}" for r in ATTR))
-print(f"UnUnlearning, retrained model on forget people, attributes: closed book "
-      f"{unun.loc[ATTR, 'retrained, closed book'].mean():.2f} -> fact in context {unun.loc[ATTR, 'retrained, fact in context'].mean():.2f}")
-print(f"  composed (city stated, country asked): {unun.loc['country', 'retrained, closed book']:.2f} -> "
-      f"{unun.loc['country', 'retrained, fact in context']:.2f}")
+print(
+    f"  retrained model {base[('retrained', 'forget')]:.2f} / "
+    f"{base[('retrained', 'retain')]:.2f}   (chance {chance:.2f})"
+)
+print(
+    f"In-context unlearning on the full model, k = {K}: forget "
+    f"{sweep.loc[K, ('ICUL prompt', 'truth')]:.2f}, "
+    f"retain {sweep.loc[K, ('retain, ICUL', 'truth')]:.2f}; forget answers that are the flipped "
+    f"value "
+    f"{sweep.loc[K, ('ICUL prompt', 'flipped value')]:.2f}, an example's answer "
+    f"{sweep.loc[K, ('ICUL prompt', KINDS[2])]:.2f}"
+)
+print(
+    f"  control, same prompts with the true answer shown: forget accuracy "
+    f"{sweep.loc[K, ('true answer shown', 'truth')]:.2f} "
+    f"(k = 0: {sweep.loc[0, ('true answer shown', 'truth')]:.2f})"
+)
+print(
+    f"  same prompts, paraphrased query: accuracy "
+    f"{recover.loc['mean', 'acc, full + ICUL, paraphrase']:.2f} "
+    f"(original wording {recover.loc['mean', 'acc, full + ICUL']:.2f}): a paraphrase does not "
+    f"escape the prompt"
+)
+print(
+    f"Knowledge still there: accuracy without the prompt "
+    f"{recover.loc['mean', 'acc, full, no prompt']:.2f}"
+)
+print(
+    "  likelihood probe, forget people for whom the prompted full model gives the truth more "
+    "probability "
+    "than the retrained model: "
+    + ", ".join(f"{r} {int(recover.loc[r, recover.columns[-1]])} of {n}" for r in ATTR)
+)
+print(
+    f"UnUnlearning, retrained model on forget people, attributes: closed book "
+    f"{unun.loc[ATTR, 'retrained, closed book'].mean():.2f} -> fact in context "
+    f"{unun.loc[ATTR, 'retrained, fact in context'].mean():.2f}"
+)
+print(
+    f"  composed (city stated, country asked): {unun.loc['country', 'retrained, closed book']:.2f} "
+    f"-> "
+    f"{unun.loc['country', 'retrained, fact in context']:.2f}"
+)
 
 # %% [markdown]
 # ## Conclusion: unlearning the weights is not content regulation

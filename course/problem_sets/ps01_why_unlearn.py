@@ -45,7 +45,9 @@ def forbid(*targets):
     saved = [(owner, name, getattr(owner, name)) for owner, name in targets]
 
     def blocked(*args, **kwargs):
-        raise AssertionError("this task asks you to write this yourself, not to call unlearnkit's version")
+        raise AssertionError(
+            "this task asks you to write this yourself, not to call unlearnkit's version"
+        )
 
     try:
         for owner, name, _ in saved:
@@ -58,7 +60,8 @@ def forbid(*targets):
 
 @contextmanager
 def correct_task1():
-    '''While the block runs, two_sided_epsilon is a correct version (task 3 is graded on its own).'''
+    '''While the block runs, two_sided_epsilon is a correct version (task 3 is graded on its
+    own).'''
     namespace = globals()
     yours = namespace.get("two_sided_epsilon")
     rates = mia.epsilon_from_rates
@@ -87,6 +90,7 @@ def correct_task1():
 # This task mirrors `unlearnkit.mia.epsilon_from_rates` (which also takes arrays of rates). You may not
 # call it.
 
+
 # %% nbg="answer:task1"
 def two_sided_epsilon(fpr, fnr, delta):
     '''The lower bound on epsilon proved by one test with rates fpr and fnr, at delta.
@@ -96,8 +100,8 @@ def two_sided_epsilon(fpr, fnr, delta):
         delta: float in (0, 1).
 
     Returns:
-        float: max(ln(1-delta-fpr) - ln(fnr), ln(1-delta-fnr) - ln(fpr)) clipped at 0, where a log of a
-        number <= 0 is -inf; math.inf if both rates are 0; math.nan if exactly one is 0.
+        float: max(ln(1-delta-fpr) - ln(fnr), ln(1-delta-fnr) - ln(fpr)) clipped at 0, where a log
+        of a number <= 0 is -inf; math.inf if both rates are 0; math.nan if exactly one is 0.
     '''
     ### BEGIN SOLUTION
     if fpr == 0 and fnr == 0:
@@ -108,8 +112,10 @@ def two_sided_epsilon(fpr, fnr, delta):
     def log_or_minus_inf(x):
         return math.log(x) if x > 0 else -math.inf
 
-    eps = max(log_or_minus_inf(1 - delta - fpr) - math.log(fnr),
-              log_or_minus_inf(1 - delta - fnr) - math.log(fpr))
+    eps = max(
+        log_or_minus_inf(1 - delta - fpr) - math.log(fnr),
+        log_or_minus_inf(1 - delta - fnr) - math.log(fpr),
+    )
     return max(eps, 0.0)
     ### END SOLUTION
 
@@ -148,8 +154,10 @@ def two_sided_epsilon(fpr, fnr, delta):
     def log_or_minus_inf(x):
         return math.log(x) if x > 0 else -math.inf
 
-    return max(log_or_minus_inf(1 - delta - fpr) - math.log(fnr),
-               log_or_minus_inf(1 - delta - fnr) - math.log(fpr))
+    return max(
+        log_or_minus_inf(1 - delta - fpr) - math.log(fnr),
+        log_or_minus_inf(1 - delta - fnr) - math.log(fpr),
+    )
 
 
 # %% nbg="wrong:task1:zero_rates_swapped"
@@ -163,8 +171,10 @@ def two_sided_epsilon(fpr, fnr, delta):
     def log_or_minus_inf(x):
         return math.log(x) if x > 0 else -math.inf
 
-    eps = max(log_or_minus_inf(1 - delta - fpr) - math.log(fnr),
-              log_or_minus_inf(1 - delta - fnr) - math.log(fpr))
+    eps = max(
+        log_or_minus_inf(1 - delta - fpr) - math.log(fnr),
+        log_or_minus_inf(1 - delta - fnr) - math.log(fpr),
+    )
     return max(eps, 0.0)
 
 
@@ -194,8 +204,10 @@ def two_sided_epsilon(fpr, fnr, delta):
     def log_or_minus_inf(x):
         return math.log(x) if x >= 0 else -math.inf
 
-    eps = max(log_or_minus_inf(1 - delta - fpr) - math.log(fnr),
-              log_or_minus_inf(1 - delta - fnr) - math.log(fpr))
+    eps = max(
+        log_or_minus_inf(1 - delta - fpr) - math.log(fnr),
+        log_or_minus_inf(1 - delta - fnr) - math.log(fpr),
+    )
     return max(eps, 0.0)
 
 
@@ -242,7 +254,8 @@ def two_sided_epsilon(fpr, fnr, delta):
 
 # %% nbg="wrong:task1:one_zero_rate_not_special"
 def two_sided_epsilon(fpr, fnr, delta):
-    # only "both rates 0" handled: with one rate 0 its log is -inf and the other rule gives inf, not nan
+    # only "both rates 0" handled: with one rate 0 its log is -inf and the other rule gives inf, not
+    # nan
     def log(x):
         return math.log(x) if x > 0 else -math.inf
 
@@ -310,31 +323,53 @@ with forbid((mia, "epsilon_from_rates")):
     e = two_sided_epsilon(0.1, 0.2, 1e-5)
     chance = two_sided_epsilon(0.5, 0.5, 1e-5)
 assert isinstance(e, float), "return a Python float"
-assert abs(e - max(math.log(1 - 1e-5 - 0.1) - math.log(0.2), math.log(1 - 1e-5 - 0.2) - math.log(0.1))) < 1e-12, \
-    f"two_sided_epsilon(0.1, 0.2, 1e-5) = {e}: check the formula"
+assert (
+    abs(e - max(math.log(1 - 1e-5 - 0.1) - math.log(0.2), math.log(1 - 1e-5 - 0.2) - math.log(0.1)))
+    < 1e-12
+), f"two_sided_epsilon(0.1, 0.2, 1e-5) = {e}: check the formula"
 assert chance == 0.0, "a test no better than chance proves nothing: epsilon 0"
 with forbid((mia, "epsilon_from_rates")):
     both_zero, one_zero = two_sided_epsilon(0.0, 0.0, 1e-5), two_sided_epsilon(0.0, 0.3, 1e-5)
     no_log = two_sided_epsilon(0.995, 0.001, 0.01)
 assert both_zero == math.inf, f"both rates 0 (perfect separation): expected inf, got {both_zero}"
-assert isinstance(one_zero, float) and math.isnan(one_zero), f"exactly one rate 0: expected nan, got {one_zero}"
-assert no_log == 0.0, (f"two_sided_epsilon(0.995, 0.001, 0.01) = {no_log}: 1 - delta - FPR < 0, so its log is -inf "
-                       "and that rule cannot be the maximum; the other rule gives a negative value, clipped to 0")
-print("visible tests passed: the formula at (0.1, 0.2, 1e-5), chance gives 0, the zero-rate conventions, "
-      "a log of a negative number as -inf")
+assert isinstance(one_zero, float) and math.isnan(one_zero), (
+    f"exactly one rate 0: expected nan, got {one_zero}"
+)
+assert no_log == 0.0, (
+    f"two_sided_epsilon(0.995, 0.001, 0.01) = {no_log}: 1 - delta - FPR < 0, so its log is -inf "
+    "and that rule cannot be the maximum; the other rule gives a negative value, clipped to 0"
+)
+print(
+    "visible tests passed: the formula at (0.1, 0.2, 1e-5), chance gives 0, the zero-rate "
+    "conventions, "
+    "a log of a negative number as -inf"
+)
 ### BEGIN HIDDEN TESTS
-cases = [(0.01, 0.3, 1e-5), (0.3, 0.01, 1e-5), (0.002, 0.004, 0.01), (0.9, 0.05, 0.2), (0.995, 0.001, 0.01),
-         (1.0, 1.0, 1e-5), (0.2, 0.7, 0.05), (1 / 512, 1 / 512, 1e-5),
-         (0.75, 0.2, 0.25), (0.2, 0.75, 0.25)]   # 1 - delta - rate is exactly 0: its log is -inf
+cases = [
+    (0.01, 0.3, 1e-5),
+    (0.3, 0.01, 1e-5),
+    (0.002, 0.004, 0.01),
+    (0.9, 0.05, 0.2),
+    (0.995, 0.001, 0.01),
+    (1.0, 1.0, 1e-5),
+    (0.2, 0.7, 0.05),
+    (1 / 512, 1 / 512, 1e-5),
+    (0.75, 0.2, 0.25),
+    (0.2, 0.75, 0.25),
+]  # 1 - delta - rate is exactly 0: its log is -inf
 expected = [float(mia.epsilon_from_rates(p, q, d)) for p, q, d in cases]
 with forbid((mia, "epsilon_from_rates")):
     got = [two_sided_epsilon(p, q, d) for p, q, d in cases]
     assert two_sided_epsilon(0.0, 0.0, 1e-5) == math.inf, "both rates 0: perfect separation, inf"
     assert math.isnan(two_sided_epsilon(0.0, 0.4, 1e-5)), "exactly one rate 0: nan"
     assert math.isnan(two_sided_epsilon(0.4, 0.0, 1e-5)), "exactly one rate 0: nan"
-    assert two_sided_epsilon(0.01, 0.3, 1e-5) == two_sided_epsilon(0.3, 0.01, 1e-5), "the bound is symmetric"
+    assert two_sided_epsilon(0.01, 0.3, 1e-5) == two_sided_epsilon(0.3, 0.01, 1e-5), (
+        "the bound is symmetric"
+    )
 for (p, q, d), g, x in zip(cases, got, expected):
-    assert abs(g - x) < 1e-9 or (math.isnan(g) and math.isnan(x)), f"two_sided_epsilon({p}, {q}, {d}) = {g}: wrong value"
+    assert abs(g - x) < 1e-9 or (math.isnan(g) and math.isnan(x)), (
+        f"two_sided_epsilon({p}, {q}, {d}) = {g}: wrong value"
+    )
 ### END HIDDEN TESTS
 
 # %% [markdown] nbg="locked:task2_md"
@@ -355,6 +390,7 @@ for (p, q, d), g, x in zip(cases, got, expected):
 #
 # This task mirrors `unlearnkit.mia.lira_phi`, which returns a numpy array; here the result is a torch
 # tensor. You may not call it.
+
 
 # %% nbg="answer:task2"
 def scaled_confidence(logits, labels):
@@ -474,7 +510,8 @@ def scaled_confidence(logits, labels):
 
 # %% nbg="twin:task2:fails"
 def scaled_confidence(logits, labels):
-    # unlearnkit.mia.lira_phi, its body copied (input checks left out) and renamed: it returns a numpy array
+    # unlearnkit.mia.lira_phi, its body copied (input checks left out) and renamed: it returns a
+    # numpy array
     z = torch.as_tensor(logits.detach().cpu().double().numpy())
     y = torch.broadcast_to(torch.as_tensor(labels).to(torch.int64), z.shape[:-1])
     zy = torch.gather(z, -1, y.unsqueeze(-1)).squeeze(-1)
@@ -488,33 +525,50 @@ y = torch.tensor([0, 2])
 z_given = z.clone()
 with forbid((mia, "lira_phi")):
     phi = scaled_confidence(z, y)
-assert torch.equal(z, z_given), f"scaled_confidence changed the logits it was given (now {z.tolist()}): work on a copy"
+assert torch.equal(z, z_given), (
+    f"scaled_confidence changed the logits it was given (now {z.tolist()}): work on a copy"
+)
 p = torch.softmax(z.double(), dim=1)
-assert isinstance(phi, torch.Tensor) and phi.shape == (2,) and phi.dtype == torch.float64, "a float64 tensor (m,)"
+assert isinstance(phi, torch.Tensor) and phi.shape == (2,) and phi.dtype == torch.float64, (
+    "a float64 tensor (m,)"
+)
 # rtol and atol both set: allclose's default rtol=1e-5 would let a float32 computation through
-assert torch.allclose(phi, torch.log(p[[0, 1], [0, 2]]) - torch.log(1 - p[[0, 1], [0, 2]]), rtol=1e-12, atol=1e-12), \
-    f"phi must equal log p_y - log(1 - p_y) on moderate logits to 1e-12 (float64 throughout), got {phi.tolist()}"
+assert torch.allclose(
+    phi, torch.log(p[[0, 1], [0, 2]]) - torch.log(1 - p[[0, 1], [0, 2]]), rtol=1e-12, atol=1e-12
+), (
+    f"phi must equal log p_y - log(1 - p_y) on moderate logits to 1e-12 (float64 throughout), got "
+    f"{phi.tolist()}"
+)
 with forbid((mia, "lira_phi")):
     confident = scaled_confidence(torch.tensor([[1000.0, 0.0]]), torch.tensor([0]))
-assert torch.isfinite(confident).all(), "logits [1000, 0], label 0: got inf or nan; work with the logits"
-assert abs(float(confident[0]) - 1000.0) < 1e-9, f"logits [1000, 0], label 0: phi is 1000, got {float(confident[0])}"
-print("visible tests passed: float64 (m,), phi on moderate logits to 1e-12, logits [1000, 0] give 1000")
+assert torch.isfinite(confident).all(), (
+    "logits [1000, 0], label 0: got inf or nan; work with the logits"
+)
+assert abs(float(confident[0]) - 1000.0) < 1e-9, (
+    f"logits [1000, 0], label 0: phi is 1000, got {float(confident[0])}"
+)
+print(
+    "visible tests passed: float64 (m,), phi on moderate logits to 1e-12, logits [1000, 0] give "
+    "1000"
+)
 ### BEGIN HIDDEN TESTS
 big = torch.tensor([[1000.0, 0.0], [0.0, 1000.0], [30.0, -30.0]])
 lab = torch.tensor([0, 0, 1])
 with forbid((mia, "lira_phi")):
     got = scaled_confidence(big, lab)
 assert torch.isfinite(got).all(), "very confident models must not give inf or nan"
-assert torch.allclose(got, torch.tensor([1000.0, -1000.0, -60.0], dtype=torch.float64), rtol=0, atol=1e-9), \
-    "very confident models, either label: wrong phi"
+assert torch.allclose(
+    got, torch.tensor([1000.0, -1000.0, -60.0], dtype=torch.float64), rtol=0, atol=1e-9
+), "very confident models, either label: wrong phi"
 g = torch.Generator().manual_seed(3)
 many = torch.randn(50, 10, generator=g) * 5
 lab = torch.randint(0, 10, (50,), generator=g)
 expected = torch.as_tensor(mia.lira_phi(many, lab))
 with forbid((mia, "lira_phi")):
     got = scaled_confidence(many, lab)
-assert got.shape == (50,) and torch.allclose(got, expected, rtol=1e-12, atol=1e-12), \
+assert got.shape == (50,) and torch.allclose(got, expected, rtol=1e-12, atol=1e-12), (
     "50 random rows, 10 classes: wrong phi (to 1e-12: compute in float64)"
+)
 # float64 logits: a float64 input must come back unchanged (.double() does not copy it)
 z64 = many.double()
 before = z64.clone()
@@ -546,6 +600,7 @@ assert torch.allclose(got, expected, rtol=1e-12, atol=1e-12), "float64 logits: w
 #
 # Call your task 1 function by its name, `two_sided_epsilon`. Task 3 is graded on its own: while its tests
 # run, that name points to a correct version, so a mistake in task 1 does not cost you task 3 as well.
+
 
 # %% nbg="answer:task3"
 def single_threshold_epsilon(unlearned, retrained, delta, per_unit=100):
@@ -712,7 +767,7 @@ def single_threshold_epsilon(unlearned, retrained, delta, per_unit=100):
         false_pos = sum(1 for v in neg if v >= t)
         false_neg = sum(1 for v in pos if v < t)
         e = two_sided_epsilon(false_pos / len(neg), false_neg / len(pos), delta)
-        if e == e:                       # not nan
+        if e == e:  # not nan
             kept.append(50.0 if e == math.inf else min(e, 50.0))
     return max(kept) if kept else 0.0
 
@@ -726,7 +781,11 @@ def single_threshold_epsilon(unlearned, retrained, delta, per_unit=100):
     if min(ru, rr) / max(ru, rr) < 0.01:
         return 50.0
     pos, neg = (r, u) if np.median(r) > np.median(u) else (u, r)
-    t = np.linspace(min(u[0], r[0]), max(u[-1], r[-1]), math.ceil((max(u[-1], r[-1]) - min(u[0], r[0])) * per_unit))
+    t = np.linspace(
+        min(u[0], r[0]),
+        max(u[-1], r[-1]),
+        math.ceil((max(u[-1], r[-1]) - min(u[0], r[0])) * per_unit),
+    )
     fpr = (neg.size - np.searchsorted(neg, t, side="left")) / neg.size
     fnr = np.searchsorted(pos, t, side="left") / pos.size
     eps = [two_sided_epsilon(float(a), float(b), delta) for a, b in zip(fpr, fnr)]
@@ -872,42 +931,72 @@ with correct_task1(), forbid((mia, "empirical_epsilon"), (mia, "epsilon_from_rat
     e = single_threshold_epsilon(a, b, 1e-5)
     same = single_threshold_epsilon(a, a.copy(), 1e-5)
     apart = single_threshold_epsilon(np.linspace(0, 1, 40), np.linspace(5, 6, 40), 1e-5)
-assert isinstance(e, float) and 0 < e <= math.log(300 - 1 - 300 * 1e-5) + 1e-9, \
+assert isinstance(e, float) and 0 < e <= math.log(300 - 1 - 300 * 1e-5) + 1e-9, (
     f"two shifted normals: expected a float in (0, ln(N-1)], got {e}"
-want = mia.empirical_epsilon(a, b, 1e-5, families=("single",))   # the library, outside your function
-assert abs(e - want) < 1e-9, f"two shifted normals: expected {want}, got {e} (check rules 2 to 4: the grid, >= t, the rates)"
+)
+want = mia.empirical_epsilon(a, b, 1e-5, families=("single",))  # the library, outside your function
+assert abs(e - want) < 1e-9, (
+    f"two shifted normals: expected {want}, got {e} (check rules 2 to 4: the grid, >= t, the rates)"
+)
 assert same == 0.0, "identical samples cannot be told apart"
-assert apart == 50.0, f"samples that do not overlap: a threshold between them gives inf, counted as 50.0; got {apart}"
-print("visible tests passed: two shifted normals give the challenge's value, identical samples give 0, "
-      "samples that do not overlap give 50")
+assert apart == 50.0, (
+    f"samples that do not overlap: a threshold between them gives inf, counted as 50.0; got {apart}"
+)
+print(
+    "visible tests passed: two shifted normals give the challenge's value, identical samples give "
+    "0, "
+    "samples that do not overlap give 50"
+)
 ### BEGIN HIDDEN TESTS
 cases = [(rng.normal(0, 1, 200), rng.normal(mu, 1, 150)) for mu in (0.0, 0.7, 2.0, 3.5)]
-cases += [(rng.normal(0, 1, 100), rng.normal(0, 3, 100)),            # equal medians, unequal spread
-          (np.linspace(0, 1, 40), np.linspace(5, 6, 40)),            # perfectly separated
-          (np.linspace(0, 0.005, 30), np.linspace(-1, 1, 30)),       # range rule
-          (np.full(5, 2.0), np.full(7, 2.0)), (np.full(5, 2.0), np.full(5, 3.0))]
-# rule 2 goes by the medians: ten far outliers give the retrained sample the larger mean, the smaller median
+cases += [
+    (rng.normal(0, 1, 100), rng.normal(0, 3, 100)),  # equal medians, unequal spread
+    (np.linspace(0, 1, 40), np.linspace(5, 6, 40)),  # perfectly separated
+    (np.linspace(0, 0.005, 30), np.linspace(-1, 1, 30)),  # range rule
+    (np.full(5, 2.0), np.full(7, 2.0)),
+    (np.full(5, 2.0), np.full(5, 3.0)),
+]
+# rule 2 goes by the medians: ten far outliers give the retrained sample the larger mean, the
+# smaller median
 skew = np.random.default_rng(5)
-cases.append((skew.normal(0.6, 1, 120), np.concatenate([skew.normal(0, 1, 110), np.full(10, 12.0)])))
+cases.append(
+    (skew.normal(0.6, 1, 120), np.concatenate([skew.normal(0, 1, 110), np.full(10, 12.0)]))
+)
 # equal medians (0.0), samples not constant: the unlearned sample is the positive one
-cases.append((np.array([-3.0, -2.0, -1.0, 0.0, 0.5, 0.6, 0.7]), np.array([-0.3, -0.2, -0.1, 0.0, 1.0, 2.0, 3.0])))
+cases.append(
+    (
+        np.array([-3.0, -2.0, -1.0, 0.0, 0.5, 0.6, 0.7]),
+        np.array([-0.3, -0.2, -0.1, 0.0, 1.0, 2.0, 3.0]),
+    )
+)
 what = [f"two normal samples, means 0 and {mu}" for mu in (0.0, 0.7, 2.0, 3.5)] + [
-    "equal medians, unequal spreads", "perfectly separated samples: inf counts as 50",
-    "one range under 1% of the other (rule 1)", "two equal constant samples (rule 1)",
+    "equal medians, unequal spreads",
+    "perfectly separated samples: inf counts as 50",
+    "one range under 1% of the other (rule 1)",
+    "two equal constant samples (rule 1)",
     "two different constant samples (rule 1)",
     "the retrained sample has the larger mean but the smaller median (rule 2 goes by the medians)",
-    "equal medians, samples not constant (rule 2: then the unlearned sample is positive)"]
+    "equal medians, samples not constant (rule 2: then the unlearned sample is positive)",
+]
 for delta in (1e-5, 0.01):
     expected = [mia.empirical_epsilon(u, r, delta, families=("single",)) for u, r in cases]
     with correct_task1(), forbid((mia, "empirical_epsilon"), (mia, "epsilon_from_rates")):
         got = [single_threshold_epsilon(u, r, delta) for u, r in cases]
     for i, (g, x) in enumerate(zip(got, expected)):
-        assert abs(g - x) < 1e-9, f"hidden case {i} ({what[i]}), delta {delta}: got {g}, expected {x}"
+        assert abs(g - x) < 1e-9, (
+            f"hidden case {i} ({what[i]}), delta {delta}: got {g}, expected {x}"
+        )
 with correct_task1(), forbid((mia, "empirical_epsilon"), (mia, "epsilon_from_rates")):
     coarse = single_threshold_epsilon(cases[1][0], cases[1][1], 0.01, per_unit=5)
-assert abs(coarse - mia.empirical_epsilon(cases[1][0], cases[1][1], 0.01, families=("single",), per_unit=5)) < 1e-9, \
-    "per_unit=5 must give a coarser threshold grid"
-# a statistic rounded to quarter units and a coarse grid (thresholds 0, 1.25, 2.5, 3.75, 5): thresholds
+assert (
+    abs(
+        coarse
+        - mia.empirical_epsilon(cases[1][0], cases[1][1], 0.01, families=("single",), per_unit=5)
+    )
+    < 1e-9
+), "per_unit=5 must give a coarser threshold grid"
+# a statistic rounded to quarter units and a coarse grid (thresholds 0, 1.25, 2.5, 3.75, 5):
+# thresholds
 # land on values, so "positive iff value >= t" (not value > t) decides the rates
 u_q = np.array([0.0, 0.5, 1.25, 1.25, 1.75, 2.5, 2.5, 3.0])
 r_q = np.array([1.25, 2.5, 2.5, 2.5, 3.75, 3.75, 4.5, 5.0])
@@ -915,7 +1004,9 @@ for delta in (1e-5, 0.01):
     with correct_task1(), forbid((mia, "empirical_epsilon"), (mia, "epsilon_from_rates")):
         got = single_threshold_epsilon(u_q, r_q, delta, per_unit=1)
     want = mia.empirical_epsilon(u_q, r_q, delta, families=("single",), per_unit=1)
-    assert abs(got - want) < 1e-9, f"values on the threshold grid, delta {delta}: got {got}, which is wrong"
+    assert abs(got - want) < 1e-9, (
+        f"values on the threshold grid, delta {delta}: got {got}, which is wrong"
+    )
 ### END HIDDEN TESTS
 
 # %% [markdown] nbg="locked:task4_md"
@@ -933,6 +1024,7 @@ for delta in (1e-5, 0.01):
 # This task mirrors `unlearnkit.exact.retrain`, with two differences: an empty request is valid here (the
 # library refuses it), and you return the model alone (the library returns `(model, log)`). You may not
 # call `Dataset.without` or `Dataset.subset` (use the `ids` tensor, e.g. `torch.isin`, and `Dataset.where`).
+
 
 # %% nbg="answer:task4"
 def retrain_without(dataset, forget_ids, config, seed):
@@ -1046,7 +1138,14 @@ def retrain_without(dataset, forget_ids, config, seed):
     keep_ids = sorted(present - set(forget))
     row = {int(i): p for p, i in enumerate(dataset.ids.tolist())}
     order = torch.tensor([row[i] for i in keep_ids], dtype=torch.int64)
-    retain = data.Dataset(dataset.X[order], dataset.y[order], dataset.ids[order], {}, dataset.num_classes, dataset.name)
+    retain = data.Dataset(
+        dataset.X[order],
+        dataset.y[order],
+        dataset.ids[order],
+        {},
+        dataset.num_classes,
+        dataset.name,
+    )
     model = models.mlp(dataset.n_features, dataset.num_classes, 16, seed=seed)
     training.fit(model, retain, config)
     return model
@@ -1054,7 +1153,9 @@ def retrain_without(dataset, forget_ids, config, seed):
 
 # %% nbg="alt:task4:python_sets"
 def retrain_without(dataset, forget_ids, config, seed):
-    request = [int(i) for i in (forget_ids.tolist() if hasattr(forget_ids, "tolist") else forget_ids)]
+    request = [
+        int(i) for i in (forget_ids.tolist() if hasattr(forget_ids, "tolist") else forget_ids)
+    ]
     if len(set(request)) != len(request):
         raise ValueError(f"forget_ids repeats an id: {request}")
     known = set(dataset.ids.tolist())
@@ -1070,7 +1171,8 @@ def retrain_without(dataset, forget_ids, config, seed):
 
 # %% nbg="wrong:task4:python_set_of_a_tensor"
 def retrain_without(dataset, forget_ids, config, seed):
-    # set() of a tensor holds 0-d tensors, hashed by identity: a repeated id in a tensor request goes unseen
+    # set() of a tensor holds 0-d tensors, hashed by identity: a repeated id in a tensor request
+    # goes unseen
     forget = set(forget_ids)
     if len(forget) != len(forget_ids):
         raise ValueError("forget_ids contains a repeated id")
@@ -1137,11 +1239,14 @@ def _same(a, b):
 
 @contextmanager
 def _no_training():
-    '''While the block runs, training.fit raises: a bad request must be refused before anything is trained.'''
+    '''While the block runs, training.fit raises: a bad request must be refused before anything is
+    trained.'''
     saved = training.fit
 
     def refuse(*args, **kwargs):
-        raise AssertionError("training.fit was called for a bad request: check the ids before training")
+        raise AssertionError(
+            "training.fit was called for a bad request: check the ids before training"
+        )
 
     training.fit = refuse
     try:
@@ -1153,14 +1258,18 @@ def _no_training():
 moons = data.make_moons(60, seed=1)
 # in make_moons the ids equal the row positions; renumber them so that ids and positions differ
 order = torch.randperm(60, generator=torch.Generator().manual_seed(11))
-visible = data.Dataset(moons.X[order], moons.y[order], moons.ids[order] * 3 + 500, {}, 2, "renumbered")
+visible = data.Dataset(
+    moons.X[order], moons.y[order], moons.ids[order] * 3 + 500, {}, 2, "renumbered"
+)
 cfg = TrainConfig(lr=0.1, batch_size=16, steps=30, seed=4)
 request = [int(visible.ids[i]) for i in (4, 21, 50)]
 expected = _reference(visible, request, cfg, seed=7)
 with forbid((data.Dataset, "without"), (data.Dataset, "subset")):
     got = retrain_without(visible, request, cfg, seed=7)
 assert isinstance(got, torch.nn.Module), "return the trained model"
-assert _same(got, expected), "the model differs from fit on the data without those ids (ids, not row positions)"
+assert _same(got, expected), (
+    "the model differs from fit on the data without those ids (ids, not row positions)"
+)
 # a bad request raises ValueError before anything is trained (training.fit refuses to run here)
 try:
     with forbid((data.Dataset, "without"), (data.Dataset, "subset")), _no_training():
@@ -1168,9 +1277,14 @@ try:
 except ValueError:
     pass
 else:
-    raise AssertionError("an id that is not in the data set must raise ValueError, before training.fit is called")
-print("visible tests passed: ids (not positions) removed and the model equals a retrain; an unknown id "
-      "raises ValueError before training")
+    raise AssertionError(
+        "an id that is not in the data set must raise ValueError, before training.fit is called"
+    )
+print(
+    "visible tests passed: ids (not positions) removed and the model equals a retrain; an unknown "
+    "id "
+    "raises ValueError before training"
+)
 ### BEGIN HIDDEN TESTS
 # ids that are not positions: a shuffled subset whose ids are far from 0..n-1
 shuffled = moons.subset(torch.randperm(60, generator=torch.Generator().manual_seed(5))[:40] + 0)
@@ -1181,7 +1295,9 @@ with forbid((data.Dataset, "without"), (data.Dataset, "subset")):
     got_np = retrain_without(shuffled, forget, cfg, seed=3)
     got_t = retrain_without(shuffled, torch.as_tensor(forget), cfg, seed=3)
     got_list = retrain_without(shuffled, [int(i) for i in forget], cfg, seed=3)
-assert _same(got_np, expected) and _same(got_t, expected) and _same(got_list, expected), "use ids, not positions"
+assert _same(got_np, expected) and _same(got_t, expected) and _same(got_list, expected), (
+    "use ids, not positions"
+)
 # the forgotten examples really are gone: retraining on everything gives a different model
 with forbid((data.Dataset, "without"), (data.Dataset, "subset")):
     nothing = retrain_without(shuffled, [], cfg, seed=3)
@@ -1191,11 +1307,13 @@ training.fit(full, shuffled, cfg)
 assert _same(nothing, full), "an empty request retrains on everything"
 # bad requests raise before training (training.fit refuses to run here)
 f0, f1, f2 = (int(i) for i in forget)
-bad_requests = {"an id that is not in the data set (a list)": [5],
-                "a repeated id (a list)": [f0, f0],
-                "a repeated id among others (a list)": [f0, f1, f0],
-                "a repeated id (an int64 tensor)": torch.as_tensor([f0, f0]),
-                "a repeated id (a numpy array)": np.array([f1, f2, f1])}
+bad_requests = {
+    "an id that is not in the data set (a list)": [5],
+    "a repeated id (a list)": [f0, f0],
+    "a repeated id among others (a list)": [f0, f1, f0],
+    "a repeated id (an int64 tensor)": torch.as_tensor([f0, f0]),
+    "a repeated id (a numpy array)": np.array([f1, f2, f1]),
+}
 for why, bad in bad_requests.items():
     try:
         with forbid((data.Dataset, "without"), (data.Dataset, "subset")), _no_training():
@@ -1205,7 +1323,9 @@ for why, bad in bad_requests.items():
     except AssertionError as err:
         raise AssertionError(f"{why}: expected ValueError before training, got: {err}") from None
     else:
-        raise AssertionError(f"{why}: expected ValueError before training, the request was accepted")
+        raise AssertionError(
+            f"{why}: expected ValueError before training, the request was accepted"
+        )
 ### END HIDDEN TESTS
 
 # %% [markdown] nbg="locked:task5_md"

@@ -46,10 +46,14 @@ def forbid(*targets):
     Names bound to the same objects in this notebook are switched off too.
     '''
     saved = [(module, name, getattr(module, name)) for module, name in targets]
-    aliases = [(key, value) for key, value in globals().items() for _, _, ref in saved if value is ref]
+    aliases = [
+        (key, value) for key, value in globals().items() for _, _, ref in saved if value is ref
+    ]
 
     def blocked(*args, **kwargs):
-        raise AssertionError("this task asks you to write this yourself, not to call unlearnkit's version")
+        raise AssertionError(
+            "this task asks you to write this yourself, not to call unlearnkit's version"
+        )
 
     try:
         for module, name, _ in saved:
@@ -86,6 +90,7 @@ def forbid(*targets):
 # This task mirrors `unlearnkit.data.stratified_split`, which returns the other layout: a list of
 # `n_shards` sorted tensors of positions. You may not call it.
 
+
 # %% nbg="answer:task1"
 def stratified_shards(labels, n_shards, seed):
     '''Assign positions 0..n-1 to n_shards class-stratified shards.
@@ -96,8 +101,8 @@ def stratified_shards(labels, n_shards, seed):
         seed: int, seeds the torch.Generator that shuffles (no global random state).
 
     Returns:
-        int64 tensor (n,): the shard (0..n_shards-1) of each position; every class spread evenly over
-        the shards (counts differ by at most one) and shard sizes differing by at most one.
+        int64 tensor (n,): the shard (0..n_shards-1) of each position; every class spread evenly
+        over the shards (counts differ by at most one) and shard sizes differing by at most one.
     '''
     ### BEGIN SOLUTION
     g = torch.Generator().manual_seed(int(seed))
@@ -107,7 +112,7 @@ def stratified_shards(labels, n_shards, seed):
         pos = (labels == c).nonzero().flatten()
         pos = pos[torch.randperm(pos.numel(), generator=g)]
         shard[pos] = (torch.arange(pos.numel()) + turn) % n_shards
-        turn = (turn + pos.numel()) % n_shards      # the next class continues the deal
+        turn = (turn + pos.numel()) % n_shards  # the next class continues the deal
     return shard
     ### END SOLUTION
 
@@ -215,7 +220,8 @@ def stratified_shards(labels, n_shards, seed):
 
 # %% nbg="wrong:task1:classes_from_range"
 def stratified_shards(labels, n_shards, seed):
-    # classes taken as range(max + 1): a negative label (-1 for "unknown") is never dealt, its positions stay in shard 0
+    # classes taken as range(max + 1): a negative label (-1 for "unknown") is never dealt, its
+    # positions stay in shard 0
     g = torch.Generator().manual_seed(seed)
     shard = torch.zeros(labels.numel(), dtype=torch.int64)
     nxt = 0
@@ -243,7 +249,8 @@ def stratified_shards(labels, n_shards, seed):
 
 # %% nbg="wrong:task1:blocks_per_class"
 def stratified_shards(labels, n_shards, seed):
-    # each class cut into n_shards contiguous blocks of its shuffled positions: classes balanced, sizes not
+    # each class cut into n_shards contiguous blocks of its shuffled positions: classes balanced,
+    # sizes not
     g = torch.Generator().manual_seed(seed)
     shard = torch.empty(labels.numel(), dtype=torch.int64)
     for c in torch.unique(labels).tolist():
@@ -258,12 +265,17 @@ import numbers
 
 
 def stratified_shards(labels, n_shards, seed):
-    # unlearnkit.data.stratified_split, its body copied (checks shortened) and renamed: a list of groups
+    # unlearnkit.data.stratified_split, its body copied (checks shortened) and renamed: a list of
+    # groups
     if not isinstance(labels, torch.Tensor) or labels.dtype.is_floating_point or labels.dim() != 1:
         raise TypeError("labels must be a one-dimensional integer tensor")
     labels = labels.cpu()
     n = int(labels.shape[0])
-    if isinstance(n_shards, bool) or not isinstance(n_shards, numbers.Integral) or not 1 <= n_shards <= n:
+    if (
+        isinstance(n_shards, bool)
+        or not isinstance(n_shards, numbers.Integral)
+        or not 1 <= n_shards <= n
+    ):
         raise ValueError(f"n_shards must be an integer in 1..{n}, got {n_shards!r}")
     g = torch.Generator().manual_seed(int(seed))
     parts = [[] for _ in range(n_shards)]
@@ -272,7 +284,7 @@ def stratified_shards(labels, n_shards, seed):
         pos = (labels == c).nonzero().flatten()
         pos = pos[torch.randperm(pos.numel(), generator=g)]
         for j in range(n_shards):
-            parts[j].append(pos[(j - offset) % n_shards::n_shards])
+            parts[j].append(pos[(j - offset) % n_shards :: n_shards])
         offset = (offset + pos.numel()) % n_shards
     return [torch.sort(torch.cat(p))[0] for p in parts]
 
@@ -280,10 +292,14 @@ def stratified_shards(labels, n_shards, seed):
 # %% nbg="tests:task1_tests:3"
 def _check_shards(labels, n_shards, shard):
     n = labels.numel()
-    assert isinstance(shard, torch.Tensor) and shard.dtype == torch.int64 and shard.shape == (n,), \
-        f"return an int64 tensor of shape ({n},), one shard per position; got {type(shard).__name__} " \
+    assert isinstance(shard, torch.Tensor) and shard.dtype == torch.int64 and shard.shape == (n,), (
+        f"return an int64 tensor of shape ({n},), one shard per position; got "
+        f"{type(shard).__name__} "
         f"{getattr(shard, 'dtype', '')} {tuple(getattr(shard, 'shape', ()))}"
-    assert bool(((shard >= 0) & (shard < n_shards)).all()), f"shard numbers must lie in 0..{n_shards - 1}"
+    )
+    assert bool(((shard >= 0) & (shard < n_shards)).all()), (
+        f"shard numbers must lie in 0..{n_shards - 1}"
+    )
     sizes = torch.bincount(shard, minlength=n_shards).tolist()
     assert max(sizes) - min(sizes) <= 1, f"shard sizes differ by more than one: {sizes}"
     for c in torch.unique(labels).tolist():
@@ -297,19 +313,27 @@ with forbid((data, "stratified_split"), (sisa, "stratified_split")):
     shard = stratified_shards(labels, 4, seed=1)
     again = stratified_shards(labels, 4, seed=1)
     other = stratified_shards(labels, 4, seed=2)
-assert torch.equal(torch.get_rng_state(), state), \
-    "torch's global random state changed: shuffle with your own seeded torch.Generator (no torch.manual_seed)"
+assert torch.equal(torch.get_rng_state(), state), (
+    "torch's global random state changed: shuffle with your own seeded torch.Generator (no "
+    "torch.manual_seed)"
+)
 _check_shards(labels, 4, shard)
 assert torch.equal(shard, again), "the same seed must give the same assignment"
-together = lambda s: s[:, None] == s[None, :]           # which positions share a shard
-assert not torch.equal(together(shard), together(other)), \
-    "seeds 1 and 2 put exactly the same positions together: shuffle each class's positions, not only the shard numbers"
-# uneven class counts (7, 3, 1, 6 over 4 shards): the sizes stay balanced only if the deal continues across classes
+together = lambda s: s[:, None] == s[None, :]  # which positions share a shard
+assert not torch.equal(together(shard), together(other)), (
+    "seeds 1 and 2 put exactly the same positions together: shuffle each class's positions, not "
+    "only the shard numbers"
+)
+# uneven class counts (7, 3, 1, 6 over 4 shards): the sizes stay balanced only if the deal continues
+# across classes
 uneven = torch.tensor([0] * 7 + [1] * 3 + [2] * 1 + [5] * 6)
 with forbid((data, "stratified_split"), (sisa, "stratified_split")):
     _check_shards(uneven, 4, stratified_shards(uneven, 4, seed=0))
-print("visible tests passed: int64 (n,) shard numbers, classes and sizes balanced (also for uneven classes), "
-      "seeded, global random state untouched")
+print(
+    "visible tests passed: int64 (n,) shard numbers, classes and sizes balanced (also for uneven "
+    "classes), "
+    "seeded, global random state untouched"
+)
 ### BEGIN HIDDEN TESTS
 with forbid((data, "stratified_split"), (sisa, "stratified_split")):
     # uneven classes: sizes still balanced (needs the deal to continue across classes)
@@ -320,7 +344,9 @@ with forbid((data, "stratified_split"), (sisa, "stratified_split")):
     # one shard, and as many shards as examples
     lab = torch.tensor([3, 1, 3, 2, 1, 1, 2])
     one = stratified_shards(lab, 1, seed=5)
-    assert torch.equal(one, torch.zeros(7, dtype=torch.int64)), "one shard: every position is in shard 0"
+    assert torch.equal(one, torch.zeros(7, dtype=torch.int64)), (
+        "one shard: every position is in shard 0"
+    )
     _check_shards(lab, 7, stratified_shards(lab, 7, seed=5))
     # non-contiguous labels, many random cases
     g = torch.Generator().manual_seed(123)
@@ -333,8 +359,10 @@ with forbid((data, "stratified_split"), (sisa, "stratified_split")):
     lab = torch.tensor([-1, 1] * 9 + [-1] * 3)
     _check_shards(lab, 4, stratified_shards(lab, 4, seed=6))
     # no global random state: the result must not depend on torch's global seed
-    torch.manual_seed(1); a = stratified_shards(labels, 3, seed=9)
-    torch.manual_seed(2); b = stratified_shards(labels, 3, seed=9)
+    torch.manual_seed(1)
+    a = stratified_shards(labels, 3, seed=9)
+    torch.manual_seed(2)
+    b = stratified_shards(labels, 3, seed=9)
     assert torch.equal(a, b), "read no global random state: use a seeded torch.Generator"
 _ = torch.manual_seed(SEED)
 ### END HIDDEN TESTS
@@ -359,6 +387,7 @@ _ = torch.manual_seed(SEED)
 # in another layout: the library returns a dict of the touched shards only, and refuses an empty
 # request. You may not call `unlearnkit.sisa.resume_stage`.
 
+
 # %% nbg="answer:task2"
 def resume_checkpoints(slice_ids, ids):
     '''The checkpoint each shard continues from after a request removing ids.
@@ -380,12 +409,12 @@ def resume_checkpoints(slice_ids, ids):
     found = torch.zeros(ids.numel(), dtype=torch.bool)
     out = []
     for slices in slice_ids:
-        keep = len(slices)                      # untouched: the final checkpoint stays
+        keep = len(slices)  # untouched: the final checkpoint stays
         for j, t in enumerate(slices, start=1):
             hit = torch.isin(ids, t)
             if bool(hit.any()):
                 found |= hit
-                keep = min(keep, j - 1)         # the first slice holding a removed id wins
+                keep = min(keep, j - 1)  # the first slice holding a removed id wins
         out.append(keep)
     if not bool(found.all()):
         raise ValueError(f"ids not in any slice: {ids[~found].tolist()}")
@@ -507,7 +536,7 @@ def resume_checkpoints(slice_ids, ids):
 
 # %% nbg="alt:task2:where_is_each_id"
 def resume_checkpoints(slice_ids, ids):
-    where = {}                                   # id -> (shard, 1-based slice)
+    where = {}  # id -> (shard, 1-based slice)
     for s, slices in enumerate(slice_ids):
         for j, t in enumerate(slices, start=1):
             for i in t.tolist():
@@ -577,7 +606,8 @@ def resume_checkpoints(slice_ids, ids):
 
 # %% nbg="twin:task2:fails"
 def resume_checkpoints(slice_ids, ids):
-    # SISA._index, locate, _validate and plan(ids)["resumed_from"] with resume_stage, copied and renamed:
+    # SISA._index, locate, _validate and plan(ids)["resumed_from"] with resume_stage, copied and
+    # renamed:
     # a dict of the touched shards only, and an empty request is refused
     ids = torch.as_tensor(ids, dtype=torch.int64).flatten()
     if ids.numel() == 0:
@@ -607,28 +637,44 @@ def resume_checkpoints(slice_ids, ids):
 
 # %% nbg="tests:task2_tests:3"
 T = lambda *v: torch.tensor(v, dtype=torch.int64)
-layout = [[T(0, 5), T(3, 8), T(10, 11)],     # shard 0: slices 1, 2, 3
-          [T(1, 6), T(2, 7), T(12, 13)],     # shard 1
-          [T(4, 9), T(14, 15), T(16, 17)]]   # shard 2
+layout = [
+    [T(0, 5), T(3, 8), T(10, 11)],  # shard 0: slices 1, 2, 3
+    [T(1, 6), T(2, 7), T(12, 13)],  # shard 1
+    [T(4, 9), T(14, 15), T(16, 17)],
+]  # shard 2
 with forbid((sisa, "resume_stage")):
     got = resume_checkpoints(layout, T(8))
-    assert got == [1, 3, 3], f"id 8 is in slice 2 of shard 0: [1, 3, 3] (untouched shards keep checkpoint R = 3), got {got}"
+    assert got == [1, 3, 3], (
+        f"id 8 is in slice 2 of shard 0: [1, 3, 3] (untouched shards keep checkpoint R = 3), got "
+        f"{got}"
+    )
     got = resume_checkpoints(layout, T(13, 4))
     assert got == [3, 2, 0], f"expected [3, 2, 0], got {got}"
-    assert type(got) is list and all(type(v) is int for v in got), "return a list of plain Python ints"
+    assert type(got) is list and all(type(v) is int for v in got), (
+        "return a list of plain Python ints"
+    )
     got = resume_checkpoints(layout, T(10, 8, 3))
-    assert got == [1, 3, 3], f"ids 10, 8, 3 are in slices 3, 2, 2 of shard 0: the FIRST slice wins, got {got}"
-print("visible tests passed: one checkpoint per shard, R for untouched shards, the first slice wins")
+    assert got == [1, 3, 3], (
+        f"ids 10, 8, 3 are in slices 3, 2, 2 of shard 0: the FIRST slice wins, got {got}"
+    )
+print(
+    "visible tests passed: one checkpoint per shard, R for untouched shards, the first slice wins"
+)
 ### BEGIN HIDDEN TESTS
 with forbid((sisa, "resume_stage")):
     # several ids in one shard: the earliest slice wins, whatever the order of the request
-    assert resume_checkpoints(layout, T(11, 3, 10)) == [1, 3, 3], "several ids in one shard: the earliest slice wins"
-    assert resume_checkpoints(layout, T(17, 9, 15)) == [3, 3, 0], "several ids in one shard: the earliest slice wins"
+    assert resume_checkpoints(layout, T(11, 3, 10)) == [1, 3, 3], (
+        "several ids in one shard: the earliest slice wins"
+    )
+    assert resume_checkpoints(layout, T(17, 9, 15)) == [3, 3, 0], (
+        "several ids in one shard: the earliest slice wins"
+    )
     # every shard
     assert resume_checkpoints(layout, T(10, 7, 16)) == [2, 1, 2], "a request touching every shard"
     # an empty request retrains nothing
-    assert resume_checkpoints(layout, torch.zeros(0, dtype=torch.int64)) == [3, 3, 3], \
+    assert resume_checkpoints(layout, torch.zeros(0, dtype=torch.int64)) == [3, 3, 3], (
         "an empty request: every shard keeps checkpoint R"
+    )
     # an unknown id is refused
     try:
         resume_checkpoints(layout, T(8, 99))
@@ -638,15 +684,21 @@ with forbid((sisa, "resume_stage")):
         raise AssertionError("an id in no slice must raise ValueError")
     # shards with different numbers of slices: an untouched shard keeps its own R
     uneven = [[T(20, 21), T(22)], [T(23), T(24), T(25), T(26)], [T(27)]]
-    assert resume_checkpoints(uneven, T(24)) == [2, 1, 1], "an untouched shard keeps checkpoint R = its own number of slices"
-    assert resume_checkpoints(uneven, torch.zeros(0, dtype=torch.int64)) == [2, 4, 1], \
+    assert resume_checkpoints(uneven, T(24)) == [2, 1, 1], (
+        "an untouched shard keeps checkpoint R = its own number of slices"
+    )
+    assert resume_checkpoints(uneven, torch.zeros(0, dtype=torch.int64)) == [2, 4, 1], (
         "an empty request: every shard keeps its own R"
+    )
     # random layouts (1 to 5 slices per shard) against a brute-force reference
     g = torch.Generator().manual_seed(7)
     for trial in range(30):
-        S, R = int(torch.randint(1, 6, (1,), generator=g)), int(torch.randint(1, 6, (1,), generator=g))
+        S, R = (
+            int(torch.randint(1, 6, (1,), generator=g)),
+            int(torch.randint(1, 6, (1,), generator=g)),
+        )
         perm = torch.randperm(S * R * 3, generator=g) + 1000
-        lay = [[perm[(s * R + j) * 3:(s * R + j + 1) * 3] for j in range(R)] for s in range(S)]
+        lay = [[perm[(s * R + j) * 3 : (s * R + j + 1) * 3] for j in range(R)] for s in range(S)]
         k = int(torch.randint(1, 6, (1,), generator=g))
         req = perm[torch.randperm(perm.numel(), generator=g)[:k]]
         want = []
@@ -678,6 +730,7 @@ with forbid((sisa, "resume_stage")):
 # This task mirrors `unlearnkit.exact.SummationRidge` (its `forget`), which puts the column of ones
 # **last**; here it comes first. You may not use `SummationRidge`.
 
+
 # %% nbg="answer:task3"
 def ridge_forget(A, b, X_forget, y_forget, fit_intercept=True):
     '''Forget rows from ridge regression's sums and solve again.
@@ -685,8 +738,8 @@ def ridge_forget(A, b, X_forget, y_forget, fit_intercept=True):
     Args:
         A: float64 (p, p), the penalised Gram matrix of the rows seen so far.
         b: float64 (p,), X~^T y of the rows seen so far.
-        X_forget: (k, d) rows to forget; y_forget: (k,) their targets. k = 0 (shape (0, d)) is valid:
-            nothing is forgotten and the result is the model of the current sums.
+        X_forget: (k, d) rows to forget; y_forget: (k,) their targets. k = 0 (shape (0, d)) is
+            valid: nothing is forgotten and the result is the model of the current sums.
         fit_intercept: whether X~ has a column of ones first (then p = d + 1, else p = d).
 
     Returns:
@@ -803,7 +856,8 @@ def ridge_forget(A, b, X_forget, y_forget, fit_intercept=True):
 
 # %% nbg="wrong:task3:returns_A_itself_when_empty"
 def ridge_forget(A, b, X_forget, y_forget, fit_intercept=True):
-    # nothing to forget: hands back the caller's own arrays, so a later in-place update of A_new changes A
+    # nothing to forget: hands back the caller's own arrays, so a later in-place update of A_new
+    # changes A
     if len(X_forget) == 0:
         w = np.linalg.solve(A, b)
         return (A, b, w[1:], float(w[0])) if fit_intercept else (A, b, w, 0.0)
@@ -818,7 +872,8 @@ def ridge_forget(A, b, X_forget, y_forget, fit_intercept=True):
 
 # %% nbg="wrong:task3:ones_column_last"
 def ridge_forget(A, b, X_forget, y_forget, fit_intercept=True):
-    # the column of ones appended last, as unlearnkit.exact.SummationRidge does, where the task puts it first
+    # the column of ones appended last, as unlearnkit.exact.SummationRidge does, where the task puts
+    # it first
     Z = np.asarray(X_forget, dtype=np.float64)
     if fit_intercept:
         Z = np.hstack([Z, np.ones((Z.shape[0], 1))])
@@ -830,7 +885,8 @@ def ridge_forget(A, b, X_forget, y_forget, fit_intercept=True):
 
 # %% nbg="wrong:task3:solves_blocks_apart"
 def ridge_forget(A, b, X_forget, y_forget, fit_intercept=True):
-    # solves the coefficients' block alone and the intercept from its own row: ignores their coupling
+    # solves the coefficients' block alone and the intercept from its own row: ignores their
+    # coupling
     Z = np.asarray(X_forget, dtype=np.float64)
     if fit_intercept:
         Z = np.hstack([np.ones((Z.shape[0], 1)), Z])
@@ -871,52 +927,72 @@ X = rng.normal(size=(200, 5))
 y = X @ np.array([1.0, -2.0, 0.5, 0.0, 3.0]) + 4.0 + 0.1 * rng.normal(size=200)
 A, b = _sums(X, y, lam=2.0)
 A0, b0 = A.copy(), b.copy()
-ref = Ridge(alpha=2.0).fit(X[20:], y[20:])                      # refit on the rows that remain
+ref = Ridge(alpha=2.0).fit(X[20:], y[20:])  # refit on the rows that remain
 with forbid((exact, "SummationRidge")):
     A_new, b_new, coef, intercept = ridge_forget(A, b, X[:20], y[:20])
 assert np.array_equal(A, A0) and np.array_equal(b, b0), "do not change A and b in place"
-assert np.allclose(A_new, _sums(X[20:], y[20:], 2.0)[0], rtol=1e-10, atol=1e-10), \
+assert np.allclose(A_new, _sums(X[20:], y[20:], 2.0)[0], rtol=1e-10, atol=1e-10), (
     "A_new is not the sum over the remaining rows (the column of ones comes first)"
-assert np.allclose(b_new, _sums(X[20:], y[20:], 2.0)[1], rtol=1e-10, atol=1e-10), "b_new is not the sum over the remaining rows"
-assert np.allclose(coef, ref.coef_, rtol=1e-10, atol=1e-10), f"coefficients differ from a refit: {coef} vs {ref.coef_}"
-assert abs(intercept - ref.intercept_) < 1e-9, f"intercept differs from a refit: {intercept} vs {ref.intercept_}"
+)
+assert np.allclose(b_new, _sums(X[20:], y[20:], 2.0)[1], rtol=1e-10, atol=1e-10), (
+    "b_new is not the sum over the remaining rows"
+)
+assert np.allclose(coef, ref.coef_, rtol=1e-10, atol=1e-10), (
+    f"coefficients differ from a refit: {coef} vs {ref.coef_}"
+)
+assert abs(intercept - ref.intercept_) < 1e-9, (
+    f"intercept differs from a refit: {intercept} vs {ref.intercept_}"
+)
 # without an intercept: X~ = X, no column of ones, and the intercept is 0.0
 A1, b1 = _sums(X, y, lam=0.5, fit_intercept=False)
 with forbid((exact, "SummationRidge")):
     _, _, c1, i1 = ridge_forget(A1, b1, X[150:], y[150:], fit_intercept=False)
 r1 = Ridge(alpha=0.5, fit_intercept=False).fit(X[:150], y[:150])
-assert np.allclose(c1, r1.coef_, rtol=1e-10, atol=1e-10), "fit_intercept=False: coefficients differ from a refit"
+assert np.allclose(c1, r1.coef_, rtol=1e-10, atol=1e-10), (
+    "fit_intercept=False: coefficients differ from a refit"
+)
 assert i1 == 0.0, "fit_intercept=False: the intercept must be 0.0"
-print("visible tests passed: A and b unchanged, sums and model equal a refit on the remaining rows, "
-      "with and without an intercept")
+print(
+    "visible tests passed: A and b unchanged, sums and model equal a refit on the remaining rows, "
+    "with and without an intercept"
+)
 ### BEGIN HIDDEN TESTS
 with forbid((exact, "SummationRidge")):
     # no intercept, other rows
     _, _, c1, i1 = ridge_forget(A1, b1, X[:60], y[:60], fit_intercept=False)
     r1 = Ridge(alpha=0.5, fit_intercept=False).fit(X[60:], y[60:])
-    assert np.allclose(c1, r1.coef_, rtol=1e-10, atol=1e-10) and i1 == 0.0, "fit_intercept=False: wrong model"
+    assert np.allclose(c1, r1.coef_, rtol=1e-10, atol=1e-10) and i1 == 0.0, (
+        "fit_intercept=False: wrong model"
+    )
     # several requests in a row equal one refit; forgetting nothing changes nothing
     A2, b2 = A, b
     for lo in (0, 50, 100):
-        A2, b2, c2, i2 = ridge_forget(A2, b2, X[lo:lo + 30], y[lo:lo + 30])
-    keep = np.ones(200, dtype=bool); keep[[*range(0, 30), *range(50, 80), *range(100, 130)]] = False
+        A2, b2, c2, i2 = ridge_forget(A2, b2, X[lo : lo + 30], y[lo : lo + 30])
+    keep = np.ones(200, dtype=bool)
+    keep[[*range(0, 30), *range(50, 80), *range(100, 130)]] = False
     r2 = Ridge(alpha=2.0).fit(X[keep], y[keep])
-    assert np.allclose(c2, r2.coef_, rtol=1e-9, atol=1e-10) and abs(i2 - r2.intercept_) < 1e-9, \
+    assert np.allclose(c2, r2.coef_, rtol=1e-9, atol=1e-10) and abs(i2 - r2.intercept_) < 1e-9, (
         "three requests in a row must equal one refit on what remains"
+    )
     A3, b3, c3, i3 = ridge_forget(A, b, X[:0], y[:0])
     r3 = Ridge(alpha=2.0).fit(X, y)
     assert np.allclose(A3, A) and np.allclose(b3, b), "k = 0: the sums must stay as they were"
-    assert not np.shares_memory(A3, A) and not np.shares_memory(b3, b), \
-        "k = 0: return new arrays, not A and b themselves (a later in-place update would change them)"
-    assert np.allclose(c3, r3.coef_, rtol=1e-10, atol=1e-10) and abs(i3 - r3.intercept_) < 1e-9, \
+    assert not np.shares_memory(A3, A) and not np.shares_memory(b3, b), (
+        "k = 0: return new arrays, not A and b themselves (a later in-place update would change "
+        "them)"
+    )
+    assert np.allclose(c3, r3.coef_, rtol=1e-10, atol=1e-10) and abs(i3 - r3.intercept_) < 1e-9, (
         "k = 0 rows: the model of the current sums"
+    )
     # a single row, more features than remaining rows (lam > 0 keeps A invertible)
-    Xw = rng.normal(size=(8, 12)); yw = rng.normal(size=8)
+    Xw = rng.normal(size=(8, 12))
+    yw = rng.normal(size=8)
     A4, b4 = _sums(Xw, yw, lam=1.0)
     _, _, c4, i4 = ridge_forget(A4, b4, Xw[:1], yw[:1])
     r4 = Ridge(alpha=1.0).fit(Xw[1:], yw[1:])
-    assert np.allclose(c4, r4.coef_, rtol=1e-8, atol=1e-10) and abs(i4 - r4.intercept_) < 1e-8, \
+    assert np.allclose(c4, r4.coef_, rtol=1e-8, atol=1e-10) and abs(i4 - r4.intercept_) < 1e-8, (
         "one row forgotten, more features than rows: wrong model"
+    )
     assert isinstance(i4, float), "the intercept must be a Python float"
 ### END HIDDEN TESTS
 
@@ -934,17 +1010,20 @@ with forbid((exact, "SummationRidge")):
 # This task mirrors `unlearnkit.sisa.aggregate_votes`, which breaks a tie towards the smallest tied
 # label; here a tie abstains. You may not call `sisa.aggregate_votes` or `sisa.vote_counts`.
 
+
 # %% nbg="answer:task4"
 def majority_vote(labels, num_classes):
     '''Plurality vote of m models that abstains (-1) on a tie.
 
     Args:
-        labels: int64 tensor (m, n), labels[i, t] = model i's label for input t, in 0..num_classes-1.
+        labels: int64 tensor (m, n), labels[i, t] = model i's label for input t, in
+            0..num_classes-1.
         num_classes: the number of classes.
 
     Returns:
         int64 tensor (n,): for each input the label most models chose, or -1 when two or more labels
-        share the most votes. n = 0 (labels of shape (m, 0)) gives an empty int64 tensor of shape (0,).
+        share the most votes. n = 0 (labels of shape (m, 0)) gives an empty int64 tensor of
+        shape (0,).
     '''
     ### BEGIN SOLUTION
     m, n = labels.shape
@@ -1070,7 +1149,8 @@ def majority_vote(labels, num_classes):
 
 # %% nbg="twin:task4:fails"
 def majority_vote(labels, num_classes):
-    # unlearnkit.sisa.aggregate_votes with vote_counts inlined, copied and renamed: ties go to the smallest label
+    # unlearnkit.sisa.aggregate_votes with vote_counts inlined, copied and renamed: ties go to the
+    # smallest label
     if not isinstance(labels, torch.Tensor) or labels.dim() != 2:
         raise ValueError("labels must be a tensor of shape (m, n)")
     if labels.numel() and (int(labels.min()) < 0 or int(labels.max()) >= num_classes):
@@ -1082,24 +1162,27 @@ def majority_vote(labels, num_classes):
 
 
 # %% nbg="tests:task4_tests:2"
-votes = torch.tensor([[1, 0, 2, 3],
-                      [1, 2, 2, 0],
-                      [0, 2, 1, 3]])
+votes = torch.tensor([[1, 0, 2, 3], [1, 2, 2, 0], [0, 2, 1, 3]])
 with forbid((sisa, "aggregate_votes"), (sisa, "vote_counts")):
     got = majority_vote(votes, 4)
-assert isinstance(got, torch.Tensor) and got.dtype == torch.int64 and got.shape == (4,), "an int64 tensor (n,)"
+assert isinstance(got, torch.Tensor) and got.dtype == torch.int64 and got.shape == (4,), (
+    "an int64 tensor (n,)"
+)
 assert got.tolist() == [1, 2, 2, 3], f"expected [1, 2, 2, 3], got {got.tolist()}"
 with forbid((sisa, "aggregate_votes"), (sisa, "vote_counts")):
     tie = majority_vote(torch.tensor([[4], [1]]), 5)
     three = majority_vote(torch.tensor([[2], [0], [1]]), 3)
 assert tie.tolist() == [-1], f"votes [4, 1]: a two-way tie abstains (-1), got {tie.tolist()}"
-assert three.tolist() == [-1], f"votes [2, 0, 1]: a three-way tie abstains (-1), got {three.tolist()}"
+assert three.tolist() == [-1], (
+    f"votes [2, 0, 1]: a three-way tie abstains (-1), got {three.tolist()}"
+)
 print("visible tests passed: int64 (n,), plurality labels, two- and three-way ties give -1")
 ### BEGIN HIDDEN TESTS
 with forbid((sisa, "aggregate_votes"), (sisa, "vote_counts")):
     g = torch.Generator().manual_seed(11)
     for trial in range(40):
-        m = int(torch.randint(1, 8, (1,), generator=g)); n = int(torch.randint(1, 30, (1,), generator=g))
+        m = int(torch.randint(1, 8, (1,), generator=g))
+        n = int(torch.randint(1, 30, (1,), generator=g))
         C = int(torch.randint(2, 12, (1,), generator=g))
         lab = torch.randint(0, C, (m, n), generator=g)
         before = lab.clone()
@@ -1113,13 +1196,23 @@ with forbid((sisa, "aggregate_votes"), (sisa, "vote_counts")):
             want = winners[0] if len(winners) == 1 else -1
             assert got[i].item() == want, f"votes {col}: expected {want} (a tie abstains with -1)"
         # the order of the models does not matter
-        assert torch.equal(majority_vote(lab.flip(0), C), got), "the result must not depend on the order of the models"
+        assert torch.equal(majority_vote(lab.flip(0), C), got), (
+            "the result must not depend on the order of the models"
+        )
     # a plurality below half still wins; an even split abstains; one model: its labels
-    assert majority_vote(torch.tensor([[2, 2, 1, 0, 3]]).t(), 4).tolist() == [2], "2 of 5 votes, the rest split: 2 wins"
-    assert majority_vote(torch.tensor([[2, 2, 1, 1]]).t(), 4).tolist() == [-1], "votes [2, 2, 1, 1]: a tie abstains"
-    assert majority_vote(torch.tensor([[3, 0, 9]]), 10).tolist() == [3, 0, 9], "one model: the vote is its labels"
+    assert majority_vote(torch.tensor([[2, 2, 1, 0, 3]]).t(), 4).tolist() == [2], (
+        "2 of 5 votes, the rest split: 2 wins"
+    )
+    assert majority_vote(torch.tensor([[2, 2, 1, 1]]).t(), 4).tolist() == [-1], (
+        "votes [2, 2, 1, 1]: a tie abstains"
+    )
+    assert majority_vote(torch.tensor([[3, 0, 9]]), 10).tolist() == [3, 0, 9], (
+        "one model: the vote is its labels"
+    )
     empty = majority_vote(torch.zeros(3, 0, dtype=torch.int64), 4)
-    assert empty.shape == (0,) and empty.dtype == torch.int64, "n = 0 inputs: an empty int64 tensor (0,)"
+    assert empty.shape == (0,) and empty.dtype == torch.int64, (
+        "n = 0 inputs: an empty int64 tensor (0,)"
+    )
 ### END HIDDEN TESTS
 
 # %% [markdown] nbg="locked:task5_md"
@@ -1137,6 +1230,7 @@ with forbid((sisa, "aggregate_votes"), (sisa, "vote_counts")):
 # This task mirrors `unlearnkit.sisa.expected_speedup` (and `expected_request_cost`, its reciprocal).
 # You may not call either.
 
+
 # %% nbg="answer:task5"
 def expected_speedup(S, R):
     '''SISA's expected speed-up for one uniformly random request (S shards, R equal slices).
@@ -1146,7 +1240,8 @@ def expected_speedup(S, R):
     '''
     ### BEGIN SOLUTION
     # a shard's training costs sum_{r=1}^R r = R(R+1)/2; restarting at slice j costs sum_{r=j}^R r;
-    # averaged over j this is (R+1)(2R+1)/6, i.e. a fraction (2R+1)/(3R) of the shard, 1/S of the total.
+    # averaged over j this is (R+1)(2R+1)/6, i.e. a fraction (2R+1)/(3R) of the shard, 1/S of the
+    # total.
     return 3.0 * R * S / (2.0 * R + 1.0)
     ### END SOLUTION
 
@@ -1186,7 +1281,7 @@ def expected_speedup(S, R):
 
 # %% nbg="alt:task5:average_over_slices"
 def expected_speedup(S, R):
-    full = S * sum(range(1, R + 1))                        # every shard, every stage
+    full = S * sum(range(1, R + 1))  # every shard, every stage
     mean_request = sum(sum(range(j, R + 1)) for j in range(1, R + 1)) / R
     return full / mean_request
 
@@ -1201,7 +1296,7 @@ def expected_speedup(S, R):
 def expected_speedup(S, R):
     # the cost of a request landing in the average slice (R + 1) / 2, not the average cost
     j = (R + 1) / 2
-    cost = (R - j + 1) * (j + R) / 2          # stages j..R, stage r costing r
+    cost = (R - j + 1) * (j + R) / 2  # stages j..R, stage r costing r
     return float(S * (R * (R + 1) / 2) / cost)
 
 
@@ -1228,11 +1323,22 @@ def expected_speedup(S, R):
 
 # %% nbg="tests:task5_tests:2"
 with forbid((sisa, "expected_speedup"), (sisa, "expected_request_cost")):
-    assert math.isclose(expected_speedup(1, 1), 1.0), "one shard, one slice: a request retrains everything"
-    assert math.isclose(expected_speedup(5, 1), 5.0), "without slices, S shards give a speed-up of S"
-    assert math.isclose(expected_speedup(1, 2), 1.2), "S=1, R=2: costs 3 (j=1) or 2 (j=2) of 3, mean 5/6"
-    assert isinstance(expected_speedup(3, 4), float), f"return a float, got {type(expected_speedup(3, 4)).__name__}"
-print("visible tests passed: a float; S = R = 1 gives 1, S shards without slices S, S = 1 with R = 2 gives 1.2")
+    assert math.isclose(expected_speedup(1, 1), 1.0), (
+        "one shard, one slice: a request retrains everything"
+    )
+    assert math.isclose(expected_speedup(5, 1), 5.0), (
+        "without slices, S shards give a speed-up of S"
+    )
+    assert math.isclose(expected_speedup(1, 2), 1.2), (
+        "S=1, R=2: costs 3 (j=1) or 2 (j=2) of 3, mean 5/6"
+    )
+    assert isinstance(expected_speedup(3, 4), float), (
+        f"return a float, got {type(expected_speedup(3, 4)).__name__}"
+    )
+print(
+    "visible tests passed: a float; S = R = 1 gives 1, S shards without slices S, S = 1 with R = 2 "
+    "gives 1.2"
+)
 ### BEGIN HIDDEN TESTS
 with forbid((sisa, "expected_speedup"), (sisa, "expected_request_cost")):
     for S_ in (1, 2, 3, 7, 20, 100):
@@ -1242,8 +1348,9 @@ with forbid((sisa, "expected_speedup"), (sisa, "expected_request_cost")):
             mean_cost = sum(sum(stage[j:]) for j in range(R_)) / R_ / S_
             want = float(shard / mean_cost)
             got = expected_speedup(S_, R_)
-            assert isinstance(got, float) and math.isclose(got, want, rel_tol=1e-12), \
+            assert isinstance(got, float) and math.isclose(got, want, rel_tol=1e-12), (
                 f"expected_speedup({S_}, {R_}) = {got}: wrong (or not a float)"
+            )
     # slicing alone never gives more than 1.5x
     assert expected_speedup(1, 10_000) < 1.5, "slicing alone (S = 1) never gives more than 1.5x"
 ### END HIDDEN TESTS

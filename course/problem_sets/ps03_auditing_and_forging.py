@@ -65,6 +65,7 @@ print(f"a log of {log.steps} steps; checkpoint 0 hash {log.hashes[0][:12]}...")
 # size of the change, and refuses an empty removal). Do not call `forging.least_squares` or
 # `forging.refit_change`. `np.linalg.lstsq` and `np.linalg.matrix_rank` are fine.
 
+
 # %% nbg="answer:fit_unchanged"
 def fit_unchanged_after_removal(X, t, remove, tol=1e-9):
     """Return True if the least-squares fit (with bias) of (X, t) moves by at most tol when the
@@ -86,7 +87,8 @@ def fit_unchanged_after_removal(X, t, remove, tol=1e-9):
 
 # %% nbg="wrong:fit_unchanged:allclose_rtol"
 def fit_unchanged_after_removal(X, t, remove, tol=1e-9):
-    # np.allclose with atol=tol keeps its default rtol=1e-5: large coefficients may move far more than tol
+    # np.allclose with atol=tol keeps its default rtol=1e-5: large coefficients may move far more
+    # than tol
     X = np.asarray(X, dtype=np.float64)
     t = np.asarray(t, dtype=np.float64)
     remove = np.asarray(remove, dtype=bool)
@@ -101,7 +103,8 @@ def fit_unchanged_after_removal(X, t, remove, tol=1e-9):
 
 # %% nbg="wrong:fit_unchanged:ignores_bias_change"
 def fit_unchanged_after_removal(X, t, remove, tol=1e-9):
-    # fits with a bias but compares only the weights: a removal that moves only the bias slips through
+    # fits with a bias but compares only the weights: a removal that moves only the bias slips
+    # through
     X = np.asarray(X, dtype=np.float64)
     t = np.asarray(t, dtype=np.float64)
     remove = np.asarray(remove, dtype=bool)
@@ -163,18 +166,21 @@ def fit_unchanged_after_removal(X, t, remove, tol=1e-9):
     X = np.asarray(X, dtype=np.float64)
     t = np.asarray(t, dtype=np.float64)
     keep = ~np.asarray(remove, dtype=bool)
-    if keep.sum() == 0 or np.linalg.matrix_rank(np.c_[X[keep], np.ones(keep.sum())]) < X.shape[1] + 1:
+    if (
+        keep.sum() == 0
+        or np.linalg.matrix_rank(np.c_[X[keep], np.ones(keep.sum())]) < X.shape[1] + 1
+    ):
         raise ValueError("remove leaves too few independent points for a unique fit")
 
-    def fit(Xs, ts):                      # slope from centred data, bias from the means
+    def fit(Xs, ts):  # slope from centred data, bias from the means
         mx, mt = Xs.mean(0), ts.mean()
         Xs -= mx
         ts -= mt
         w = np.linalg.lstsq(Xs, ts, rcond=None)[0]
         return np.r_[w, mt - mx @ w]
 
-    rest = fit(X[keep], t[keep])          # fancy indexing copies: fine
-    full = fit(X, t)                      # but these are the caller's arrays
+    rest = fit(X[keep], t[keep])  # fancy indexing copies: fine
+    full = fit(X, t)  # but these are the caller's arrays
     return bool(np.max(np.abs(full - rest)) <= tol)
 
 
@@ -213,7 +219,9 @@ def _least_squares(X, t):
     # forging.least_squares, copied (arrays instead of a Dataset)
     A = torch.cat([X, torch.ones(X.shape[0], 1, dtype=torch.float64)], dim=1)
     if A.shape[0] == 0 or int(torch.linalg.matrix_rank(A)) < A.shape[1]:
-        raise ValueError(f"too few independent points ({len(X)}) for a unique fit of {A.shape[1]} coefficients")
+        raise ValueError(
+            f"too few independent points ({len(X)}) for a unique fit of {A.shape[1]} coefficients"
+        )
     return torch.linalg.lstsq(A, t.unsqueeze(1), driver="gelsd").solution.squeeze(1)
 
 
@@ -235,8 +243,11 @@ def fit_unchanged_after_removal(X, t, remove, tol=1e-9):
 
 # %% nbg="wrong:fit_unchanged:relative_tolerance"
 def fit_unchanged_after_removal(X, t, remove, tol=1e-9):
-    # reads tol as relative to the size of the coefficients: large coefficients may move by far more than tol
-    X = np.asarray(X, float); t = np.asarray(t, float); remove = np.asarray(remove, bool)
+    # reads tol as relative to the size of the coefficients: large coefficients may move by far more
+    # than tol
+    X = np.asarray(X, float)
+    t = np.asarray(t, float)
+    remove = np.asarray(remove, bool)
     A = np.c_[X, np.ones(len(X))]
     if np.linalg.matrix_rank(A[~remove]) < A.shape[1]:
         raise ValueError("remove leaves no unique fit")
@@ -248,7 +259,9 @@ def fit_unchanged_after_removal(X, t, remove, tol=1e-9):
 # %% nbg="wrong:fit_unchanged:empty_removal_refused"
 def fit_unchanged_after_removal(X, t, remove, tol=1e-9):
     # refuses an empty removal (as the library's refit_change does); the task says return True
-    X = np.asarray(X, float); t = np.asarray(t, float); remove = np.asarray(remove, bool)
+    X = np.asarray(X, float)
+    t = np.asarray(t, float)
+    remove = np.asarray(remove, bool)
     if not remove.any():
         raise ValueError("remove must select at least one point")
     A = np.c_[X, np.ones(len(X))]
@@ -262,7 +275,9 @@ def fit_unchanged_after_removal(X, t, remove, tol=1e-9):
 # %% nbg="wrong:fit_unchanged:rank_without_bias_column"
 def fit_unchanged_after_removal(X, t, remove, tol=1e-9):
     # fits with a bias but checks the rank of X alone: points that share one x pass the check
-    X = np.asarray(X, float); t = np.asarray(t, float); remove = np.asarray(remove, bool)
+    X = np.asarray(X, float)
+    t = np.asarray(t, float)
+    remove = np.asarray(remove, bool)
     if (~remove).sum() == 0 or np.linalg.matrix_rank(X[~remove]) < X.shape[1]:
         raise ValueError("remove leaves no unique fit")
     A = np.c_[X, np.ones(len(X))]
@@ -287,39 +302,61 @@ def fit_unchanged_after_removal(X, t, remove, tol=1e-9):
 
 # %% nbg="tests:test_fit_unchanged:3"
 _off = dict(side_effect=AssertionError("do not call forging.least_squares / forging.refit_change"))
-with mock.patch.object(forging, "least_squares", **_off), mock.patch.object(forging, "refit_change", **_off):
+with (
+    mock.patch.object(forging, "least_squares", **_off),
+    mock.patch.object(forging, "refit_change", **_off),
+):
     _rng = np.random.default_rng(0)
     _x = _rng.uniform(-3, 3, 20)
     _t = 2 * _x + 1 + 0.5 * _rng.standard_normal(20)
     _A = np.c_[_x, np.ones(20)]
     _w, _b = np.linalg.lstsq(_A, _t, rcond=None)[0]
-    _X_on = np.r_[_x, 0.7][:, None]                # one extra point exactly on the fitted line
+    _X_on = np.r_[_x, 0.7][:, None]  # one extra point exactly on the fitted line
     _t_on = np.r_[_t, _w * 0.7 + _b]
-    _mask = np.zeros(21, dtype=bool); _mask[-1] = True
+    _mask = np.zeros(21, dtype=bool)
+    _mask[-1] = True
     _before = (_X_on.copy(), _t_on.copy(), _mask.copy())
     _got = fit_unchanged_after_removal(_X_on, _t_on, _mask)
-    assert _got is True, f"removing a point on the fitted line keeps the fit: expected True (a Python bool), got {_got!r}"
-    assert all(np.array_equal(a, b) for a, b in zip((_X_on, _t_on, _mask), _before)), \
+    assert _got is True, (
+        f"removing a point on the fitted line keeps the fit: expected True (a Python bool), got "
+        f"{_got!r}"
+    )
+    assert all(np.array_equal(a, b) for a, b in zip((_X_on, _t_on, _mask), _before)), (
         "X, t and remove must be left as they were (work on copies)"
-    _t_off = np.r_[_t, _w * 0.7 + _b + 2.0]        # the same x, 2 units above the line
-    assert fit_unchanged_after_removal(_X_on, _t_off, _mask) is False, "removing an off-line point moves the fit"
+    )
+    _t_off = np.r_[_t, _w * 0.7 + _b + 2.0]  # the same x, 2 units above the line
+    assert fit_unchanged_after_removal(_X_on, _t_off, _mask) is False, (
+        "removing an off-line point moves the fit"
+    )
     # a point at the mean x, 1 above the line: the slope stays, only the bias moves (by 1/21)
     _X_mid = np.r_[_x, _x.mean()][:, None]
     _t_mid = np.r_[_t, _w * _x.mean() + _b + 1.0]
-    assert fit_unchanged_after_removal(_X_mid, _t_mid, _mask) is False, \
+    assert fit_unchanged_after_removal(_X_mid, _t_mid, _mask) is False, (
         "a removal that moves only the bias changes the fit: the bias is a coefficient too"
-    # large coefficients (about 2000 and 1000): a point 0.01 off the line moves the bias by about 5e-4 > tol
+    )
+    # large coefficients (about 2000 and 1000): a point 0.01 off the line moves the bias by about
+    # 5e-4 > tol
     _t_big = np.r_[1000 * _t, 1000 * (_w * 0.7 + _b) + 0.01]
-    assert fit_unchanged_after_removal(_X_on, _t_big, _mask) is False, \
-        "coefficients that move by about 5e-4 differ by more than tol = 1e-9 (an absolute tolerance, no rtol)"
-    # a point 1e-6 above the line moves the fit by about 5e-8: far more than tol, far less than float32 resolves
+    assert fit_unchanged_after_removal(_X_on, _t_big, _mask) is False, (
+        "coefficients that move by about 5e-4 differ by more than tol = 1e-9 (an absolute "
+        "tolerance, no rtol)"
+    )
+    # a point 1e-6 above the line moves the fit by about 5e-8: far more than tol, far less than
+    # float32 resolves
     _t_tiny = np.r_[_t, _w * 0.7 + _b + 1e-6]
-    assert fit_unchanged_after_removal(_X_on, _t_tiny, _mask) is False, \
+    assert fit_unchanged_after_removal(_X_on, _t_tiny, _mask) is False, (
         "a move of about 5e-8 is more than tol = 1e-9: fit in float64 (float32 cannot see it)"
-print("visible tests passed: an on-line point keeps the fit (arrays untouched); an off-line point, a bias-only "
-      "move, a 5e-4 move of large coefficients and a 5e-8 move are all caught")
+    )
+print(
+    "visible tests passed: an on-line point keeps the fit (arrays untouched); an off-line point, a "
+    "bias-only "
+    "move, a 5e-4 move of large coefficients and a 5e-8 move are all caught"
+)
 ### BEGIN HIDDEN TESTS
-with mock.patch.object(forging, "least_squares", **_off), mock.patch.object(forging, "refit_change", **_off):
+with (
+    mock.patch.object(forging, "least_squares", **_off),
+    mock.patch.object(forging, "refit_change", **_off),
+):
     _X2 = _rng.normal(size=(30, 2))
     _t2 = _X2 @ np.array([1.5, -0.5]) + 0.3 + 0.2 * _rng.normal(size=30)
     _th = np.linalg.lstsq(np.c_[_X2, np.ones(30)], _t2, rcond=None)[0]
@@ -328,33 +365,50 @@ with mock.patch.object(forging, "least_squares", **_off), mock.patch.object(forg
     _ta = np.r_[_t2, _Xn @ _th[:2] + _th[2]]
     _m = np.r_[np.zeros(30, bool), np.ones(3, bool)]
     assert fit_unchanged_after_removal(_Xa, _ta, _m) is True, "three on-plane points in 2-D"
-    _m2 = _m.copy(); _m2[0] = True
-    assert fit_unchanged_after_removal(_Xa, _ta, _m2) is False, "an ordinary (off-plane) point as well"
-    assert fit_unchanged_after_removal(_Xa, _ta, np.zeros(33, bool)) is True, "removing nothing keeps the fit"
+    _m2 = _m.copy()
+    _m2[0] = True
+    assert fit_unchanged_after_removal(_Xa, _ta, _m2) is False, (
+        "an ordinary (off-plane) point as well"
+    )
+    assert fit_unchanged_after_removal(_Xa, _ta, np.zeros(33, bool)) is True, (
+        "removing nothing keeps the fit"
+    )
     assert fit_unchanged_after_removal(_Xa, _ta, _m2, tol=10.0) is True, "tol is respected"
-    # coefficients of about 2e6 and 1e6: a point 1e-4 off the line moves the bias by about 5e-6, far more than
-    # tol = 1e-9, although far less than 1e-9 times the size of the coefficients (a relative tolerance hides it)
+    # coefficients of about 2e6 and 1e6: a point 1e-4 off the line moves the bias by about 5e-6, far
+    # more than
+    # tol = 1e-9, although far less than 1e-9 times the size of the coefficients (a relative
+    # tolerance hides it)
     _t_huge = np.r_[1e6 * _t, 1e6 * (_w * 0.7 + _b) + 1e-4]
-    assert fit_unchanged_after_removal(_X_on, _t_huge, _mask) is False, \
-        "tol is absolute, not relative to the size of the coefficients: a move of about 5e-6 is more than 1e-9"
+    assert fit_unchanged_after_removal(_X_on, _t_huge, _mask) is False, (
+        "tol is absolute, not relative to the size of the coefficients: a move of about 5e-6 is "
+        "more than 1e-9"
+    )
     # two points at one x, 1 above and 1 below the line: their pulls cancel, so the fit stays
     _X_pair = np.r_[_x, 0.3, 0.3][:, None]
     _t_pair = np.r_[_t, _w * 0.3 + _b + 1.0, _w * 0.3 + _b - 1.0]
     _pair = np.r_[np.zeros(20, bool), True, True]
-    assert fit_unchanged_after_removal(_X_pair, _t_pair, _pair) is True, \
-        "two off-line points whose residuals cancel leave the fit unchanged (compare the fits, not the residuals)"
-    # three points left that share one x cannot fix a line: rank 1 < 2, although 3 >= d + 1 points remain
+    assert fit_unchanged_after_removal(_X_pair, _t_pair, _pair) is True, (
+        "two off-line points whose residuals cancel leave the fit unchanged (compare the fits, not "
+        "the residuals)"
+    )
+    # three points left that share one x cannot fix a line: rank 1 < 2, although 3 >= d + 1 points
+    # remain
     _X_same = np.r_[np.full(3, 0.5), _x][:, None]
     _t_same = np.r_[1.0, 2.0, 3.0, _t]
     _bads = (np.ones(33, bool), np.r_[np.ones(31, bool), np.zeros(2, bool)])
-    for _Xb, _tb, _bad in [(_Xa, _ta, _bads[0]), (_Xa, _ta, _bads[1]),
-                           (_X_same, _t_same, np.r_[np.zeros(3, bool), np.ones(20, bool)])]:
+    for _Xb, _tb, _bad in [
+        (_Xa, _ta, _bads[0]),
+        (_Xa, _ta, _bads[1]),
+        (_X_same, _t_same, np.r_[np.zeros(3, bool), np.ones(20, bool)]),
+    ]:
         try:
             fit_unchanged_after_removal(_Xb, _tb, _bad)
         except ValueError as _e:
             assert "remove" in str(_e), "the error message names remove"
         else:
-            raise AssertionError(f"{int((~_bad).sum())} points left without a unique fit must raise ValueError")
+            raise AssertionError(
+                f"{int((~_bad).sum())} points left without a unique fit must raise ValueError"
+            )
 ### END HIDDEN TESTS
 
 # %% [markdown] nbg="locked:task2"
@@ -386,6 +440,7 @@ with mock.patch.object(forging, "least_squares", **_off), mock.patch.object(forg
 # Library twin: this mirrors `forging.twin_points` (which does not check `angle`). Do not call
 # `forging.twin_points` or `forging.rotation_fixing_ones`.
 
+
 # %% nbg="answer:twin_triple"
 def twin_triple(Z, angle):
     """Return Q @ Z (float64, (3, m)) for Q the rotation by angle about (1, 1, 1); raise ValueError
@@ -398,11 +453,14 @@ def twin_triple(Z, angle):
     if not np.isfinite(angle):
         raise ValueError(f"angle must be a finite number, got {angle}")
     one = torch.ones(3, dtype=torch.float64)
-    u1 = torch.tensor([1.0, -1.0, 0.0], dtype=torch.float64) / 2 ** 0.5
-    u2 = torch.tensor([1.0, 1.0, -2.0], dtype=torch.float64) / 6 ** 0.5
+    u1 = torch.tensor([1.0, -1.0, 0.0], dtype=torch.float64) / 2**0.5
+    u2 = torch.tensor([1.0, 1.0, -2.0], dtype=torch.float64) / 6**0.5
     c, s = np.cos(angle), np.sin(angle)
-    Q = (torch.outer(one, one) / 3 + c * (torch.outer(u1, u1) + torch.outer(u2, u2))
-         + s * (torch.outer(u2, u1) - torch.outer(u1, u2)))
+    Q = (
+        torch.outer(one, one) / 3
+        + c * (torch.outer(u1, u1) + torch.outer(u2, u2))
+        + s * (torch.outer(u2, u1) - torch.outer(u1, u2))
+    )
     return Q @ Z
     ### END SOLUTION
 
@@ -416,11 +474,14 @@ def twin_triple(Z, angle):
     if not np.isfinite(angle):
         raise ValueError(f"angle must be a finite number, got {angle}")
     one = torch.ones(3, dtype=torch.float64)
-    u1 = torch.tensor([1.0, -1.0, 0.0], dtype=torch.float64) / 2 ** 0.5
-    u2 = torch.tensor([1.0, 1.0, -2.0], dtype=torch.float64) / 6 ** 0.5
+    u1 = torch.tensor([1.0, -1.0, 0.0], dtype=torch.float64) / 2**0.5
+    u2 = torch.tensor([1.0, 1.0, -2.0], dtype=torch.float64) / 6**0.5
     c, s = np.cos(angle), np.sin(angle)
-    Q = (torch.outer(one, one) / 3 + c * (torch.outer(u1, u1) + torch.outer(u2, u2))
-         + s * (torch.outer(u1, u2) - torch.outer(u2, u1)))
+    Q = (
+        torch.outer(one, one) / 3
+        + c * (torch.outer(u1, u1) + torch.outer(u2, u2))
+        + s * (torch.outer(u1, u2) - torch.outer(u2, u1))
+    )
     return Q @ Z
 
 
@@ -433,11 +494,14 @@ def twin_triple(Z, angle):
     if not np.isfinite(angle):
         raise ValueError(f"angle must be a finite number, got {angle}")
     one = torch.ones(3)
-    u1 = torch.tensor([1.0, -1.0, 0.0]) / 2 ** 0.5
-    u2 = torch.tensor([1.0, 1.0, -2.0]) / 6 ** 0.5
+    u1 = torch.tensor([1.0, -1.0, 0.0]) / 2**0.5
+    u2 = torch.tensor([1.0, 1.0, -2.0]) / 6**0.5
     c, s = float(np.cos(angle)), float(np.sin(angle))
-    Q = (torch.outer(one, one) / 3 + c * (torch.outer(u1, u1) + torch.outer(u2, u2))
-         + s * (torch.outer(u2, u1) - torch.outer(u1, u2)))
+    Q = (
+        torch.outer(one, one) / 3
+        + c * (torch.outer(u1, u1) + torch.outer(u2, u2))
+        + s * (torch.outer(u2, u1) - torch.outer(u1, u2))
+    )
     return (Q @ Z.float()).double()
 
 
@@ -449,10 +513,12 @@ def twin_triple(Z, angle):
         raise ValueError(f"Z must have shape (3, m), got {tuple(Z.shape)}")
     if not np.isfinite(angle):
         raise ValueError(f"angle must be a finite number, got {angle}")
-    u1 = torch.tensor([1.0, -1.0, 0.0], dtype=torch.float64) / 2 ** 0.5
-    u2 = torch.tensor([1.0, 1.0, -2.0], dtype=torch.float64) / 6 ** 0.5
+    u1 = torch.tensor([1.0, -1.0, 0.0], dtype=torch.float64) / 2**0.5
+    u2 = torch.tensor([1.0, 1.0, -2.0], dtype=torch.float64) / 6**0.5
     c, s = np.cos(angle), np.sin(angle)
-    Q = c * (torch.outer(u1, u1) + torch.outer(u2, u2)) + s * (torch.outer(u2, u1) - torch.outer(u1, u2))
+    Q = c * (torch.outer(u1, u1) + torch.outer(u2, u2)) + s * (
+        torch.outer(u2, u1) - torch.outer(u1, u2)
+    )
     return Q @ Z
 
 
@@ -465,28 +531,35 @@ def twin_triple(Z, angle):
     if not np.isfinite(angle):
         raise ValueError(f"angle must be a finite number, got {angle}")
     one = torch.ones(3, dtype=torch.float64)
-    u1 = torch.tensor([1.0, -1.0, 0.0], dtype=torch.float64) / 2 ** 0.5
-    u2 = torch.tensor([1.0, 1.0, -2.0], dtype=torch.float64) / 6 ** 0.5
+    u1 = torch.tensor([1.0, -1.0, 0.0], dtype=torch.float64) / 2**0.5
+    u2 = torch.tensor([1.0, 1.0, -2.0], dtype=torch.float64) / 6**0.5
     c, s = np.cos(np.deg2rad(angle)), np.sin(np.deg2rad(angle))
-    Q = (torch.outer(one, one) / 3 + c * (torch.outer(u1, u1) + torch.outer(u2, u2))
-         + s * (torch.outer(u2, u1) - torch.outer(u1, u2)))
+    Q = (
+        torch.outer(one, one) / 3
+        + c * (torch.outer(u1, u1) + torch.outer(u2, u2))
+        + s * (torch.outer(u2, u1) - torch.outer(u1, u2))
+    )
     return Q @ Z
 
 
 # %% nbg="wrong:twin_triple:checks_rows_only"
 def twin_triple(Z, angle):
-    # checks the number of rows but not that Z is two-dimensional: a vector of 3 numbers gets through
+    # checks the number of rows but not that Z is two-dimensional: a vector of 3 numbers gets
+    # through
     Z = torch.as_tensor(Z, dtype=torch.float64)
     if Z.shape[0] != 3:
         raise ValueError(f"Z must have 3 rows, got {tuple(Z.shape)}")
     if not np.isfinite(angle):
         raise ValueError(f"angle must be a finite number, got {angle}")
     one = torch.ones(3, dtype=torch.float64)
-    u1 = torch.tensor([1.0, -1.0, 0.0], dtype=torch.float64) / 2 ** 0.5
-    u2 = torch.tensor([1.0, 1.0, -2.0], dtype=torch.float64) / 6 ** 0.5
+    u1 = torch.tensor([1.0, -1.0, 0.0], dtype=torch.float64) / 2**0.5
+    u2 = torch.tensor([1.0, 1.0, -2.0], dtype=torch.float64) / 6**0.5
     c, s = np.cos(angle), np.sin(angle)
-    Q = (torch.outer(one, one) / 3 + c * (torch.outer(u1, u1) + torch.outer(u2, u2))
-         + s * (torch.outer(u2, u1) - torch.outer(u1, u2)))
+    Q = (
+        torch.outer(one, one) / 3
+        + c * (torch.outer(u1, u1) + torch.outer(u2, u2))
+        + s * (torch.outer(u2, u1) - torch.outer(u1, u2))
+    )
     return Q @ Z
 
 
@@ -499,11 +572,14 @@ def twin_triple(Z, angle):
     if angle != angle:
         raise ValueError("angle is nan")
     one = torch.ones(3, dtype=torch.float64)
-    u1 = torch.tensor([1.0, -1.0, 0.0], dtype=torch.float64) / 2 ** 0.5
-    u2 = torch.tensor([1.0, 1.0, -2.0], dtype=torch.float64) / 6 ** 0.5
+    u1 = torch.tensor([1.0, -1.0, 0.0], dtype=torch.float64) / 2**0.5
+    u2 = torch.tensor([1.0, 1.0, -2.0], dtype=torch.float64) / 6**0.5
     c, s = np.cos(angle), np.sin(angle)
-    Q = (torch.outer(one, one) / 3 + c * (torch.outer(u1, u1) + torch.outer(u2, u2))
-         + s * (torch.outer(u2, u1) - torch.outer(u1, u2)))
+    Q = (
+        torch.outer(one, one) / 3
+        + c * (torch.outer(u1, u1) + torch.outer(u2, u2))
+        + s * (torch.outer(u2, u1) - torch.outer(u1, u2))
+    )
     return Q @ Z
 
 
@@ -531,7 +607,11 @@ def twin_triple(Z, angle):
     k = 1 / math.sqrt(3)
     K = torch.tensor([[0.0, -k, k], [k, 0.0, -k], [-k, k, 0.0]], dtype=torch.float64)
     n = torch.full((3, 1), k, dtype=torch.float64)
-    Q = math.cos(angle) * torch.eye(3, dtype=torch.float64) + math.sin(angle) * K + (1 - math.cos(angle)) * (n @ n.T)
+    Q = (
+        math.cos(angle) * torch.eye(3, dtype=torch.float64)
+        + math.sin(angle) * K
+        + (1 - math.cos(angle)) * (n @ n.T)
+    )
     return Q @ Z.double()
 
 
@@ -547,8 +627,8 @@ def twin_triple(Z, angle):
     angle = float(angle)
     if angle != angle or angle in (float("inf"), float("-inf")):
         raise ValueError(f"angle must be finite, got {angle}")
-    u1 = torch.tensor([1.0, -1.0, 0.0], dtype=torch.float64) / 2 ** 0.5
-    u2 = torch.tensor([1.0, 1.0, -2.0], dtype=torch.float64) / 6 ** 0.5
+    u1 = torch.tensor([1.0, -1.0, 0.0], dtype=torch.float64) / 2**0.5
+    u2 = torch.tensor([1.0, 1.0, -2.0], dtype=torch.float64) / 6**0.5
     c, s = math.cos(angle), math.sin(angle)
     out = torch.empty_like(Z)
     for j in range(Z.shape[1]):
@@ -566,8 +646,11 @@ def _rotation_fixing_ones(angle):
     u1 = torch.tensor([1.0, -1.0, 0.0], dtype=torch.float64) / math.sqrt(2)
     u2 = torch.tensor([1.0, 1.0, -2.0], dtype=torch.float64) / math.sqrt(6)
     c, s = math.cos(angle), math.sin(angle)
-    return (torch.outer(u0, u0) + c * (torch.outer(u1, u1) + torch.outer(u2, u2))
-            + s * (torch.outer(u2, u1) - torch.outer(u1, u2)))
+    return (
+        torch.outer(u0, u0)
+        + c * (torch.outer(u1, u1) + torch.outer(u2, u2))
+        + s * (torch.outer(u2, u1) - torch.outer(u1, u2))
+    )
 
 
 import math
@@ -583,14 +666,18 @@ def twin_triple(Z, angle):
 
 # %% nbg="wrong:twin_triple:no_Z_check"
 def twin_triple(Z, angle):
-    # never checks Z: a (2, 2) Z fails inside the matrix product (RuntimeError), a vector of 3 gets through
+    # never checks Z: a (2, 2) Z fails inside the matrix product (RuntimeError), a vector of 3 gets
+    # through
     if not np.isfinite(angle):
         raise ValueError("angle must be finite")
-    u1 = torch.tensor([1.0, -1.0, 0.0], dtype=torch.float64) / 2 ** 0.5
-    u2 = torch.tensor([1.0, 1.0, -2.0], dtype=torch.float64) / 6 ** 0.5
+    u1 = torch.tensor([1.0, -1.0, 0.0], dtype=torch.float64) / 2**0.5
+    u2 = torch.tensor([1.0, 1.0, -2.0], dtype=torch.float64) / 6**0.5
     c, s = np.cos(angle), np.sin(angle)
-    Q = (torch.full((3, 3), 1 / 3, dtype=torch.float64) + c * (torch.outer(u1, u1) + torch.outer(u2, u2))
-         + s * (torch.outer(u2, u1) - torch.outer(u1, u2)))
+    Q = (
+        torch.full((3, 3), 1 / 3, dtype=torch.float64)
+        + c * (torch.outer(u1, u1) + torch.outer(u2, u2))
+        + s * (torch.outer(u2, u1) - torch.outer(u1, u2))
+    )
     return Q @ Z.double()
 
 
@@ -601,11 +688,14 @@ def twin_triple(Z, angle):
         raise ValueError("Z must be (3, m)")
     if not np.isfinite(angle):
         raise ValueError("angle must be finite")
-    u1 = torch.tensor([1.0, -1.0, 0.0], dtype=torch.float64) / 2 ** 0.5
-    u2 = torch.tensor([1.0, 1.0, -2.0], dtype=torch.float64) / 6 ** 0.5
+    u1 = torch.tensor([1.0, -1.0, 0.0], dtype=torch.float64) / 2**0.5
+    u2 = torch.tensor([1.0, 1.0, -2.0], dtype=torch.float64) / 6**0.5
     c, s = np.cos(angle), np.sin(angle)
-    Q = (torch.full((3, 3), 1 / 3, dtype=torch.float64) + c * (torch.outer(u1, u1) + torch.outer(u2, u2))
-         + s * (torch.outer(u2, u1) - torch.outer(u1, u2)))
+    Q = (
+        torch.full((3, 3), 1 / 3, dtype=torch.float64)
+        + c * (torch.outer(u1, u1) + torch.outer(u2, u2))
+        + s * (torch.outer(u2, u1) - torch.outer(u1, u2))
+    )
     return (Z.double().T @ Q).T
 
 
@@ -616,11 +706,14 @@ def twin_triple(Z, angle):
         raise ValueError("Z must be (3, m)")
     if not np.isfinite(angle):
         raise ValueError("angle must be finite")
-    u1 = torch.tensor([1.0, -1.0, 0.0], dtype=torch.float64) / 2 ** 0.5
-    u2 = torch.tensor([1.0, 1.0, -2.0], dtype=torch.float64) / 3 ** 0.5
+    u1 = torch.tensor([1.0, -1.0, 0.0], dtype=torch.float64) / 2**0.5
+    u2 = torch.tensor([1.0, 1.0, -2.0], dtype=torch.float64) / 3**0.5
     c, s = np.cos(angle), np.sin(angle)
-    Q = (torch.full((3, 3), 1 / 3, dtype=torch.float64) + c * (torch.outer(u1, u1) + torch.outer(u2, u2))
-         + s * (torch.outer(u2, u1) - torch.outer(u1, u2)))
+    Q = (
+        torch.full((3, 3), 1 / 3, dtype=torch.float64)
+        + c * (torch.outer(u1, u1) + torch.outer(u2, u2))
+        + s * (torch.outer(u2, u1) - torch.outer(u1, u2))
+    )
     return Q @ Z.double()
 
 
@@ -631,11 +724,14 @@ def twin_triple(Z, angle):
         raise ValueError("Z must be (3, m)")
     if not np.isfinite(angle):
         raise ValueError("angle must be finite")
-    u1 = torch.tensor([1.0, -1.0, 0.0], dtype=torch.float64) / 2 ** 0.5
-    u2 = torch.tensor([1.0, 1.0, -2.0], dtype=torch.float64) / 6 ** 0.5
+    u1 = torch.tensor([1.0, -1.0, 0.0], dtype=torch.float64) / 2**0.5
+    u2 = torch.tensor([1.0, 1.0, -2.0], dtype=torch.float64) / 6**0.5
     c, s = np.cos(angle), np.sin(angle)
-    Q = (torch.full((3, 3), 1 / 3, dtype=torch.float64) + c * (torch.outer(u1, u1) + torch.outer(u2, u2))
-         + s * (torch.outer(u2, u1) - torch.outer(u1, u2)))
+    Q = (
+        torch.full((3, 3), 1 / 3, dtype=torch.float64)
+        + c * (torch.outer(u1, u1) + torch.outer(u2, u2))
+        + s * (torch.outer(u2, u1) - torch.outer(u1, u2))
+    )
     Z[:] = Q @ Z
     return Z
 
@@ -653,51 +749,87 @@ def twin_triple(Z, angle):
     u1 = torch.tensor([1.0, -1.0, 0.0], dtype=torch.float64) / np.sqrt(2)
     u2 = torch.tensor([1.0, 1.0, -2.0], dtype=torch.float64) / np.sqrt(6)
     one = torch.ones(3, dtype=torch.float64)
-    Q = (torch.outer(one, one) / 3 + np.cos(a) * (torch.outer(u1, u1) + torch.outer(u2, u2))
-         + np.sin(a) * (torch.outer(u2, u1) - torch.outer(u1, u2)))
+    Q = (
+        torch.outer(one, one) / 3
+        + np.cos(a) * (torch.outer(u1, u1) + torch.outer(u2, u2))
+        + np.sin(a) * (torch.outer(u2, u1) - torch.outer(u1, u2))
+    )
     return Q @ Z.to(torch.float64)
 
 
 # %% nbg="tests:test_twin_triple:3"
-_exact = dict(rtol=0.0, atol=1e-12)     # float64 rounding only: no relative tolerance
-_off = dict(side_effect=AssertionError("do not call forging.twin_points / forging.rotation_fixing_ones"))
-with mock.patch.object(forging, "twin_points", **_off), mock.patch.object(forging, "rotation_fixing_ones", **_off):
+_exact = dict(rtol=0.0, atol=1e-12)  # float64 rounding only: no relative tolerance
+_off = dict(
+    side_effect=AssertionError("do not call forging.twin_points / forging.rotation_fixing_ones")
+)
+with (
+    mock.patch.object(forging, "twin_points", **_off),
+    mock.patch.object(forging, "rotation_fixing_ones", **_off),
+):
     _Z = torch.tensor([[-1.0, -1.2], [0.5, 2.1], [2.0, 4.8]], dtype=torch.float64)
     _Z_keep = _Z.clone()
     _T = twin_triple(_Z, 1.0)
-    assert torch.equal(_Z, _Z_keep), "Z must be left as it was: return a new tensor, do not write into Z"
-    assert torch.is_tensor(_T) and _T.shape == (3, 2) and _T.dtype == torch.float64, \
-        f"return a float64 tensor of Z's shape (3, 2), got {getattr(_T, 'dtype', type(_T))} {tuple(getattr(_T, 'shape', ()))}"
-    assert torch.allclose(_T.sum(0), _Z.sum(0), **_exact), "same sum (to 1e-12, absolute: build Q in float64)"
-    assert torch.allclose(_T.T @ _T, _Z.T @ _Z, **_exact), "same sum of outer products (to 1e-12, absolute)"
+    assert torch.equal(_Z, _Z_keep), (
+        "Z must be left as it was: return a new tensor, do not write into Z"
+    )
+    assert torch.is_tensor(_T) and _T.shape == (3, 2) and _T.dtype == torch.float64, (
+        f"return a float64 tensor of Z's shape (3, 2), got {getattr(_T, 'dtype', type(_T))} "
+        f"{tuple(getattr(_T, 'shape', ()))}"
+    )
+    assert torch.allclose(_T.sum(0), _Z.sum(0), **_exact), (
+        "same sum (to 1e-12, absolute: build Q in float64)"
+    )
+    assert torch.allclose(_T.T @ _T, _Z.T @ _Z, **_exact), (
+        "same sum of outer products (to 1e-12, absolute)"
+    )
     assert (_T - _Z).abs().max() > 0.1, "the twins must be new points"
     assert torch.allclose(twin_triple(_Z, 0.0), _Z, **_exact), "angle 0 must return Z unchanged"
-    _u1 = torch.tensor([[1.0], [-1.0], [0.0]], dtype=torch.float64) / 2 ** 0.5
-    _u2 = torch.tensor([[1.0], [1.0], [-2.0]], dtype=torch.float64) / 6 ** 0.5
-    assert torch.allclose(twin_triple(_u1, 0.3), np.cos(0.3) * _u1 + np.sin(0.3) * _u2, **_exact), \
-        "orientation: Q u1 must be cos(angle) u1 + sin(angle) u2 (a positive angle turns u1 towards u2)"
+    _u1 = torch.tensor([[1.0], [-1.0], [0.0]], dtype=torch.float64) / 2**0.5
+    _u2 = torch.tensor([[1.0], [1.0], [-2.0]], dtype=torch.float64) / 6**0.5
+    assert torch.allclose(twin_triple(_u1, 0.3), np.cos(0.3) * _u1 + np.sin(0.3) * _u2, **_exact), (
+        "orientation: Q u1 must be cos(angle) u1 + sin(angle) u2 (a positive angle turns u1 "
+        "towards u2)"
+    )
     try:
         twin_triple(_Z, float("nan"))
     except ValueError as _e:
         assert "angle" in str(_e), f"the error message names angle, got {_e}"
     else:
         raise AssertionError("angle = nan must raise ValueError")
-print("visible tests passed: float64 result, Z untouched; sums and outer products kept to 1e-12; new points; angle 0 "
-      "is the identity; orientation Q u1 = cos u1 + sin u2; nan angle refused")
+print(
+    "visible tests passed: float64 result, Z untouched; sums and outer products kept to 1e-12; new "
+    "points; angle 0 "
+    "is the identity; orientation Q u1 = cos u1 + sin u2; nan angle refused"
+)
 ### BEGIN HIDDEN TESTS
-_Q05 = forging.rotation_fixing_ones(0.5)      # the library's Q (the task's hint), computed before the patch
-with mock.patch.object(forging, "twin_points", **_off), mock.patch.object(forging, "rotation_fixing_ones", **_off):
+_Q05 = forging.rotation_fixing_ones(
+    0.5
+)  # the library's Q (the task's hint), computed before the patch
+with (
+    mock.patch.object(forging, "twin_points", **_off),
+    mock.patch.object(forging, "rotation_fixing_ones", **_off),
+):
     _Z3 = torch.randn(3, 4, dtype=torch.float64, generator=torch.Generator().manual_seed(1))
     for _a in (0.3, 2.0, -1.1):
         _T3 = twin_triple(_Z3, _a)
         assert torch.allclose(_T3.sum(0), _Z3.sum(0), **_exact), f"angle {_a}: same sum"
-        assert torch.allclose(_T3.T @ _T3, _Z3.T @ _Z3, **_exact), f"angle {_a}: same sum of outer products"
-    _R = twin_triple(torch.eye(3, dtype=torch.float64), 0.8)      # Q itself
+        assert torch.allclose(_T3.T @ _T3, _Z3.T @ _Z3, **_exact), (
+            f"angle {_a}: same sum of outer products"
+        )
+    _R = twin_triple(torch.eye(3, dtype=torch.float64), 0.8)  # Q itself
     assert torch.allclose(_R @ _R.T, torch.eye(3, dtype=torch.float64), **_exact), "Q is orthogonal"
-    assert torch.allclose(twin_triple(_Z, 0.5), _Q05 @ _Z, **_exact), "rotation by +angle (the library's rotation_fixing_ones)"
-    assert torch.allclose(twin_triple(_Z * 1e3, 0.5), _Q05 @ (_Z * 1e3), rtol=0.0, atol=1e-9), "large points too"
-    for _bad in (torch.zeros(2, 2, dtype=torch.float64), torch.zeros(4, 1, dtype=torch.float64),
-                 torch.zeros(3, dtype=torch.float64), torch.zeros(3, 2, 1, dtype=torch.float64)):
+    assert torch.allclose(twin_triple(_Z, 0.5), _Q05 @ _Z, **_exact), (
+        "rotation by +angle (the library's rotation_fixing_ones)"
+    )
+    assert torch.allclose(twin_triple(_Z * 1e3, 0.5), _Q05 @ (_Z * 1e3), rtol=0.0, atol=1e-9), (
+        "large points too"
+    )
+    for _bad in (
+        torch.zeros(2, 2, dtype=torch.float64),
+        torch.zeros(4, 1, dtype=torch.float64),
+        torch.zeros(3, dtype=torch.float64),
+        torch.zeros(3, 2, 1, dtype=torch.float64),
+    ):
         try:
             twin_triple(_bad, 1.0)
         except ValueError as _e:
@@ -742,6 +874,7 @@ with mock.patch.object(forging, "twin_points", **_off), mock.patch.object(forgin
 # candidates and averages in the gradients' dtype, float32 for a float32 model). Do not call
 # `forging.closest_batch` or `forging.forge_log`.
 
+
 # %% nbg="answer:closest_batch_step"
 def closest_batch_step(pool_grads, batch_grad, candidates, lr):
     """Return (best index as int, float64 errors (M,)) where errors[i] = lr * ||batch_grad - mean of
@@ -750,7 +883,9 @@ def closest_batch_step(pool_grads, batch_grad, candidates, lr):
     ### BEGIN SOLUTION
     candidates = torch.as_tensor(candidates)
     if candidates.dim() != 2 or candidates.shape[0] < 1:
-        raise ValueError(f"candidates must be a non-empty (M, b) tensor, got shape {tuple(candidates.shape)}")
+        raise ValueError(
+            f"candidates must be a non-empty (M, b) tensor, got shape {tuple(candidates.shape)}"
+        )
     G = pool_grads.double()
     means = G[candidates].mean(dim=1)
     errors = lr * (means - batch_grad.double()).norm(dim=1)
@@ -763,7 +898,9 @@ def closest_batch_step(pool_grads, batch_grad, candidates, lr):
     # the distance between gradients, not between updates: forgets the learning rate
     candidates = torch.as_tensor(candidates)
     if candidates.dim() != 2 or candidates.shape[0] < 1:
-        raise ValueError(f"candidates must be a non-empty (M, b) tensor, got shape {tuple(candidates.shape)}")
+        raise ValueError(
+            f"candidates must be a non-empty (M, b) tensor, got shape {tuple(candidates.shape)}"
+        )
     means = pool_grads.double()[candidates].mean(dim=1)
     errors = (means - batch_grad.double()).norm(dim=1)
     return int(errors.argmin()), errors
@@ -774,7 +911,9 @@ def closest_batch_step(pool_grads, batch_grad, candidates, lr):
     # the paper's criterion ||w_t - w_hat_t||^2: squared, which the task does not ask for
     candidates = torch.as_tensor(candidates)
     if candidates.dim() != 2 or candidates.shape[0] < 1:
-        raise ValueError(f"candidates must be a non-empty (M, b) tensor, got shape {tuple(candidates.shape)}")
+        raise ValueError(
+            f"candidates must be a non-empty (M, b) tensor, got shape {tuple(candidates.shape)}"
+        )
     means = pool_grads.double()[candidates].mean(dim=1)
     errors = (lr * (means - batch_grad.double())).pow(2).sum(dim=1)
     return int(errors.argmin()), errors
@@ -785,7 +924,9 @@ def closest_batch_step(pool_grads, batch_grad, candidates, lr):
     # sums the candidate's gradients instead of averaging them
     candidates = torch.as_tensor(candidates)
     if candidates.dim() != 2 or candidates.shape[0] < 1:
-        raise ValueError(f"candidates must be a non-empty (M, b) tensor, got shape {tuple(candidates.shape)}")
+        raise ValueError(
+            f"candidates must be a non-empty (M, b) tensor, got shape {tuple(candidates.shape)}"
+        )
     sums = pool_grads.double()[candidates].sum(dim=1)
     errors = lr * (sums - batch_grad.double()).norm(dim=1)
     return int(errors.argmin()), errors
@@ -796,7 +937,9 @@ def closest_batch_step(pool_grads, batch_grad, candidates, lr):
     # averages in float32 and converts the errors to float64 at the end
     candidates = torch.as_tensor(candidates)
     if candidates.dim() != 2 or candidates.shape[0] < 1:
-        raise ValueError(f"candidates must be a non-empty (M, b) tensor, got shape {tuple(candidates.shape)}")
+        raise ValueError(
+            f"candidates must be a non-empty (M, b) tensor, got shape {tuple(candidates.shape)}"
+        )
     means = pool_grads[candidates].mean(dim=1)
     errors = (lr * (means - batch_grad).norm(dim=1)).double()
     return int(errors.argmin()), errors
@@ -807,7 +950,9 @@ def closest_batch_step(pool_grads, batch_grad, candidates, lr):
     # a loop that keeps the best with <=: the last of equal errors wins, not the first
     candidates = torch.as_tensor(candidates)
     if candidates.dim() != 2 or candidates.shape[0] < 1:
-        raise ValueError(f"candidates must be a non-empty (M, b) tensor, got shape {tuple(candidates.shape)}")
+        raise ValueError(
+            f"candidates must be a non-empty (M, b) tensor, got shape {tuple(candidates.shape)}"
+        )
     gB = batch_grad.double()
     errors = torch.empty(len(candidates), dtype=torch.float64)
     best = 0
@@ -823,7 +968,9 @@ def closest_batch_step(pool_grads, batch_grad, candidates, lr):
     # returns best as a 0-d tensor, not a Python int
     candidates = torch.as_tensor(candidates)
     if candidates.dim() != 2 or candidates.shape[0] < 1:
-        raise ValueError(f"candidates must be a non-empty (M, b) tensor, got shape {tuple(candidates.shape)}")
+        raise ValueError(
+            f"candidates must be a non-empty (M, b) tensor, got shape {tuple(candidates.shape)}"
+        )
     means = pool_grads.double()[candidates].mean(dim=1)
     errors = lr * (means - batch_grad.double()).norm(dim=1)
     return errors.argmin(), errors
@@ -864,15 +1011,19 @@ def closest_batch_step(pool_grads, batch_grad, candidates, lr):
         raise ValueError(f"candidates must be (M, b) with M >= 1, got {tuple(candidates.shape)}")
     M, b = candidates.shape
     A = torch.zeros(M, pool_grads.shape[0], dtype=torch.float64)
-    A.index_put_((torch.arange(M).repeat_interleave(b), candidates.reshape(-1)),
-                 torch.full((M * b,), 1.0 / b, dtype=torch.float64), accumulate=True)
+    A.index_put_(
+        (torch.arange(M).repeat_interleave(b), candidates.reshape(-1)),
+        torch.full((M * b,), 1.0 / b, dtype=torch.float64),
+        accumulate=True,
+    )
     errors = lr * torch.linalg.vector_norm(A @ pool_grads.double() - batch_grad.double(), dim=1)
     return int(torch.argmin(errors)), errors
 
 
 # %% nbg="twin:closest_batch_step:fails"
 def closest_batch_step(pool_grads, batch_grad, candidates, lr):
-    # forging.closest_batch's error computation, copied and renamed: it averages in the gradients' dtype
+    # forging.closest_batch's error computation, copied and renamed: it averages in the gradients'
+    # dtype
     candidates = torch.as_tensor(candidates)
     if candidates.dim() != 2 or candidates.shape[0] < 1:
         raise ValueError(f"candidates must be (M, b) with M >= 1, got {tuple(candidates.shape)}")
@@ -909,7 +1060,7 @@ def closest_batch_step(pool_grads, batch_grad, candidates, lr):
     # multiplies by lr twice (lr^2 ||g_B - g_C||)
     if candidates.dim() != 2 or len(candidates) < 1:
         raise ValueError("candidates must be (M, b), M >= 1")
-    err = lr ** 2 * (pool_grads.double()[candidates].mean(1) - batch_grad.double()).norm(dim=1)
+    err = lr**2 * (pool_grads.double()[candidates].mean(1) - batch_grad.double()).norm(dim=1)
     return int(err.argmin()), err
 
 
@@ -928,38 +1079,53 @@ def closest_batch_step(pool_grads, batch_grad, candidates, lr):
         raise ValueError("candidates must be a 2-D tensor (M, b) with M >= 1")
     G = pool_grads.to(torch.float64)
     gB = batch_grad.to(torch.float64)
-    means = G[candidates].mean(dim=1)            # (M, P)
+    means = G[candidates].mean(dim=1)  # (M, P)
     errors = lr * (means - gB).norm(dim=1)
     return int(torch.argmin(errors)), errors
 
 
 # %% nbg="tests:test_closest_batch_step:4"
 _off = dict(side_effect=AssertionError("do not call forging.closest_batch / forging.forge_log"))
-with mock.patch.object(forging, "closest_batch", **_off), mock.patch.object(forging, "forge_log", **_off):
+with (
+    mock.patch.object(forging, "closest_batch", **_off),
+    mock.patch.object(forging, "forge_log", **_off),
+):
     _g = torch.Generator().manual_seed(3)
     _G = torch.randn(50, 7, generator=_g)
     _C = torch.stack([torch.randperm(50, generator=_g)[:5] for _ in range(20)])
     _gB = _G[:5].mean(0) + 0.01
     _best, _err = closest_batch_step(_G, _gB, _C, 0.1)
     _ref = torch.stack([0.1 * (_G[c].double().mean(0) - _gB.double()).norm() for c in _C])
-    assert torch.is_tensor(_err) and _err.shape == (20,) and _err.dtype == torch.float64, \
-        f"errors must be a float64 tensor (M,) = (20,), got {getattr(_err, 'dtype', type(_err))} {tuple(getattr(_err, 'shape', ()))}"
-    assert torch.allclose(_err, _ref, rtol=1e-9, atol=1e-12), \
-        ("errors[i] = lr * ||g_B - mean of the candidate's gradients|| (not squared, mean not sum, times lr, "
-         f"in float64): largest relative error {float(((_err - _ref).abs() / _ref).max()):.1e} "
-         "(1e-8 to 1e-6 means float32 somewhere; more means another formula)")
-    assert isinstance(_best, int) and _best == int(_ref.argmin()), f"best must be the Python int {int(_ref.argmin())}, got {_best!r}"
-    assert closest_batch_step(_G, _gB, torch.stack([_C[1], _C[1]]), 0.1)[0] == 0, "the first index on ties"
-    # float64: gradients near 1000 on a grid of 2**-13 (exact in float32) whose candidate means differ by ~1e-3
+    assert torch.is_tensor(_err) and _err.shape == (20,) and _err.dtype == torch.float64, (
+        f"errors must be a float64 tensor (M,) = (20,), got {getattr(_err, 'dtype', type(_err))} "
+        f"{tuple(getattr(_err, 'shape', ()))}"
+    )
+    assert torch.allclose(_err, _ref, rtol=1e-9, atol=1e-12), (
+        "errors[i] = lr * ||g_B - mean of the candidate's gradients|| (not squared, mean not sum, "
+        "times lr, "
+        f"in float64): largest relative error {float(((_err - _ref).abs() / _ref).max()):.1e} "
+        "(1e-8 to 1e-6 means float32 somewhere; more means another formula)"
+    )
+    assert isinstance(_best, int) and _best == int(_ref.argmin()), (
+        f"best must be the Python int {int(_ref.argmin())}, got {_best!r}"
+    )
+    assert closest_batch_step(_G, _gB, torch.stack([_C[1], _C[1]]), 0.1)[0] == 0, (
+        "the first index on ties"
+    )
+    # float64: gradients near 1000 on a grid of 2**-13 (exact in float32) whose candidate means
+    # differ by ~1e-3
     _Gk = (1000 + torch.randint(0, 64, (40, 6), generator=_g) / 8192).float()
     _gBk = (1000 + torch.randint(0, 64, (6,), generator=_g) / 8192).float()
     _Ck = torch.stack([torch.randperm(40, generator=_g)[:5] for _ in range(30)])
     _bk, _ek = closest_batch_step(_Gk, _gBk, _Ck, 1.0)
     _refk = torch.stack([(_Gk[c].double().mean(0) - _gBk.double()).norm() for c in _Ck])
-    assert torch.allclose(_ek, _refk, rtol=1e-9, atol=0.0), \
-        (f"errors must be computed in float64 (convert before averaging): largest relative error "
-         f"{float(((_ek - _refk).abs() / _refk).max()):.1e}")
-    assert _bk == int(_refk.argmin()), f"best must be {int(_refk.argmin())} (computed in float64), got {_bk}"
+    assert torch.allclose(_ek, _refk, rtol=1e-9, atol=0.0), (
+        f"errors must be computed in float64 (convert before averaging): largest relative error "
+        f"{float(((_ek - _refk).abs() / _refk).max()):.1e}"
+    )
+    assert _bk == int(_refk.argmin()), (
+        f"best must be {int(_refk.argmin())} (computed in float64), got {_bk}"
+    )
     for _bad in (torch.empty(0, 5, dtype=torch.int64), torch.arange(5)):
         try:
             closest_batch_step(_G, _gB, _bad, 0.1)
@@ -967,10 +1133,16 @@ with mock.patch.object(forging, "closest_batch", **_off), mock.patch.object(forg
             assert "candidates" in str(_e), "the error message names candidates"
         else:
             raise AssertionError("no candidates, or a 1-D candidates, must raise ValueError")
-print("visible tests passed: errors = lr * ||g_B - g_C|| in float64 (also near 1000, where float32 fails); "
-      "best is the first smallest, as an int; empty and 1-D candidates refused")
+print(
+    "visible tests passed: errors = lr * ||g_B - g_C|| in float64 (also near 1000, where float32 "
+    "fails); "
+    "best is the first smallest, as an int; empty and 1-D candidates refused"
+)
 ### BEGIN HIDDEN TESTS
-with mock.patch.object(forging, "closest_batch", **_off), mock.patch.object(forging, "forge_log", **_off):
+with (
+    mock.patch.object(forging, "closest_batch", **_off),
+    mock.patch.object(forging, "forge_log", **_off),
+):
     _C2 = torch.cat([_C, torch.arange(5).unsqueeze(0), _C[:3]])  # row 20 is the true batch itself
     _best2, _err2 = closest_batch_step(_G, _G[:5].mean(0), _C2, 0.5)
     assert _best2 == 20 and float(_err2[20]) < 1e-6, "an identical batch has error 0"
@@ -980,11 +1152,14 @@ with mock.patch.object(forging, "closest_batch", **_off), mock.patch.object(forg
     assert _b3 == 0 and _e3.shape == (1,), "a single candidate is the best one"
     _tie = torch.stack([_C[0], _C[0]])
     assert closest_batch_step(_G, _gB, _tie, 0.1)[0] == 0, "first index on ties"
-    assert closest_batch_step(_G, _gB, torch.stack([_C[4], _C[2], _C[2]]), 0.1)[0] == int(_ref[[4, 2]].argmin()), \
-        "first index on ties, after another candidate"
+    assert closest_batch_step(_G, _gB, torch.stack([_C[4], _C[2], _C[2]]), 0.1)[0] == int(
+        _ref[[4, 2]].argmin()
+    ), "first index on ties, after another candidate"
     _ties3 = torch.stack([_C[5], _C[7], _C[5], _C[7], _C[7]])
     _want3 = 0 if float(_ref[5]) <= float(_ref[7]) else 1
-    assert closest_batch_step(_G, _gB, _ties3, 0.1)[0] == _want3, "the first of several equal smallest errors"
+    assert closest_batch_step(_G, _gB, _ties3, 0.1)[0] == _want3, (
+        "the first of several equal smallest errors"
+    )
     try:
         closest_batch_step(_G, _gB, torch.zeros(2, 3, 5, dtype=torch.int64), 0.1)
     except ValueError as _e3d:
@@ -999,12 +1174,17 @@ with mock.patch.object(forging, "closest_batch", **_off), mock.patch.object(forg
     _gt = forging.per_example_grads(_net, blobs, _true, config).mean(0)
     _cand = torch.stack([torch.randperm(len(_pool), generator=_g)[:16] for _ in range(64)])
     _bb, _ee = closest_batch_step(_PG, _gt, _cand, config.lr)
+
     def _after(ids):
-        m = copy.deepcopy(_net); o = training.make_optimizer(m.parameters(), config)
-        forging.batch_loss(m, blobs, ids, config).backward(); o.step()
+        m = copy.deepcopy(_net)
+        o = training.make_optimizer(m.parameters(), config)
+        forging.batch_loss(m, blobs, ids, config).backward()
+        o.step()
         return torch.cat([p.detach().reshape(-1) for p in m.parameters()]).double()
-    assert abs(float((_after(_true) - _after(_pool[_cand[_bb]])).norm()) - float(_ee[_bb])) < 1e-5, \
-        "the best error is the distance between the two SGD updates"
+
+    assert (
+        abs(float((_after(_true) - _after(_pool[_cand[_bb]])).norm()) - float(_ee[_bb])) < 1e-5
+    ), "the best error is the distance between the two SGD updates"
 ### END HIDDEN TESTS
 
 # %% [markdown] nbg="locked:task4"
@@ -1031,6 +1211,7 @@ with mock.patch.object(forging, "closest_batch", **_off), mock.patch.object(forg
 # Library twin: this mirrors the hash check of `forging.replay` (which returns a report with more
 # checks). Do not call `replay` or `train_on_batches` (from `forging` or from `unlearnkit.records`,
 # where they live) or `training.fit`.
+
 
 # %% nbg="answer:first_divergence"
 def first_divergence(model, data, record):
@@ -1256,7 +1437,8 @@ def first_divergence(model, data, record):
 
 # %% nbg="wrong:first_divergence:steps_from_config"
 def first_divergence(model, data, record):
-    # replays record.config.steps steps, not the logged batches: a log shorter than its config breaks
+    # replays record.config.steps steps, not the logged batches: a log shorter than its config
+    # breaks
     m = copy.deepcopy(model)
     if forging.state_hash(m) != record.hashes[0]:
         return 0
@@ -1288,58 +1470,87 @@ def first_divergence(model, data, record):
 # %% nbg="tests:test_first_divergence:4"
 _off = dict(side_effect=AssertionError("do not call replay / train_on_batches / training.fit"))
 import contextlib
-from unlearnkit import records as _records     # where forging's log functions live (forging re-exports them)
+from unlearnkit import (
+    records as _records,
+)  # where forging's log functions live (forging re-exports them)
 
 
 def _forbid():
     stack = contextlib.ExitStack()
-    for _mod, _name in ((forging, "replay"), (forging, "train_on_batches"), (_records, "replay"),
-                        (_records, "train_on_batches"), (training, "fit"), (_records, "fit")):
+    for _mod, _name in (
+        (forging, "replay"),
+        (forging, "train_on_batches"),
+        (_records, "replay"),
+        (_records, "train_on_batches"),
+        (training, "fit"),
+        (_records, "fit"),
+    ):
         if hasattr(_mod, _name):
             stack.enter_context(mock.patch.object(_mod, _name, **_off))
     return stack
 
 
 # a log with momentum: its optimiser state carries over from step to step
-_config_mom = training.TrainConfig(optimizer="sgd", lr=0.1, momentum=0.9, batch_size=16, steps=6, seed=SEED + 1)
+_config_mom = training.TrainConfig(
+    optimizer="sgd", lr=0.1, momentum=0.9, batch_size=16, steps=6, seed=SEED + 1
+)
 _log_mom = forging.record_training(copy.deepcopy(init), blobs, _config_mom)
 _h_init = forging.state_hash(init)
 with _forbid():
     _got = first_divergence(init, blobs, log)
-    assert forging.state_hash(init) == _h_init, \
+    assert forging.state_hash(init) == _h_init, (
         "the caller's model changed: replay a copy (copy.deepcopy; copy.copy shares the parameters)"
+    )
     assert _got is None, f"the honest log replays exactly: expected None, got {_got!r}"
-    _bad = log.with_batch(5, log.batches[5])        # step 5 now claims step 6's batch
+    _bad = log.with_batch(5, log.batches[5])  # step 5 now claims step 6's batch
     _got = first_divergence(init, blobs, _bad)
     assert _got == 5, f"step 5 was tampered with: expected 5, got {_got!r}"
     _other = models.mlp(2, 3, hidden=8, seed=SEED + 1)
-    assert first_divergence(_other, blobs, log) == 0, "a different initial model diverges at checkpoint 0"
+    assert first_divergence(_other, blobs, log) == 0, (
+        "a different initial model diverges at checkpoint 0"
+    )
     _got = first_divergence(init, blobs, _log_mom)
-    assert _got is None, (f"an honest SGD-with-momentum log must replay exactly (one optimiser made from "
-                          f"record.config), got {_got!r}")
-print("visible tests passed: honest log -> None (caller's model unchanged); tampered step 5 -> 5; "
-      "other initial model -> 0; honest momentum log -> None")
+    assert _got is None, (
+        f"an honest SGD-with-momentum log must replay exactly (one optimiser made from "
+        f"record.config), got {_got!r}"
+    )
+print(
+    "visible tests passed: honest log -> None (caller's model unchanged); tampered step 5 -> 5; "
+    "other initial model -> 0; honest momentum log -> None"
+)
 ### BEGIN HIDDEN TESTS
 from dataclasses import replace as _replace
+
 _config_adam = training.TrainConfig(optimizer="adam", lr=0.01, batch_size=8, steps=7, seed=SEED + 2)
 _log_adam = forging.record_training(copy.deepcopy(init), blobs, _config_adam)
 with _forbid():
     _h0 = forging.state_hash(init)
-    assert first_divergence(models.mlp(2, 3, hidden=8, seed=SEED + 7), blobs, log) == 0, "wrong initial model"
+    assert first_divergence(models.mlp(2, 3, hidden=8, seed=SEED + 7), blobs, log) == 0, (
+        "wrong initial model"
+    )
     assert first_divergence(init, blobs, log) is None, "the honest log, again"
     assert forging.state_hash(init) == _h0, "the caller's model must not change"
-    _hs = list(log.hashes); _hs[3] = "0" * 64
+    _hs = list(log.hashes)
+    _hs[3] = "0" * 64
     assert first_divergence(init, blobs, _replace(log, hashes=_hs)) == 3, "a tampered hash"
-    _hs = list(log.hashes); _hs[-1] = "0" * 64
-    assert first_divergence(init, blobs, _replace(log, hashes=_hs)) == log.steps, "a tampered last hash"
+    _hs = list(log.hashes)
+    _hs[-1] = "0" * 64
+    assert first_divergence(init, blobs, _replace(log, hashes=_hs)) == log.steps, (
+        "a tampered last hash"
+    )
     _b1 = log.batches[0]
-    assert first_divergence(init, blobs, log.with_batch(1, _b1[1:])) == 1, "an example dropped at step 1"
+    assert first_divergence(init, blobs, log.with_batch(1, _b1[1:])) == 1, (
+        "an example dropped at step 1"
+    )
     _short = _replace(log, batches=log.batches[:4], hashes=log.hashes[:5])
     assert first_divergence(init, blobs, _short) is None, "a shorter honest log"
     assert first_divergence(init, blobs, _log_adam) is None, "an honest Adam log replays exactly"
-    assert first_divergence(init, blobs, _log_adam.with_batch(4, _log_adam.batches[5])) == 4, "a tampered Adam log"
-    assert first_divergence(init, blobs, _log_mom.with_batch(6, _log_mom.batches[0])) == 6, \
+    assert first_divergence(init, blobs, _log_adam.with_batch(4, _log_adam.batches[5])) == 4, (
+        "a tampered Adam log"
+    )
+    assert first_divergence(init, blobs, _log_mom.with_batch(6, _log_mom.batches[0])) == 6, (
         "a momentum log tampered at its last step"
+    )
     assert forging.state_hash(init) == _h0, "the caller's model must not change"
 ### END HIDDEN TESTS
 

@@ -54,9 +54,11 @@ torch.set_num_threads(1)
 # Library twin: this mirrors `metrics.tow` called with accuracies. Do not call `metrics.tow` or
 # `metrics.accuracy_gaps`.
 
+
 # %% nbg="answer:tow_score"
 def tow_score(acc_unlearned, acc_retrained):
-    """Return ToW (a float in [0, 1]) from two dicts of accuracies with keys forget, retain, test."""
+    """Return ToW (a float in [0, 1]) from two dicts of accuracies with keys forget, retain,
+    test."""
     ### BEGIN SOLUTION
     score = 1.0
     for key in ("forget", "retain", "test"):
@@ -220,7 +222,8 @@ import math
 
 # %% nbg="wrong:tow_score:clips_instead_of_raising"
 def tow_score(acc_unlearned, acc_retrained):
-    # clips out-of-range accuracies into [0, 1] instead of refusing them: 60 (a percentage) becomes 1.0
+    # clips out-of-range accuracies into [0, 1] instead of refusing them: 60 (a percentage) becomes
+    # 1.0
     out = 1.0
     for k in ("forget", "retain", "test"):
         if k not in acc_unlearned or k not in acc_retrained:
@@ -257,7 +260,9 @@ def tow_score(acc_unlearned, acc_retrained):
         u, r = acc_unlearned[k], acc_retrained[k]
         for v in (u, r):
             if not isinstance(v, float) or not (0.0 <= v <= 1.0):
-                raise ValueError(f"accuracy {v!r} must be a float in [0, 1] (a percentage is an int)")
+                raise ValueError(
+                    f"accuracy {v!r} must be a float in [0, 1] (a percentage is an int)"
+                )
         out *= 1 - abs(u - r)
     return float(out)
 
@@ -310,53 +315,87 @@ def tow_score(acc_unlearned, acc_retrained):
 # %% nbg="tests:test_tow_score:3"
 _off = dict(side_effect=AssertionError("do not call the library's ToW"))
 with mock.patch.object(metrics, "tow", **_off), mock.patch.object(metrics, "accuracy_gaps", **_off):
-    got = tow_score({"forget": 0.60, "retain": 0.95, "test": 0.90}, {"forget": 0.50, "retain": 0.97, "test": 0.91})
-    same = tow_score({"forget": 0.3, "retain": 0.99, "test": 0.8}, {"forget": 0.3, "retain": 0.99, "test": 0.8})
+    got = tow_score(
+        {"forget": 0.60, "retain": 0.95, "test": 0.90},
+        {"forget": 0.50, "retain": 0.97, "test": 0.91},
+    )
+    same = tow_score(
+        {"forget": 0.3, "retain": 0.99, "test": 0.8}, {"forget": 0.3, "retain": 0.99, "test": 0.8}
+    )
 assert abs(got - 0.87318) < 1e-9, f"the worked example gives 0.9 * 0.98 * 0.99 = 0.87318, got {got}"
 assert same == 1.0, f"identical accuracies must give ToW = 1, got {same}"
 assert isinstance(got, float), f"return a Python float, got {type(got).__name__}"
 with mock.patch.object(metrics, "tow", **_off), mock.patch.object(metrics, "accuracy_gaps", **_off):
-    for _bad in ({"forget": 60, "retain": 0.95, "test": 0.9}, {"forget": float("nan"), "retain": 0.95, "test": 0.9},
-                 {"forget": 0.6, "retain": 0.95}):
+    for _bad in (
+        {"forget": 60, "retain": 0.95, "test": 0.9},
+        {"forget": float("nan"), "retain": 0.95, "test": 0.9},
+        {"forget": 0.6, "retain": 0.95},
+    ):
         try:
             tow_score(_bad, {"forget": 0.5, "retain": 0.97, "test": 0.91})
         except ValueError:
             pass
         else:
-            raise AssertionError(f"{_bad} must raise ValueError (a percentage, nan or a missing key)")
-print("visible tests passed: the worked example gives 0.87318 as a float; identical accuracies give 1; "
-      "a percentage, nan and a missing key raise ValueError")
+            raise AssertionError(
+                f"{_bad} must raise ValueError (a percentage, nan or a missing key)"
+            )
+print(
+    "visible tests passed: the worked example gives 0.87318 as a float; identical accuracies give "
+    "1; "
+    "a percentage, nan and a missing key raise ValueError"
+)
 ### BEGIN HIDDEN TESTS
 import math
+
 with mock.patch.object(metrics, "tow", **_off), mock.patch.object(metrics, "accuracy_gaps", **_off):
-    _edge = tow_score({"forget": 1.0, "retain": 1.0, "test": 1.0}, {"forget": 0.0, "retain": 0.5, "test": 0.5})
+    _edge = tow_score(
+        {"forget": 1.0, "retain": 1.0, "test": 1.0}, {"forget": 0.0, "retain": 0.5, "test": 0.5}
+    )
     assert _edge == 0.0, f"accuracies 0 and 1 are valid; a gap of 1 gives ToW 0, got {_edge}"
     _ints = tow_score({"forget": 0, "retain": 1, "test": 1}, {"forget": 0, "retain": 1, "test": 1})
     assert _ints == 1.0, f"accuracies written as the ints 0 and 1 are valid too, got {_ints}"
     g = torch.Generator().manual_seed(4)
-    pairs = [(torch.rand(3, generator=g).tolist(), torch.rand(3, generator=g).tolist()) for _ in range(20)]
+    pairs = [
+        (torch.rand(3, generator=g).tolist(), torch.rand(3, generator=g).tolist())
+        for _ in range(20)
+    ]
     pairs += [((0.2, 0.9, 0.85), (0.25, 0.93, 0.86)), ((0.99, 0.7, 0.6), (0.1, 0.72, 0.65))]
-    mine = [tow_score(dict(zip(("forget", "retain", "test"), u)), dict(zip(("forget", "retain", "test"), r)))
-            for u, r in pairs]
+    mine = [
+        tow_score(
+            dict(zip(("forget", "retain", "test"), u)), dict(zip(("forget", "retain", "test"), r))
+        )
+        for u, r in pairs
+    ]
     # order of keys does not matter
-    swapped = tow_score({"test": 0.9, "retain": 0.95, "forget": 0.6}, {"retain": 0.97, "forget": 0.5, "test": 0.91})
-    for bad in ({"forget": 60, "retain": 0.95, "test": 0.9}, {"forget": 0.6, "retain": -0.01, "test": 0.9},
-                {"forget": float("nan"), "retain": 0.95, "test": 0.9}, {"forget": 0.6, "retain": 0.95},
-                {"forget": 0.6, "retain": 95.0, "test": 0.9}):
+    swapped = tow_score(
+        {"test": 0.9, "retain": 0.95, "forget": 0.6}, {"retain": 0.97, "forget": 0.5, "test": 0.91}
+    )
+    for bad in (
+        {"forget": 60, "retain": 0.95, "test": 0.9},
+        {"forget": 0.6, "retain": -0.01, "test": 0.9},
+        {"forget": float("nan"), "retain": 0.95, "test": 0.9},
+        {"forget": 0.6, "retain": 0.95},
+        {"forget": 0.6, "retain": 95.0, "test": 0.9},
+    ):
         try:
             tow_score(bad, {"forget": 0.5, "retain": 0.97, "test": 0.91})
             raise AssertionError(f"{bad} must raise ValueError")
         except ValueError:
             pass
-    for bad in ({"forget": 0.5, "retain": 1.5, "test": 0.91}, {"forget": 0.5, "retain": 0.97, "test": float("nan")},
-                {"forget": 0.5, "test": 0.91}):
+    for bad in (
+        {"forget": 0.5, "retain": 1.5, "test": 0.91},
+        {"forget": 0.5, "retain": 0.97, "test": float("nan")},
+        {"forget": 0.5, "test": 0.91},
+    ):
         try:
             tow_score({"forget": 0.5, "retain": 0.97, "test": 0.91}, bad)
             raise AssertionError(f"a retrained model's {bad} must raise ValueError too")
         except ValueError:
             pass
 for got_i, (u, r) in zip(mine, pairs):
-    assert abs(got_i - metrics.tow(u, r)) < 1e-12, f"ToW of {u} against {r}: got {got_i}, expected {metrics.tow(u, r)}"
+    assert abs(got_i - metrics.tow(u, r)) < 1e-12, (
+        f"ToW of {u} against {r}: got {got_i}, expected {metrics.tow(u, r)}"
+    )
 assert abs(swapped - 0.87318) < 1e-9, "the order of the keys must not matter"
 assert all(isinstance(v, float) for v in mine), "return a Python float"
 ### END HIDDEN TESTS
@@ -383,9 +422,11 @@ assert all(isinstance(v, float) for v in mine), "return a Python float"
 # Library twin: this mirrors `approximate.neggrad_plus_loss`, which takes the logits, so it can only
 # check `a` after the model has run. Do not call `approximate.neggrad_plus_loss`.
 
+
 # %% nbg="answer:neggrad_plus_objective"
 def neggrad_plus_objective(model, x_retain, y_retain, x_forget, y_forget, a):
-    """Return a * CE(model(x_retain), y_retain) - (1 - a) * CE(model(x_forget), y_forget), a scalar tensor;
+    """Return a * CE(model(x_retain), y_retain) - (1 - a) * CE(model(x_forget), y_forget), a scalar
+    tensor;
     raise ValueError for a outside [0, 1] before running the model."""
     ### BEGIN SOLUTION
     if not 0.0 <= a <= 1.0:
@@ -428,7 +469,8 @@ def neggrad_plus_objective(model, x_retain, y_retain, x_forget, y_forget, a):
 
 # %% nbg="wrong:neggrad_plus_objective:checks_after_forward"
 def neggrad_plus_objective(model, x_retain, y_retain, x_forget, y_forget, a):
-    # runs the model first and checks a afterwards: a failed call has already changed BatchNorm's statistics
+    # runs the model first and checks a afterwards: a failed call has already changed BatchNorm's
+    # statistics
     logits_r, logits_f = model(x_retain), model(x_forget)
     if not 0.0 <= a <= 1.0:
         raise ValueError(f"a must be in [0, 1], got {a}")
@@ -484,7 +526,9 @@ def neggrad_plus_objective(model, x_retain, y_retain, x_forget, y_forget, a):
         raise ValueError(f"a = {a} is not in [0, 1]")
     logits = model(torch.cat([x_retain, x_forget]))
     k = len(x_retain)
-    return a * F.cross_entropy(logits[:k], y_retain) - (1 - a) * F.cross_entropy(logits[k:], y_forget)
+    return a * F.cross_entropy(logits[:k], y_retain) - (1 - a) * F.cross_entropy(
+        logits[k:], y_forget
+    )
 
 
 # %% nbg="twin:neggrad_plus_objective:fails"
@@ -501,7 +545,9 @@ def _neggrad_plus_loss(logits_retain, y_retain, logits_forget, y_forget, a):
     for name, z, y in (("retain", logits_retain, y_retain), ("forget", logits_forget, y_forget)):
         if z.dim() != 2 or y.dim() != 1 or z.shape[0] != y.shape[0]:
             raise ValueError(f"logits_{name} must be (b, classes) and y_{name} (b,)")
-    return a * F.cross_entropy(logits_retain, y_retain) - (1.0 - a) * F.cross_entropy(logits_forget, y_forget)
+    return a * F.cross_entropy(logits_retain, y_retain) - (1.0 - a) * F.cross_entropy(
+        logits_forget, y_forget
+    )
 
 
 def neggrad_plus_objective(model, x_retain, y_retain, x_forget, y_forget, a):
@@ -514,7 +560,9 @@ def neggrad_plus_objective(model, x_retain, y_retain, x_forget, y_forget, a):
     # refuses a = 1 or a = 0 written as ints, which are valid weights
     if not isinstance(a, float) or not (0.0 <= a <= 1.0):
         raise ValueError(f"a must be a float in [0, 1], got {a!r}")
-    return a * F.cross_entropy(model(x_retain), y_retain) - (1 - a) * F.cross_entropy(model(x_forget), y_forget)
+    return a * F.cross_entropy(model(x_retain), y_retain) - (1 - a) * F.cross_entropy(
+        model(x_forget), y_forget
+    )
 
 
 # %% nbg="wrong:neggrad_plus_objective:eval_mode_forward"
@@ -524,7 +572,9 @@ def neggrad_plus_objective(model, x_retain, y_retain, x_forget, y_forget, a):
     if not (0 <= a <= 1):
         raise ValueError(f"a must be in [0, 1], got {a}")
     model.eval()
-    return a * F.cross_entropy(model(x_retain), y_retain) - (1 - a) * F.cross_entropy(model(x_forget), y_forget)
+    return a * F.cross_entropy(model(x_retain), y_retain) - (1 - a) * F.cross_entropy(
+        model(x_forget), y_forget
+    )
 
 
 # %% nbg="wrong:neggrad_plus_objective:forget_ce_without_grad"
@@ -567,10 +617,14 @@ with mock.patch.object(approximate, "neggrad_plus_loss", **_off):
     val = neggrad_plus_objective(net, xr, yr, xf, yf, 0.8)
 expected = 0.8 * F.cross_entropy(net(xr), yr) - 0.2 * F.cross_entropy(net(xf), yf)
 assert torch.is_tensor(val) and val.dim() == 0, "return a scalar tensor"
-assert torch.allclose(val, expected, atol=1e-6), f"expected {float(expected):.6f}, got {float(val):.6f}"
+assert torch.allclose(val, expected, atol=1e-6), (
+    f"expected {float(expected):.6f}, got {float(val):.6f}"
+)
 assert val.requires_grad, "the objective must stay differentiable (do not detach it)"
 # a model with BatchNorm, in training mode: a failed call must not run it
-_bn = torch.nn.Sequential(torch.nn.Linear(5, 6), torch.nn.BatchNorm1d(6), torch.nn.Linear(6, 3)).train()
+_bn = torch.nn.Sequential(
+    torch.nn.Linear(5, 6), torch.nn.BatchNorm1d(6), torch.nn.Linear(6, 3)
+).train()
 _stats = {k: v.clone() for k, v in _bn.state_dict().items()}
 with mock.patch.object(approximate, "neggrad_plus_loss", **_off):
     for _bad_model in (net, _bn):
@@ -580,10 +634,14 @@ with mock.patch.object(approximate, "neggrad_plus_loss", **_off):
             pass
         else:
             raise AssertionError("a = 1.5 is outside [0, 1] and must raise ValueError")
-assert all(torch.equal(v, _bn.state_dict()[k]) for k, v in _stats.items()), \
-    "a call that raises must not run the model first (BatchNorm's running statistics changed): check a before the forward passes"
-print("visible tests passed: 0.8 CE_R - 0.2 CE_F matches, as a differentiable scalar; a = 1.5 raises "
-      "ValueError without running the model")
+assert all(torch.equal(v, _bn.state_dict()[k]) for k, v in _stats.items()), (
+    "a call that raises must not run the model first (BatchNorm's running statistics changed): "
+    "check a before the forward passes"
+)
+print(
+    "visible tests passed: 0.8 CE_R - 0.2 CE_F matches, as a differentiable scalar; a = 1.5 raises "
+    "ValueError without running the model"
+)
 ### BEGIN HIDDEN TESTS
 with mock.patch.object(approximate, "neggrad_plus_loss", **_off):
     v1 = neggrad_plus_objective(net, xr, yr, xf, yf, 1.0)
@@ -601,22 +659,42 @@ with mock.patch.object(approximate, "neggrad_plus_loss", **_off):
             raise AssertionError(f"a = {bad} must raise ValueError")
         except ValueError:
             pass
-    _v1_int = neggrad_plus_objective(net, xr, yr, xf, yf, 1)     # a written as an int is a valid weight
+    _v1_int = neggrad_plus_objective(
+        net, xr, yr, xf, yf, 1
+    )  # a written as an int is a valid weight
     _v0_int = neggrad_plus_objective(net, xr, yr, xf, yf, 0)
-    _bn_train = torch.nn.Sequential(torch.nn.Linear(5, 6), torch.nn.BatchNorm1d(6), torch.nn.Linear(6, 3)).train()
+    _bn_train = torch.nn.Sequential(
+        torch.nn.Linear(5, 6), torch.nn.BatchNorm1d(6), torch.nn.Linear(6, 3)
+    ).train()
     neggrad_plus_objective(_bn_train, xr, yr, xf, yf, 0.5)
-assert all(m.training for m in _bn_train.modules()), "the model must stay in training mode (do not call model.eval())"
-assert torch.allclose(_v1_int, v1, atol=1e-6) and torch.allclose(_v0_int, v0, atol=1e-6), "a = 1 and a = 0 as ints"
-assert all(torch.equal(v, _bn.state_dict()[k]) for k, v in _stats.items()), "a failed call must not run the model"
-assert torch.allclose(v1, F.cross_entropy(net(xr), yr), atol=1e-6), "a = 1 is plain CE on the retain batch"
-assert torch.allclose(v0, -F.cross_entropy(net(xf), yf), atol=1e-6), "a = 0 is gradient ascent on the forget batch"
-assert torch.allclose(v5, approximate.neggrad_plus_loss(net(xr), yr, net(xf), yf, 0.5), atol=1e-6), \
-    "a = 0.5 agrees with the library's objective"
+assert all(m.training for m in _bn_train.modules()), (
+    "the model must stay in training mode (do not call model.eval())"
+)
+assert torch.allclose(_v1_int, v1, atol=1e-6) and torch.allclose(_v0_int, v0, atol=1e-6), (
+    "a = 1 and a = 0 as ints"
+)
+assert all(torch.equal(v, _bn.state_dict()[k]) for k, v in _stats.items()), (
+    "a failed call must not run the model"
+)
+assert torch.allclose(v1, F.cross_entropy(net(xr), yr), atol=1e-6), (
+    "a = 1 is plain CE on the retain batch"
+)
+assert torch.allclose(v0, -F.cross_entropy(net(xf), yf), atol=1e-6), (
+    "a = 0 is gradient ascent on the forget batch"
+)
+assert torch.allclose(
+    v5, approximate.neggrad_plus_loss(net(xr), yr, net(xf), yf, 0.5), atol=1e-6
+), "a = 0.5 agrees with the library's objective"
 # the gradient is the library's, too (mean, not sum, over each batch)
-net.zero_grad(); v5.backward(); mine = net.weight.grad.clone()
-net.zero_grad(); approximate.neggrad_plus_loss(net(xr), yr, net(xf), yf, 0.5).backward()
-assert torch.allclose(mine, net.weight.grad, atol=1e-6), \
-    "gradients differ from the library's: both terms carry gradients (mean CE of each batch; no detach, no torch.no_grad)"
+net.zero_grad()
+v5.backward()
+mine = net.weight.grad.clone()
+net.zero_grad()
+approximate.neggrad_plus_loss(net(xr), yr, net(xf), yf, 0.5).backward()
+assert torch.allclose(mine, net.weight.grad, atol=1e-6), (
+    "gradients differ from the library's: both terms carry gradients (mean CE of each batch; no "
+    "detach, no torch.no_grad)"
+)
 ### END HIDDEN TESTS
 
 # %% [markdown] nbg="locked:task3_md"
@@ -642,10 +720,13 @@ assert torch.allclose(mine, net.weight.grad, atol=1e-6), \
 # Library twin: this mirrors `metrics.memorization`, which accepts bool tensors only. Do not call
 # `metrics.memorization` or `metrics.memorization_scores`.
 
+
 # %% nbg="answer:memorization_estimate"
 def memorization_estimate(masks, correct):
-    """Return float64 (n,): P[correct | in] - P[correct | out], estimated per example from (m, n) tensors
+    """Return float64 (n,): P[correct | in] - P[correct | out], estimated per example from (m, n)
+    tensors
     of bools or of 0/1 integers."""
+
     ### BEGIN SOLUTION
     def as_bool(x, name):
         if x.dtype == torch.bool:
@@ -762,16 +843,24 @@ def memorization_estimate(masks, correct):
     if masks.shape != correct.shape:
         raise ValueError("masks and correct have different shapes")
     for name, x in (("masks", masks), ("correct", correct)):
-        if x.dtype != torch.bool and (x.dtype.is_floating_point or x.dtype.is_complex or not torch.isin(x, torch.tensor([0, 1])).all()):
+        if x.dtype != torch.bool and (
+            x.dtype.is_floating_point
+            or x.dtype.is_complex
+            or not torch.isin(x, torch.tensor([0, 1])).all()
+        ):
             raise ValueError(f"{name} must be bool or 0/1 integers")
     m, n = masks.shape
-    hits_in = torch.zeros(n, dtype=torch.float64); hits_out = torch.zeros(n, dtype=torch.float64)
-    n_in = torch.zeros(n, dtype=torch.float64); n_out = torch.zeros(n, dtype=torch.float64)
+    hits_in = torch.zeros(n, dtype=torch.float64)
+    hits_out = torch.zeros(n, dtype=torch.float64)
+    n_in = torch.zeros(n, dtype=torch.float64)
+    n_out = torch.zeros(n, dtype=torch.float64)
     for j in range(m):
         inside = masks[j] == 1
         right = (correct[j] == 1).double()
-        n_in += inside; n_out += ~inside
-        hits_in += right * inside; hits_out += right * ~inside
+        n_in += inside
+        n_out += ~inside
+        hits_in += right * inside
+        hits_out += right * ~inside
     if (n_in == 0).any() or (n_out == 0).any():
         raise ValueError("an example is in every training set or in none")
     return hits_in / n_in - hits_out / n_out
@@ -800,12 +889,18 @@ def memorization_estimate(masks, correct):
         if not isinstance(t, torch.Tensor) or t.dtype != torch.bool or t.dim() != 2:
             raise TypeError(f"{name} must be a bool tensor of shape (models, examples)")
     if masks.shape != correct.shape:
-        raise ValueError(f"masks and correct must have the same shape, got {tuple(masks.shape)} and {tuple(correct.shape)}")
+        raise ValueError(
+            f"masks and correct must have the same shape, got {tuple(masks.shape)} and "
+            f"{tuple(correct.shape)}"
+        )
     n_in = masks.sum(0)
     n_out = (~masks).sum(0)
     bad = ((n_in == 0) | (n_out == 0)).nonzero().flatten()
     if bad.numel():
-        raise ValueError(f"examples at positions {bad.tolist()[:10]} are in the training set of every model or of none")
+        raise ValueError(
+            f"examples at positions {bad.tolist()[:10]} are in the training set of every model or "
+            f"of none"
+        )
     c = correct.double()
     m = masks.double()
     return (c * m).sum(0) / n_in - (c * (1 - m)).sum(0) / n_out
@@ -813,7 +908,8 @@ def memorization_estimate(masks, correct):
 
 # %% nbg="wrong:memorization_estimate:only_in_none_checked"
 def memorization_estimate(masks, correct):
-    # converts with .bool() unchecked and refuses "in no model" only; "in every model" is caught as a
+    # converts with .bool() unchecked and refuses "in no model" only; "in every model" is caught as
+    # a
     # nan afterwards
     if masks.shape != correct.shape:
         raise ValueError("shapes differ")
@@ -829,13 +925,15 @@ def memorization_estimate(masks, correct):
 
 # %% nbg="wrong:memorization_estimate:no_shape_check"
 def memorization_estimate(masks, correct):
-    # never compares the shapes: a (1, n) correct broadcasts against (m, n) masks, others fail in torch
+    # never compares the shapes: a (1, n) correct broadcasts against (m, n) masks, others fail in
+    # torch
     def b(x):
         if x.dtype == torch.bool:
             return x
         if x.dtype.is_floating_point or not ((x == 0) | (x == 1)).all():
             raise ValueError("bool or 0/1 integers only")
         return x == 1
+
     m, c = b(masks), b(correct)
     n_in, n_out = m.sum(0), (~m).sum(0)
     if (n_in == 0).any() or (n_out == 0).any():
@@ -848,12 +946,14 @@ def memorization_estimate(masks, correct):
     # checks for values 0 and 1 but accepts float tensors, which the task refuses
     if masks.shape != correct.shape:
         raise ValueError("shapes differ")
+
     def b(x):
         if x.dtype == torch.bool:
             return x
         if not ((x == 0) | (x == 1)).all():
             raise ValueError("0/1 values only")
         return x == 1
+
     m, c = b(masks), b(correct)
     n_in, n_out = m.sum(0), (~m).sum(0)
     if (n_in == 0).any() or (n_out == 0).any():
@@ -866,12 +966,14 @@ def memorization_estimate(masks, correct):
     # right numbers, but a Python loop over the examples, which the task forbids (slow for large n)
     if masks.shape != correct.shape:
         raise ValueError("shapes differ")
+
     def b(x):
         if x.dtype == torch.bool:
             return x
         if x.dtype.is_floating_point or not ((x == 0) | (x == 1)).all():
             raise ValueError("bool or 0/1 integers only")
         return x == 1
+
     m, c = b(masks), b(correct)
     out = torch.empty(m.shape[1], dtype=torch.float64)
     for i in range(m.shape[1]):
@@ -885,7 +987,10 @@ def memorization_estimate(masks, correct):
 # %% nbg="alt:memorization_estimate:fresh_student"
 def memorization_estimate(masks, correct):
     if masks.shape != correct.shape or masks.dim() != 2:
-        raise ValueError(f"masks and correct must both be (m, n), got {tuple(masks.shape)} and {tuple(correct.shape)}")
+        raise ValueError(
+            f"masks and correct must both be (m, n), got {tuple(masks.shape)} and "
+            f"{tuple(correct.shape)}"
+        )
 
     def as_bool(x, name):
         if x.dtype == torch.bool:
@@ -907,68 +1012,118 @@ def memorization_estimate(masks, correct):
 _off = dict(side_effect=AssertionError("do not call the library's memorization"))
 masks = torch.tensor([[1, 0], [1, 1], [0, 1], [0, 0]], dtype=torch.bool)
 correct = torch.tensor([[1, 0], [1, 1], [0, 1], [1, 0]], dtype=torch.bool)
-with mock.patch.object(metrics, "memorization", **_off), mock.patch.object(metrics, "memorization_scores", **_off):
+with (
+    mock.patch.object(metrics, "memorization", **_off),
+    mock.patch.object(metrics, "memorization_scores", **_off),
+):
     _masks_keep, _correct_keep = masks.clone(), correct.clone()
     mem = memorization_estimate(masks, correct)
-    assert torch.equal(masks, _masks_keep) and torch.equal(correct, _correct_keep), \
+    assert torch.equal(masks, _masks_keep) and torch.equal(correct, _correct_keep), (
         "masks and correct must be left as they were (work on copies, do not write into them)"
+    )
     _mem_int = memorization_estimate(masks.long(), correct.long())
 # example 0: right in 2 of 2 models that saw it, 1 of 2 that did not -> 1 - 0.5
 # example 1: right in 2 of 2 models that saw it, 0 of 2 that did not -> 1 - 0
 assert torch.is_tensor(mem) and mem.shape == (2,), "return one value per example"
-assert torch.allclose(mem.double(), torch.tensor([0.5, 1.0], dtype=torch.float64)), f"expected [0.5, 1.0], got {mem}"
+assert torch.allclose(mem.double(), torch.tensor([0.5, 1.0], dtype=torch.float64)), (
+    f"expected [0.5, 1.0], got {mem}"
+)
 assert mem.dtype == torch.float64, f"return float64, got {mem.dtype}"
-assert torch.is_tensor(_mem_int) and torch.allclose(_mem_int.double(), mem.double()) and _mem_int.dtype == torch.float64, \
-    f"0/1 integer tensors must give the same float64 estimate as bools (~ on an integer is a bitwise not), got {_mem_int}"
-with mock.patch.object(metrics, "memorization", **_off), mock.patch.object(metrics, "memorization_scores", **_off):
+assert (
+    torch.is_tensor(_mem_int)
+    and torch.allclose(_mem_int.double(), mem.double())
+    and _mem_int.dtype == torch.float64
+), (
+    f"0/1 integer tensors must give the same float64 estimate as bools (~ on an integer is a "
+    f"bitwise not), got {_mem_int}"
+)
+with (
+    mock.patch.object(metrics, "memorization", **_off),
+    mock.patch.object(metrics, "memorization_scores", **_off),
+):
     try:
-        _nan = memorization_estimate(masks[:2], correct[:2])   # example 0 is in both models: no 'out' estimate
+        _nan = memorization_estimate(
+            masks[:2], correct[:2]
+        )  # example 0 is in both models: no 'out' estimate
     except ValueError:
         pass
     else:
-        raise AssertionError(f"an example trained on by every model must raise ValueError (not return {_nan})")
-print("visible tests passed: the worked example gives [0.5, 1.0] in float64, from bools and from 0/1 integers; "
-      "an example in every model raises ValueError")
+        raise AssertionError(
+            f"an example trained on by every model must raise ValueError (not return {_nan})"
+        )
+print(
+    "visible tests passed: the worked example gives [0.5, 1.0] in float64, from bools and from 0/1 "
+    "integers; "
+    "an example in every model raises ValueError"
+)
 ### BEGIN HIDDEN TESTS
 g = torch.Generator().manual_seed(7)
 m_big = metrics.subset_masks(300, 50, 0.6, seed=3)
-typical = torch.rand(50, 300, generator=g) < 0.9                 # right 90% of the time either way
-memorized = m_big | (torch.rand(50, 300, generator=g) < 0.05)     # right only when trained on (mostly)
+typical = torch.rand(50, 300, generator=g) < 0.9  # right 90% of the time either way
+memorized = m_big | (torch.rand(50, 300, generator=g) < 0.05)  # right only when trained on (mostly)
 c_big = torch.where(torch.arange(300) < 150, typical, memorized)
 _m_keep, _c_keep = m_big.clone(), c_big.clone()
 _m_u8, _c_i32 = m_big.to(torch.uint8), c_big.to(torch.int32)
 _m_u8_keep, _c_i32_keep = _m_u8.clone(), _c_i32.clone()
-with mock.patch.object(metrics, "memorization", **_off), mock.patch.object(metrics, "memorization_scores", **_off):
+with (
+    mock.patch.object(metrics, "memorization", **_off),
+    mock.patch.object(metrics, "memorization_scores", **_off),
+):
     got = memorization_estimate(m_big, c_big)
     got_int = memorization_estimate(_m_u8, _c_i32)
-    for bad_m, bad_c in [(masks, correct[:3]), (torch.ones(3, 2, dtype=torch.bool), torch.ones(3, 2, dtype=torch.bool)),
-                         (torch.tensor([[1, 0], [1, 0]], dtype=torch.bool), torch.ones(2, 2, dtype=torch.bool)),
-                         (masks.long(), correct.long() * 2), (masks.long() * 3, correct.long()),
-                         (masks.double(), correct.double())]:
+    for bad_m, bad_c in [
+        (masks, correct[:3]),
+        (torch.ones(3, 2, dtype=torch.bool), torch.ones(3, 2, dtype=torch.bool)),
+        (torch.tensor([[1, 0], [1, 0]], dtype=torch.bool), torch.ones(2, 2, dtype=torch.bool)),
+        (masks.long(), correct.long() * 2),
+        (masks.long() * 3, correct.long()),
+        (masks.double(), correct.double()),
+    ]:
         try:
             memorization_estimate(bad_m, bad_c)
-            raise AssertionError(f"undefined or mismatched inputs must raise ValueError ({bad_m.dtype}, {bad_c.dtype}, "
-                                 f"shapes {tuple(bad_m.shape)} and {tuple(bad_c.shape)})")
+            raise AssertionError(
+                f"undefined or mismatched inputs must raise ValueError ({bad_m.dtype}, "
+                f"{bad_c.dtype}, "
+                f"shapes {tuple(bad_m.shape)} and {tuple(bad_c.shape)})"
+            )
         except ValueError:
             pass
-assert torch.equal(m_big, _m_keep) and torch.equal(c_big, _c_keep), "masks and correct must be left as they were"
-assert torch.equal(_m_u8, _m_u8_keep) and torch.equal(_c_i32, _c_i32_keep), "integer masks and correct must be left as they were"
+assert torch.equal(m_big, _m_keep) and torch.equal(c_big, _c_keep), (
+    "masks and correct must be left as they were"
+)
+assert torch.equal(_m_u8, _m_u8_keep) and torch.equal(_c_i32, _c_i32_keep), (
+    "integer masks and correct must be left as they were"
+)
 assert got.dtype == torch.float64, "return float64"
-assert torch.allclose(got, metrics.memorization(m_big, c_big), rtol=0.0, atol=1e-12), "agrees with the library's estimate"
-assert got_int.dtype == torch.float64 and torch.allclose(got_int, got, rtol=0.0, atol=1e-12), \
+assert torch.allclose(got, metrics.memorization(m_big, c_big), rtol=0.0, atol=1e-12), (
+    "agrees with the library's estimate"
+)
+assert got_int.dtype == torch.float64 and torch.allclose(got_int, got, rtol=0.0, atol=1e-12), (
     "uint8 masks and int32 correct give the same estimate as bools"
-assert float(got[150:].mean()) > 0.8 > 0.1 > float(got[:150].abs().mean()), "memorized examples score high, typical ones near 0"
-# vectorised: 100000 examples (each in 4 of 8 models) take milliseconds; a Python loop over them takes seconds
+)
+assert float(got[150:].mean()) > 0.8 > 0.1 > float(got[:150].abs().mean()), (
+    "memorized examples score high, typical ones near 0"
+)
+# vectorised: 100000 examples (each in 4 of 8 models) take milliseconds; a Python loop over them
+# takes seconds
 import time
+
 _gw = torch.Generator().manual_seed(11)
 _half = torch.rand(4, 100_000, generator=_gw) < 0.5
 _m_wide, _c_wide = torch.cat([_half, ~_half]), torch.rand(8, 100_000, generator=_gw) < 0.8
-with mock.patch.object(metrics, "memorization", **_off), mock.patch.object(metrics, "memorization_scores", **_off):
+with (
+    mock.patch.object(metrics, "memorization", **_off),
+    mock.patch.object(metrics, "memorization_scores", **_off),
+):
     _t0 = time.perf_counter()
     _wide = memorization_estimate(_m_wide, _c_wide)
     _secs = time.perf_counter() - _t0
-assert _secs < 1.5, f"100000 examples took {_secs:.1f} s: vectorise over the examples (no Python loop over them)"
-assert torch.allclose(_wide, metrics.memorization(_m_wide, _c_wide), rtol=0.0, atol=1e-12), "agrees with the library on 100000 examples"
+assert _secs < 1.5, (
+    f"100000 examples took {_secs:.1f} s: vectorise over the examples (no Python loop over them)"
+)
+assert torch.allclose(_wide, metrics.memorization(_m_wide, _c_wide), rtol=0.0, atol=1e-12), (
+    "agrees with the library on 100000 examples"
+)
 ### END HIDDEN TESTS
 
 # %% [markdown] nbg="locked:task4_md"
@@ -994,6 +1149,7 @@ assert torch.allclose(_wide, metrics.memorization(_m_wide, _c_wide), rtol=0.0, a
 # Library twin: this mirrors `approximate.newton_removal(model, forget, retain, batch=None)` for one
 # output, whose last line is `approximate.newton_update`. Do not call `approximate.newton_removal`
 # or `approximate.newton_update`.
+
 
 # %% nbg="answer:newton_removal_step"
 def newton_removal_step(w, X, t, remove, lam):
@@ -1186,7 +1342,9 @@ def newton_removal_step(w, X, t, remove, lam):
     Xr = X[m:]
     delta = lam * m * w + (-(tb * torch.sigmoid(-tb * (Xb @ w)))[:, None] * Xb).sum(0)
     s = torch.sigmoid(Xr @ w)
-    H = Xr.T @ (Xr * (s * (1 - s))[:, None]) + lam * (n - m) * torch.eye(X.shape[1], dtype=torch.float64)
+    H = Xr.T @ (Xr * (s * (1 - s))[:, None]) + lam * (n - m) * torch.eye(
+        X.shape[1], dtype=torch.float64
+    )
     return w + torch.linalg.solve(H, delta)
 
 
@@ -1199,7 +1357,9 @@ def newton_removal_step(w, X, t, remove, lam):
     Xb, tb, Xr = X[remove], t[remove], X[keep]
     delta = lam * m * w + ((torch.sigmoid(Xb @ w) - tb)[:, None] * Xb).sum(0)
     s = torch.sigmoid(Xr @ w)
-    H = Xr.T @ (Xr * (s * (1 - s))[:, None]) + lam * (n - m) * torch.eye(X.shape[1], dtype=torch.float64)
+    H = Xr.T @ (Xr * (s * (1 - s))[:, None]) + lam * (n - m) * torch.eye(
+        X.shape[1], dtype=torch.float64
+    )
     return w + torch.linalg.solve(H, delta)
 
 
@@ -1226,7 +1386,9 @@ def newton_removal_step(w, X, t, remove, lam):
     grad = (-tb * torch.sigmoid(-tb * (Xb @ w))).unsqueeze(1) * Xb
     delta = lam * m * w + grad.sum(0)
     s = torch.sigmoid(Xr @ w)
-    H = (Xr * (s * (1 - s)).unsqueeze(1)).T @ Xr + lam * (n - m) * torch.eye(X.shape[1], dtype=X.dtype)
+    H = (Xr * (s * (1 - s)).unsqueeze(1)).T @ Xr + lam * (n - m) * torch.eye(
+        X.shape[1], dtype=X.dtype
+    )
     return w + torch.linalg.solve(H, delta)
 
 
@@ -1234,47 +1396,75 @@ def newton_removal_step(w, X, t, remove, lam):
 _off = dict(side_effect=AssertionError("do not call the library's Newton step"))
 tr, _ = data.load_digits()
 two = tr.where(tr.y < 2)
-two = data.Dataset(two.X, two.y, two.ids, {}, 2)            # digits 0 and 1: a binary problem
+two = data.Dataset(two.X, two.y, two.ids, {}, 2)  # digits 0 and 1: a binary problem
 X = two.X.double() / two.X.double().norm(dim=1, keepdim=True)  # unit-norm rows, as Guo et al.
 t = two.y.double() * 2 - 1
 lam = 1e-2
-full = approximate.L2LinearModel(lam=lam).fit(two)            # column 1 is "class 1 vs rest": t = +1 for class 1
+full = approximate.L2LinearModel(lam=lam).fit(
+    two
+)  # column 1 is "class 1 vs rest": t = +1 for class 1
 w_star = full.coef_[1].clone()
 remove = torch.arange(5)
 _kept = (w_star.clone(), X.clone(), t.clone())
-with mock.patch.object(approximate, "newton_removal", **_off), mock.patch.object(approximate, "newton_update", **_off):
+with (
+    mock.patch.object(approximate, "newton_removal", **_off),
+    mock.patch.object(approximate, "newton_update", **_off),
+):
     w_new = newton_removal_step(w_star, X, t, remove, lam)
-ref, _ = approximate.newton_removal(full, two.subset(two.ids[:5]), two.without(two.ids[:5]), batch=None)
+ref, _ = approximate.newton_removal(
+    full, two.subset(two.ids[:5]), two.without(two.ids[:5]), batch=None
+)
 assert torch.is_tensor(w_new) and w_new.shape == w_star.shape, "return a (d,) tensor"
 assert w_new.dtype == torch.float64, f"return float64, got {w_new.dtype}"
-assert all(torch.equal(a, b) for a, b in zip((w_star, X, t), _kept)), "w, X and t must be left as they were"
-assert torch.allclose(w_new, ref.coef_[1], rtol=0.0, atol=1e-8), f"max difference {float((w_new - ref.coef_[1]).abs().max()):.2e}"
-print(f"visible tests passed: removing 5 points matches the library's Newton step to "
-      f"{float((w_new - ref.coef_[1]).abs().max()):.1e} (float64); w, X and t unchanged")
+assert all(torch.equal(a, b) for a, b in zip((w_star, X, t), _kept)), (
+    "w, X and t must be left as they were"
+)
+assert torch.allclose(w_new, ref.coef_[1], rtol=0.0, atol=1e-8), (
+    f"max difference {float((w_new - ref.coef_[1]).abs().max()):.2e}"
+)
+print(
+    f"visible tests passed: removing 5 points matches the library's Newton step to "
+    f"{float((w_new - ref.coef_[1]).abs().max()):.1e} (float64); w, X and t unchanged"
+)
 ### BEGIN HIDDEN TESTS
 refit = approximate.L2LinearModel(lam=lam).fit(two.without(two.ids[:5]))
-assert (w_new - refit.coef_[1]).norm() < 0.2 * (w_star - refit.coef_[1]).norm(), "the step should move most of the way to the refit"
+assert (w_new - refit.coef_[1]).norm() < 0.2 * (w_star - refit.coef_[1]).norm(), (
+    "the step should move most of the way to the refit"
+)
 pick = torch.tensor([3, 40, 41, 100, 200, 201, 250])
-with mock.patch.object(approximate, "newton_removal", **_off), mock.patch.object(approximate, "newton_update", **_off):
+with (
+    mock.patch.object(approximate, "newton_removal", **_off),
+    mock.patch.object(approximate, "newton_update", **_off),
+):
     w_pick = newton_removal_step(w_star, X, t, pick, lam)
     w_one = newton_removal_step(w_star, X, t, torch.tensor([17]), lam)
-assert all(torch.equal(a, b) for a, b in zip((w_star, X, t), _kept)), "w, X and t must be left as they were"
+assert all(torch.equal(a, b) for a, b in zip((w_star, X, t), _kept)), (
+    "w, X and t must be left as they were"
+)
 ids = two.ids[pick]
 ref2, _ = approximate.newton_removal(full, two.subset(ids), two.without(ids), batch=None)
-assert torch.allclose(w_pick, ref2.coef_[1], rtol=0.0, atol=1e-8), \
-    (f"removing seven scattered rows (positions {pick.tolist()}): max difference "
-     f"{float((w_pick - ref2.coef_[1]).abs().max()):.2e}; the remaining points are every row not in remove, "
-     "wherever they are")
+assert torch.allclose(w_pick, ref2.coef_[1], rtol=0.0, atol=1e-8), (
+    f"removing seven scattered rows (positions {pick.tolist()}): max difference "
+    f"{float((w_pick - ref2.coef_[1]).abs().max()):.2e}; the remaining points are every row not in "
+    f"remove, "
+    "wherever they are"
+)
 ref3, _ = approximate.newton_removal(full, two.subset(two.ids[17:18]), two.without(two.ids[17:18]))
-assert torch.allclose(w_one, ref3.coef_[1], rtol=0.0, atol=1e-8), \
+assert torch.allclose(w_one, ref3.coef_[1], rtol=0.0, atol=1e-8), (
     f"removing one point (row 17): max difference {float((w_one - ref3.coef_[1]).abs().max()):.2e}"
+)
 assert w_one.dtype == torch.float64, "return float64"
 # another lam: lam is an argument, not the 1e-2 of the cells above
 full_01 = approximate.L2LinearModel(lam=0.1).fit(two)
-with mock.patch.object(approximate, "newton_removal", **_off), mock.patch.object(approximate, "newton_update", **_off):
+with (
+    mock.patch.object(approximate, "newton_removal", **_off),
+    mock.patch.object(approximate, "newton_update", **_off),
+):
     w_lam = newton_removal_step(full_01.coef_[1].clone(), X, t, pick, 0.1)
 ref4, _ = approximate.newton_removal(full_01, two.subset(ids), two.without(ids), batch=None)
-assert torch.allclose(w_lam, ref4.coef_[1], rtol=0.0, atol=1e-8), "lam = 0.1: use the lam you are given"
+assert torch.allclose(w_lam, ref4.coef_[1], rtol=0.0, atol=1e-8), (
+    "lam = 0.1: use the lam you are given"
+)
 ### END HIDDEN TESTS
 
 # %% [markdown] nbg="locked:task5_md"

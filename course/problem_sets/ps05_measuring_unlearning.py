@@ -59,14 +59,18 @@ torch.set_num_threads(1)
 # Library twin: this mirrors `mia.tpr_at_fpr`, which reads the ROC point *strictly below* the target
 # (as LiRA's code does) and returns the TPR only. Do not call `mia.tpr_at_fpr` or `mia.roc_curve`.
 
+
 # %% nbg="answer:tpr_at_fpr"
 def tpr_at_fpr(scores, is_member, max_fpr):
-    """Return (tpr, fpr, threshold) of the lowest threshold t (member iff score >= t) with FPR <= max_fpr."""
+    """Return (tpr, fpr, threshold) of the lowest threshold t (member iff score >= t) with FPR <=
+    max_fpr."""
     ### BEGIN SOLUTION
     s = np.asarray(scores, dtype=np.float64).ravel()
     m = np.asarray(is_member).ravel().astype(bool)
     if s.shape != m.shape:
-        raise ValueError(f"scores and is_member must have the same length, got {s.size} and {m.size}")
+        raise ValueError(
+            f"scores and is_member must have the same length, got {s.size} and {m.size}"
+        )
     if m.all() or not m.any():
         raise ValueError("need at least one member and one non-member")
     if np.isnan(s).any():
@@ -74,7 +78,7 @@ def tpr_at_fpr(scores, is_member, max_fpr):
     if not 0.0 <= max_fpr <= 1.0:
         raise ValueError(f"max_fpr must be in [0, 1], got {max_fpr}")
     best = (0.0, 0.0, math.inf)
-    for t in np.unique(s)[::-1]:                 # from the highest threshold down: FPR only grows
+    for t in np.unique(s)[::-1]:  # from the highest threshold down: FPR only grows
         flagged = s >= t
         fpr = flagged[~m].sum() / (~m).sum()
         if fpr > max_fpr:
@@ -89,7 +93,13 @@ def tpr_at_fpr(scores, is_member, max_fpr):
     # LiRA's convention (FPR < max_fpr), not the one asked for (FPR <= max_fpr)
     s = np.asarray(scores, dtype=np.float64).ravel()
     m = np.asarray(is_member).ravel().astype(bool)
-    if s.shape != m.shape or m.all() or not m.any() or np.isnan(s).any() or not 0.0 <= max_fpr <= 1.0:
+    if (
+        s.shape != m.shape
+        or m.all()
+        or not m.any()
+        or np.isnan(s).any()
+        or not 0.0 <= max_fpr <= 1.0
+    ):
         raise ValueError("bad input")
     best = (0.0, 0.0, math.inf)
     for t in np.unique(s)[::-1]:
@@ -106,7 +116,13 @@ def tpr_at_fpr(scores, is_member, max_fpr):
     # walks the examples in score order one by one: it can stop in the middle of a tie
     s = np.asarray(scores, dtype=np.float64).ravel()
     m = np.asarray(is_member).ravel().astype(bool)
-    if s.shape != m.shape or m.all() or not m.any() or np.isnan(s).any() or not 0.0 <= max_fpr <= 1.0:
+    if (
+        s.shape != m.shape
+        or m.all()
+        or not m.any()
+        or np.isnan(s).any()
+        or not 0.0 <= max_fpr <= 1.0
+    ):
         raise ValueError("bad input")
     order = np.argsort(-s, kind="stable")
     tp = fp = 0
@@ -124,7 +140,13 @@ def tpr_at_fpr(scores, is_member, max_fpr):
     # flags score > t instead of score >= t
     s = np.asarray(scores, dtype=np.float64).ravel()
     m = np.asarray(is_member).ravel().astype(bool)
-    if s.shape != m.shape or m.all() or not m.any() or np.isnan(s).any() or not 0.0 <= max_fpr <= 1.0:
+    if (
+        s.shape != m.shape
+        or m.all()
+        or not m.any()
+        or np.isnan(s).any()
+        or not 0.0 <= max_fpr <= 1.0
+    ):
         raise ValueError("bad input")
     best = (0.0, 0.0, math.inf)
     for t in np.unique(s)[::-1]:
@@ -141,7 +163,13 @@ def tpr_at_fpr(scores, is_member, max_fpr):
     # divides the false positives by all examples, not by the non-members
     s = np.asarray(scores, dtype=np.float64).ravel()
     m = np.asarray(is_member).ravel().astype(bool)
-    if s.shape != m.shape or m.all() or not m.any() or np.isnan(s).any() or not 0.0 <= max_fpr <= 1.0:
+    if (
+        s.shape != m.shape
+        or m.all()
+        or not m.any()
+        or np.isnan(s).any()
+        or not 0.0 <= max_fpr <= 1.0
+    ):
         raise ValueError("bad input")
     best = (0.0, 0.0, math.inf)
     for t in np.unique(s)[::-1]:
@@ -160,7 +188,13 @@ def tpr_at_fpr(scores, is_member, max_fpr):
 
     s = np.asarray(scores, dtype=np.float64).ravel()
     m = np.asarray(is_member).ravel().astype(bool)
-    if s.shape != m.shape or m.all() or not m.any() or np.isnan(s).any() or not 0.0 <= max_fpr <= 1.0:
+    if (
+        s.shape != m.shape
+        or m.all()
+        or not m.any()
+        or np.isnan(s).any()
+        or not 0.0 <= max_fpr <= 1.0
+    ):
         raise ValueError("bad input")
     fpr, tpr, thr = roc_curve(m.astype(int), s, drop_intermediate=False)
     i = np.flatnonzero(fpr <= max_fpr)[-1]
@@ -172,7 +206,13 @@ def tpr_at_fpr(scores, is_member, max_fpr):
     # forgets t = +inf: when no score qualifies it returns the highest score anyway
     s = np.asarray(scores, dtype=np.float64).ravel()
     m = np.asarray(is_member).ravel().astype(bool)
-    if s.shape != m.shape or m.all() or not m.any() or np.isnan(s).any() or not 0.0 <= max_fpr <= 1.0:
+    if (
+        s.shape != m.shape
+        or m.all()
+        or not m.any()
+        or np.isnan(s).any()
+        or not 0.0 <= max_fpr <= 1.0
+    ):
         raise ValueError("bad input")
     ts = np.unique(s)[::-1]
     best = None
@@ -211,7 +251,7 @@ def tpr_at_fpr(scores, is_member, max_fpr):
     y = np.asarray(is_member).reshape(-1).astype(int)
     if len(s) != len(y) or y.min() == y.max() or np.isnan(s).any() or not (0 <= max_fpr <= 1):
         raise ValueError("bad input")
-    fpr, tpr, thr = _sk_roc(y, s, drop_intermediate=False)      # thr[0] is +inf: nobody flagged
+    fpr, tpr, thr = _sk_roc(y, s, drop_intermediate=False)  # thr[0] is +inf: nobody flagged
     i = np.flatnonzero(fpr <= max_fpr)[-1]
     return float(tpr[i]), float(fpr[i]), float(thr[i])
 
@@ -278,7 +318,8 @@ def tpr_at_fpr(scores, is_member, max_fpr):
 
 # %% nbg="wrong:tpr_at_fpr:member_scores_as_thresholds"
 def tpr_at_fpr(scores, is_member, max_fpr):
-    # tries only the members' scores as thresholds: misses a lower non-member score with the same TPR
+    # tries only the members' scores as thresholds: misses a lower non-member score with the same
+    # TPR
     s = np.asarray(scores, dtype=float).ravel()
     m = np.asarray(is_member).ravel().astype(bool)
     if s.shape != m.shape or m.all() or not m.any() or np.isnan(s).any() or not 0 <= max_fpr <= 1:
@@ -338,21 +379,36 @@ with mock.patch.object(mia, "tpr_at_fpr", **_off), mock.patch.object(mia, "roc_c
     got = tpr_at_fpr(_s, _m, 0.25)
     wide = tpr_at_fpr(_s, _m, 0.5)
     none = tpr_at_fpr(_s, _m, 0.1)
-assert isinstance(got, tuple) and len(got) == 3, f"return a tuple (tpr, fpr, threshold), got {got!r}"
-assert got == (0.5, 0.25, 0.7), f"at most 1/4 of the non-members: t = 0.7 flags 0.9, 0.9, 0.7, got {got}"
-assert wide == (0.5, 0.25, 0.7), f"t = 0.5 would flag both tied 0.5 non-members at once (FPR 3/4), got {wide}"
+assert isinstance(got, tuple) and len(got) == 3, (
+    f"return a tuple (tpr, fpr, threshold), got {got!r}"
+)
+assert got == (0.5, 0.25, 0.7), (
+    f"at most 1/4 of the non-members: t = 0.7 flags 0.9, 0.9, 0.7, got {got}"
+)
+assert wide == (0.5, 0.25, 0.7), (
+    f"t = 0.5 would flag both tied 0.5 non-members at once (FPR 3/4), got {wide}"
+)
 assert none == (0.0, 0.0, math.inf), f"no score qualifies: only t = +inf is left, got {none}"
 with mock.patch.object(mia, "tpr_at_fpr", **_off), mock.patch.object(mia, "roc_curve", **_off):
-    for _bad in (([0.1, 0.2], [True], 0.1), ([0.1, 0.2], [True, True], 0.1), ([0.1, float("nan")], [True, False], 0.1),
-                 ([0.1, 0.2], [True, False], 1.5)):
+    for _bad in (
+        ([0.1, 0.2], [True], 0.1),
+        ([0.1, 0.2], [True, True], 0.1),
+        ([0.1, float("nan")], [True, False], 0.1),
+        ([0.1, 0.2], [True, False], 1.5),
+    ):
         try:
             tpr_at_fpr(*_bad)
         except ValueError:
             pass
         else:
             raise AssertionError(f"tpr_at_fpr{_bad} must raise ValueError")
-print("visible tests passed: the tied example gives (0.5, 0.25, 0.7) at FPR 1/4 and 1/2 and (0, 0, inf) at 0.1; "
-      "bad input raises ValueError")
+print(
+    "visible tests passed: the tied example gives (0.5, 0.25, 0.7) at FPR 1/4 and 1/2 and (0, 0, "
+    "inf) at 0.1; "
+    "bad input raises ValueError"
+)
+
+
 ### BEGIN HIDDEN TESTS
 def _brute(s, m, f):
     s, m = np.asarray(s, float), np.asarray(m, bool)
@@ -364,25 +420,37 @@ def _brute(s, m, f):
             out = (float(fl[m].mean()), float(fp), float(t))
     return out
 
+
 _rng = np.random.default_rng(5)
 with mock.patch.object(mia, "tpr_at_fpr", **_off), mock.patch.object(mia, "roc_curve", **_off):
     for _k in range(30):
         _n = int(_rng.integers(5, 60))
-        _sc = _rng.normal(size=_n).round(1)                       # rounding makes ties
+        _sc = _rng.normal(size=_n).round(1)  # rounding makes ties
         _mm = _rng.random(_n) < 0.5
         _mm[0], _mm[1] = True, False
         for _f in (0.0, 0.05, 0.2, 1 / 3, 0.5, 1.0):
-            assert tpr_at_fpr(_sc, _mm, _f) == _brute(_sc, _mm, _f), f"scores {_sc.tolist()}, members {_mm.tolist()}, max_fpr {_f}"
+            assert tpr_at_fpr(_sc, _mm, _f) == _brute(_sc, _mm, _f), (
+                f"scores {_sc.tolist()}, members {_mm.tolist()}, max_fpr {_f}"
+            )
     # exactly at the target: 1 false positive in 10 is allowed at max_fpr = 0.1
     _s10 = np.r_[np.arange(10.0), [9.5, 8.5]]
     _m10 = np.r_[np.zeros(10, bool), [True, True]]
     assert tpr_at_fpr(_s10, _m10, 0.1) == (1.0, 0.1, 8.5), "an FPR equal to max_fpr is allowed"
     # 0/1 integers, tensors, and order do not matter
-    assert tpr_at_fpr(torch.tensor(_s, dtype=torch.float64), torch.tensor([0, 0, 0, 0, 1, 1, 1, 1]), 0.25) == (0.5, 0.25, 0.7), \
-        "accept tensors and 0/1 integers"
-    assert tpr_at_fpr(_s[::-1], _m[::-1], 0.75) == (1.0, 0.75, 0.2), "the order of the examples must not matter"
-    assert tpr_at_fpr(_s, _m, 1.0) == (1.0, 1.0, 0.1), "max_fpr = 1 allows the lowest score as threshold"
-    for _bad in (([0.1, 0.2], [False, False], 0.1), ([0.1, 0.2], [True, False], -0.1), ([float("nan"), 0.2], [True, False], 0.5)):
+    assert tpr_at_fpr(
+        torch.tensor(_s, dtype=torch.float64), torch.tensor([0, 0, 0, 0, 1, 1, 1, 1]), 0.25
+    ) == (0.5, 0.25, 0.7), "accept tensors and 0/1 integers"
+    assert tpr_at_fpr(_s[::-1], _m[::-1], 0.75) == (1.0, 0.75, 0.2), (
+        "the order of the examples must not matter"
+    )
+    assert tpr_at_fpr(_s, _m, 1.0) == (1.0, 1.0, 0.1), (
+        "max_fpr = 1 allows the lowest score as threshold"
+    )
+    for _bad in (
+        ([0.1, 0.2], [False, False], 0.1),
+        ([0.1, 0.2], [True, False], -0.1),
+        ([float("nan"), 0.2], [True, False], 0.5),
+    ):
         try:
             tpr_at_fpr(*_bad)
             raise AssertionError(f"tpr_at_fpr{_bad} must raise ValueError")
@@ -418,9 +486,11 @@ assert all(type(v) is float for v in _r), "return Python floats"
 # global variance is estimated from the data, not passed in). Do not call `mia.lira_fit`,
 # `mia.lira_scores` or `mia.lira_leave_one_out`; `scipy.stats.norm` is allowed.
 
+
 # %% nbg="answer:lira_score"
 def lira_score(phi_target, phi_in, phi_out, sd=None):
-    """Return log N(phi_target; mu_in, sd_in^2) - log N(phi_target; mu_out, sd_out^2) (medians, np.std >= 1e-3, or sd)."""
+    """Return log N(phi_target; mu_in, sd_in^2) - log N(phi_target; mu_out, sd_out^2) (medians,
+    np.std >= 1e-3, or sd)."""
     ### BEGIN SOLUTION
     x = float(phi_target)
     a = np.asarray(phi_in, dtype=np.float64).ravel()
@@ -447,7 +517,11 @@ def lira_score(phi_target, phi_in, phi_out, sd=None):
 def lira_score(phi_target, phi_in, phi_out, sd=None):
     # the mean as centre (one outlying shadow model moves it), not the median
     a, b = np.asarray(phi_in, float), np.asarray(phi_out, float)
-    if a.size == 0 or b.size == 0 or not (np.isfinite(a).all() and np.isfinite(b).all() and math.isfinite(phi_target)):
+    if (
+        a.size == 0
+        or b.size == 0
+        or not (np.isfinite(a).all() and np.isfinite(b).all() and math.isfinite(phi_target))
+    ):
         raise ValueError("bad input")
     if sd is not None and not (math.isfinite(sd) and sd > 0):
         raise ValueError("bad sd")
@@ -458,13 +532,20 @@ def lira_score(phi_target, phi_in, phi_out, sd=None):
 
 # %% nbg="wrong:lira_score:ddof_one"
 def lira_score(phi_target, phi_in, phi_out, sd=None):
-    # the unbiased standard deviation (ddof = 1): not what LiRA's code uses, and undefined for one value
+    # the unbiased standard deviation (ddof = 1): not what LiRA's code uses, and undefined for one
+    # value
     a, b = np.asarray(phi_in, float), np.asarray(phi_out, float)
-    if a.size == 0 or b.size == 0 or not (np.isfinite(a).all() and np.isfinite(b).all() and math.isfinite(phi_target)):
+    if (
+        a.size == 0
+        or b.size == 0
+        or not (np.isfinite(a).all() and np.isfinite(b).all() and math.isfinite(phi_target))
+    ):
         raise ValueError("bad input")
     if sd is not None and not (math.isfinite(sd) and sd > 0):
         raise ValueError("bad sd")
-    s_in, s_out = (sd, sd) if sd is not None else (max(a.std(ddof=1), 1e-3), max(b.std(ddof=1), 1e-3))
+    s_in, s_out = (
+        (sd, sd) if sd is not None else (max(a.std(ddof=1), 1e-3), max(b.std(ddof=1), 1e-3))
+    )
     ln = lambda v, mu, s: -0.5 * math.log(2 * math.pi) - math.log(s) - (v - mu) ** 2 / (2 * s * s)
     return float(ln(phi_target, np.median(a), s_in) - ln(phi_target, np.median(b), s_out))
 
@@ -475,12 +556,18 @@ def lira_score(phi_target, phi_in, phi_out, sd=None):
     from scipy.stats import norm
 
     a, b = np.asarray(phi_in, float), np.asarray(phi_out, float)
-    if a.size == 0 or b.size == 0 or not (np.isfinite(a).all() and np.isfinite(b).all() and math.isfinite(phi_target)):
+    if (
+        a.size == 0
+        or b.size == 0
+        or not (np.isfinite(a).all() and np.isfinite(b).all() and math.isfinite(phi_target))
+    ):
         raise ValueError("bad input")
     if sd is not None and not (math.isfinite(sd) and sd > 0):
         raise ValueError("bad sd")
     s_in, s_out = (sd, sd) if sd is not None else (a.std(), b.std())
-    return float(norm.logpdf(phi_target, np.median(a), s_in) - norm.logpdf(phi_target, np.median(b), s_out))
+    return float(
+        norm.logpdf(phi_target, np.median(a), s_in) - norm.logpdf(phi_target, np.median(b), s_out)
+    )
 
 
 # %% nbg="wrong:lira_score:sign_flipped"
@@ -489,12 +576,18 @@ def lira_score(phi_target, phi_in, phi_out, sd=None):
     from scipy.stats import norm
 
     a, b = np.asarray(phi_in, float), np.asarray(phi_out, float)
-    if a.size == 0 or b.size == 0 or not (np.isfinite(a).all() and np.isfinite(b).all() and math.isfinite(phi_target)):
+    if (
+        a.size == 0
+        or b.size == 0
+        or not (np.isfinite(a).all() and np.isfinite(b).all() and math.isfinite(phi_target))
+    ):
         raise ValueError("bad input")
     if sd is not None and not (math.isfinite(sd) and sd > 0):
         raise ValueError("bad sd")
     s_in, s_out = (sd, sd) if sd is not None else (max(a.std(), 1e-3), max(b.std(), 1e-3))
-    return float(norm.logpdf(phi_target, np.median(b), s_out) - norm.logpdf(phi_target, np.median(a), s_in))
+    return float(
+        norm.logpdf(phi_target, np.median(b), s_out) - norm.logpdf(phi_target, np.median(a), s_in)
+    )
 
 
 # %% nbg="wrong:lira_score:variance_as_scale"
@@ -503,24 +596,38 @@ def lira_score(phi_target, phi_in, phi_out, sd=None):
     from scipy.stats import norm
 
     a, b = np.asarray(phi_in, float), np.asarray(phi_out, float)
-    if a.size == 0 or b.size == 0 or not (np.isfinite(a).all() and np.isfinite(b).all() and math.isfinite(phi_target)):
+    if (
+        a.size == 0
+        or b.size == 0
+        or not (np.isfinite(a).all() and np.isfinite(b).all() and math.isfinite(phi_target))
+    ):
         raise ValueError("bad input")
     if sd is not None and not (math.isfinite(sd) and sd > 0):
         raise ValueError("bad sd")
     s_in, s_out = (sd, sd) if sd is not None else (max(a.std(), 1e-3), max(b.std(), 1e-3))
-    return float(norm.logpdf(phi_target, np.median(a), s_in ** 2) - norm.logpdf(phi_target, np.median(b), s_out ** 2))
+    return float(
+        norm.logpdf(phi_target, np.median(a), s_in**2)
+        - norm.logpdf(phi_target, np.median(b), s_out**2)
+    )
 
 
 # %% nbg="wrong:lira_score:no_normaliser"
 def lira_score(phi_target, phi_in, phi_out, sd=None):
     # drops -log(sigma): right only when the two spreads are equal
     a, b = np.asarray(phi_in, float), np.asarray(phi_out, float)
-    if a.size == 0 or b.size == 0 or not (np.isfinite(a).all() and np.isfinite(b).all() and math.isfinite(phi_target)):
+    if (
+        a.size == 0
+        or b.size == 0
+        or not (np.isfinite(a).all() and np.isfinite(b).all() and math.isfinite(phi_target))
+    ):
         raise ValueError("bad input")
     if sd is not None and not (math.isfinite(sd) and sd > 0):
         raise ValueError("bad sd")
     s_in, s_out = (sd, sd) if sd is not None else (max(a.std(), 1e-3), max(b.std(), 1e-3))
-    return float(-(phi_target - np.median(a)) ** 2 / (2 * s_in ** 2) + (phi_target - np.median(b)) ** 2 / (2 * s_out ** 2))
+    return float(
+        -((phi_target - np.median(a)) ** 2) / (2 * s_in**2)
+        + (phi_target - np.median(b)) ** 2 / (2 * s_out**2)
+    )
 
 
 # %% nbg="wrong:lira_score:sd_ignored"
@@ -529,12 +636,18 @@ def lira_score(phi_target, phi_in, phi_out, sd=None):
     from scipy.stats import norm
 
     a, b = np.asarray(phi_in, float), np.asarray(phi_out, float)
-    if a.size == 0 or b.size == 0 or not (np.isfinite(a).all() and np.isfinite(b).all() and math.isfinite(phi_target)):
+    if (
+        a.size == 0
+        or b.size == 0
+        or not (np.isfinite(a).all() and np.isfinite(b).all() and math.isfinite(phi_target))
+    ):
         raise ValueError("bad input")
     if sd is not None and not (math.isfinite(sd) and sd > 0):
         raise ValueError("bad sd")
     s_in, s_out = max(a.std(), 1e-3), max(b.std(), 1e-3)
-    return float(norm.logpdf(phi_target, np.median(a), s_in) - norm.logpdf(phi_target, np.median(b), s_out))
+    return float(
+        norm.logpdf(phi_target, np.median(a), s_in) - norm.logpdf(phi_target, np.median(b), s_out)
+    )
 
 
 # %% nbg="wrong:lira_score:offline_only"
@@ -543,7 +656,11 @@ def lira_score(phi_target, phi_in, phi_out, sd=None):
     from scipy.stats import norm
 
     a, b = np.asarray(phi_in, float), np.asarray(phi_out, float)
-    if a.size == 0 or b.size == 0 or not (np.isfinite(a).all() and np.isfinite(b).all() and math.isfinite(phi_target)):
+    if (
+        a.size == 0
+        or b.size == 0
+        or not (np.isfinite(a).all() and np.isfinite(b).all() and math.isfinite(phi_target))
+    ):
         raise ValueError("bad input")
     if sd is not None and not (math.isfinite(sd) and sd > 0):
         raise ValueError("bad sd")
@@ -567,93 +684,124 @@ def lira_score(phi_target, phi_in, phi_out, sd=None):
         sds = [sd, sd]
     else:
         raise ValueError("sd must be > 0")
-    return float(_norm.logpdf(phi_target, np.median(phi_in), sds[0]) - _norm.logpdf(phi_target, np.median(phi_out), sds[1]))
+    return float(
+        _norm.logpdf(phi_target, np.median(phi_in), sds[0])
+        - _norm.logpdf(phi_target, np.median(phi_out), sds[1])
+    )
 
 
 # %% nbg="wrong:lira_score:floor_on_given_sd"
 def _logn(x, mu, sd):
-    return -0.5 * math.log(2 * math.pi) - math.log(sd) - (x - mu) ** 2 / (2 * sd ** 2)
+    return -0.5 * math.log(2 * math.pi) - math.log(sd) - (x - mu) ** 2 / (2 * sd**2)
 
 
 def lira_score(phi_target, phi_in, phi_out, sd=None):
     # raises a given sd to 1e-3 as well (the task says: no floor)
-    a = np.asarray(phi_in, dtype=float).ravel(); b = np.asarray(phi_out, dtype=float).ravel()
+    a = np.asarray(phi_in, dtype=float).ravel()
+    b = np.asarray(phi_out, dtype=float).ravel()
     x = float(phi_target)
     if a.size == 0 or b.size == 0:
         raise ValueError("empty")
     if not (np.isfinite(a).all() and np.isfinite(b).all() and math.isfinite(x)):
         raise ValueError("nan/inf")
     if sd is not None:
-        if isinstance(sd, bool) or not isinstance(sd, (int, float, np.floating, np.integer)) or not math.isfinite(sd) or sd <= 0:
+        if (
+            isinstance(sd, bool)
+            or not isinstance(sd, (int, float, np.floating, np.integer))
+            or not math.isfinite(sd)
+            or sd <= 0
+        ):
             raise ValueError("sd must be finite > 0")
         si = so = max(float(sd), 1e-3)
     else:
-        si = max(float(np.std(a)), 1e-3); so = max(float(np.std(b)), 1e-3)
+        si = max(float(np.std(a)), 1e-3)
+        so = max(float(np.std(b)), 1e-3)
     return float(_logn(x, float(np.median(a)), si) - _logn(x, float(np.median(b)), so))
 
 
 # %% nbg="wrong:lira_score:nan_only_check"
 def _logn(x, mu, sd):
-    return -0.5 * math.log(2 * math.pi) - math.log(sd) - (x - mu) ** 2 / (2 * sd ** 2)
+    return -0.5 * math.log(2 * math.pi) - math.log(sd) - (x - mu) ** 2 / (2 * sd**2)
 
 
 def lira_score(phi_target, phi_in, phi_out, sd=None):
     # rejects nan but lets infinite values through
-    a = np.asarray(phi_in, dtype=float).ravel(); b = np.asarray(phi_out, dtype=float).ravel()
+    a = np.asarray(phi_in, dtype=float).ravel()
+    b = np.asarray(phi_out, dtype=float).ravel()
     x = float(phi_target)
     if a.size == 0 or b.size == 0:
         raise ValueError("empty")
     if not (not (np.isnan(a).any() or np.isnan(b).any() or math.isnan(x))):
         raise ValueError("nan/inf")
     if sd is not None:
-        if isinstance(sd, bool) or not isinstance(sd, (int, float, np.floating, np.integer)) or not math.isfinite(sd) or sd <= 0:
+        if (
+            isinstance(sd, bool)
+            or not isinstance(sd, (int, float, np.floating, np.integer))
+            or not math.isfinite(sd)
+            or sd <= 0
+        ):
             raise ValueError("sd must be finite > 0")
         si = so = float(sd)
     else:
-        si = max(float(np.std(a)), 1e-3); so = max(float(np.std(b)), 1e-3)
+        si = max(float(np.std(a)), 1e-3)
+        so = max(float(np.std(b)), 1e-3)
     return float(_logn(x, float(np.median(a)), si) - _logn(x, float(np.median(b)), so))
 
 
 # %% nbg="wrong:lira_score:negative_sd_accepted"
 def _logn(x, mu, sd):
-    return -0.5 * math.log(2 * math.pi) - np.log(sd) - (x - mu) ** 2 / (2 * sd ** 2)
+    return -0.5 * math.log(2 * math.pi) - np.log(sd) - (x - mu) ** 2 / (2 * sd**2)
 
 
 def lira_score(phi_target, phi_in, phi_out, sd=None):
     # rejects sd = 0 only, so a negative sd is used
-    a = np.asarray(phi_in, dtype=float).ravel(); b = np.asarray(phi_out, dtype=float).ravel()
+    a = np.asarray(phi_in, dtype=float).ravel()
+    b = np.asarray(phi_out, dtype=float).ravel()
     x = float(phi_target)
     if a.size == 0 or b.size == 0:
         raise ValueError("empty")
     if not (np.isfinite(a).all() and np.isfinite(b).all() and math.isfinite(x)):
         raise ValueError("nan/inf")
     if sd is not None:
-        if isinstance(sd, bool) or not isinstance(sd, (int, float, np.floating, np.integer)) or not math.isfinite(sd) or sd == 0:
+        if (
+            isinstance(sd, bool)
+            or not isinstance(sd, (int, float, np.floating, np.integer))
+            or not math.isfinite(sd)
+            or sd == 0
+        ):
             raise ValueError("sd must be finite > 0")
         si = so = float(sd)
     else:
-        si = max(float(np.std(a)), 1e-3); so = max(float(np.std(b)), 1e-3)
+        si = max(float(np.std(a)), 1e-3)
+        so = max(float(np.std(b)), 1e-3)
     return float(_logn(x, float(np.median(a)), si) - _logn(x, float(np.median(b)), so))
 
 
 # %% nbg="alt:lira_score:review_r4"
 def _logn(x, mu, sd):
-    return -0.5 * math.log(2 * math.pi) - math.log(sd) - (x - mu) ** 2 / (2 * sd ** 2)
+    return -0.5 * math.log(2 * math.pi) - math.log(sd) - (x - mu) ** 2 / (2 * sd**2)
 
 
 def lira_score(phi_target, phi_in, phi_out, sd=None):
-    a = np.asarray(phi_in, dtype=float).ravel(); b = np.asarray(phi_out, dtype=float).ravel()
+    a = np.asarray(phi_in, dtype=float).ravel()
+    b = np.asarray(phi_out, dtype=float).ravel()
     x = float(phi_target)
     if a.size == 0 or b.size == 0:
         raise ValueError("empty")
     if not (np.isfinite(a).all() and np.isfinite(b).all() and math.isfinite(x)):
         raise ValueError("nan/inf")
     if sd is not None:
-        if isinstance(sd, bool) or not isinstance(sd, (int, float, np.floating, np.integer)) or not math.isfinite(sd) or sd <= 0:
+        if (
+            isinstance(sd, bool)
+            or not isinstance(sd, (int, float, np.floating, np.integer))
+            or not math.isfinite(sd)
+            or sd <= 0
+        ):
             raise ValueError("sd must be finite > 0")
         si = so = float(sd)
     else:
-        si = max(float(np.std(a)), 1e-3); so = max(float(np.std(b)), 1e-3)
+        si = max(float(np.std(a)), 1e-3)
+        so = max(float(np.std(b)), 1e-3)
     return float(_logn(x, float(np.median(a)), si) - _logn(x, float(np.median(b)), so))
 
 
@@ -662,19 +810,29 @@ from scipy.stats import norm as _norm_twin
 
 
 def lira_score(phi_target, phi_in, phi_out):
-    # mia.lira_fit + mia.lira_scores for one example, copied and renamed: no fixed spread can be passed in
+    # mia.lira_fit + mia.lira_scores for one example, copied and renamed: no fixed spread can be
+    # passed in
     a, b = np.asarray(phi_in, float), np.asarray(phi_out, float)
     if not (np.isfinite(a).all() and np.isfinite(b).all()):
         raise ValueError("stats contains inf or NaN")
     mu_in, mu_out = (np.median(a), np.median(b)) if a.size and b.size else (np.nan, np.nan)
     sd_in, sd_out = max(a.std(), 1e-3), max(b.std(), 1e-3)
-    return float(_norm_twin.logpdf(phi_target, mu_in, sd_in) - _norm_twin.logpdf(phi_target, mu_out, sd_out))
+    return float(
+        _norm_twin.logpdf(phi_target, mu_in, sd_in) - _norm_twin.logpdf(phi_target, mu_out, sd_out)
+    )
 
 
 # %% nbg="tests:test_lira_score:4"
-_off = dict(side_effect=AssertionError("do not call mia.lira_fit, mia.lira_scores or mia.lira_leave_one_out"))
-_patches = lambda: (mock.patch.object(mia, "lira_fit", **_off), mock.patch.object(mia, "lira_scores", **_off),
-                    mock.patch.object(mia, "lira_leave_one_out", **_off))
+_off = dict(
+    side_effect=AssertionError(
+        "do not call mia.lira_fit, mia.lira_scores or mia.lira_leave_one_out"
+    )
+)
+_patches = lambda: (
+    mock.patch.object(mia, "lira_fit", **_off),
+    mock.patch.object(mia, "lira_scores", **_off),
+    mock.patch.object(mia, "lira_leave_one_out", **_off),
+)
 _p = _patches()
 with _p[0], _p[1], _p[2]:
     # two shadow models per side; the IN values are equal (spread 0, raised to 1e-3)
@@ -683,8 +841,13 @@ with _p[0], _p[1], _p[2]:
     fixed = lira_score(1.0, [3.0, 5.0, 4.0], [0.0, 0.5, -1.0], sd=2.0)
 assert isinstance(two, float), f"return a Python float, got {type(two).__name__}"
 # log N(2; 2, 1e-3) - log N(2; 0.5, 0.5) = log(1000) - log(2) + 1.5^2 / (2 * 0.25)
-assert abs(two - (math.log(1000) - math.log(2) + 4.5)) < 1e-9, f"expected {math.log(1000) - math.log(2) + 4.5:.6f}, got {two}"
-assert abs(half) < 1e-12, f"x = 1 lies as far from the IN median (3) as from the OUT median (-1), same spreads: 0, got {half}"
+assert abs(two - (math.log(1000) - math.log(2) + 4.5)) < 1e-9, (
+    f"expected {math.log(1000) - math.log(2) + 4.5:.6f}, got {two}"
+)
+assert abs(half) < 1e-12, (
+    f"x = 1 lies as far from the IN median (3) as from the OUT median (-1), same spreads: 0, got "
+    f"{half}"
+)
 # with sd = 2 for both: -(1 - 4)^2 / 8 + (1 - 0)^2 / 8 = -1
 assert abs(fixed - (-1.0)) < 1e-12, f"with sd = 2 for both sides the score is -1, got {fixed}"
 _p = _patches()
@@ -696,15 +859,20 @@ with _p[0], _p[1], _p[2]:
             pass
         else:
             raise AssertionError(f"lira_score{_bad} must raise ValueError")
-print("visible tests passed: the two-shadow example with a zero spread gives log(1000) - log(2) + 4.5; "
-      "a point half-way scores 0; sd = 2 gives -1; empty, nan and sd = 0 raise ValueError")
+print(
+    "visible tests passed: the two-shadow example with a zero spread gives log(1000) - log(2) + "
+    "4.5; "
+    "a point half-way scores 0; sd = 2 gives -1; empty, nan and sd = 0 raise ValueError"
+)
 ### BEGIN HIDDEN TESTS
 from scipy.stats import norm as _hn
+
 
 def _ref(x, a, b, sd=None):
     a, b = np.asarray(a, float), np.asarray(b, float)
     si, so = (sd, sd) if sd is not None else (max(a.std(), 1e-3), max(b.std(), 1e-3))
     return _hn.logpdf(x, np.median(a), si) - _hn.logpdf(x, np.median(b), so)
+
 
 _rng = np.random.default_rng(7)
 _p = _patches()
@@ -714,28 +882,47 @@ with _p[0], _p[1], _p[2]:
         _a = _rng.normal(3, _rng.uniform(0.2, 2), int(_rng.integers(1, 9)))
         _b = _rng.normal(0, _rng.uniform(0.2, 2), int(_rng.integers(1, 9)))
         _x = float(_rng.normal(1.5, 2))
-        _cases.append((_x, _a, _b, lira_score(_x, _a, _b), lira_score(_x, list(_a), tuple(_b), sd=0.7)))
-    _outlier = lira_score(0.0, [1.0, 1.2, 30.0], [-1.0, -0.8, -1.2])        # the median ignores the 30
-    _floor = lira_score(5.0, [5.0], [4.0, 6.0])                             # one IN value: spread 0 -> 1e-3
-    _far = lira_score(50.0, [1.0, 1.0], [2.0, 2.0])                          # both spreads floored: still finite
-    _unequal = lira_score(0.5, [0.0, 2.0], [-10.0, 10.0])                  # spreads 1 and 10: log(sigma) matters
-    _tiny_sd = lira_score(1.0, [1.0], [1.001], sd=1e-4)                     # a given sd below 1e-3 is not floored
-    for _bad in ((float("inf"), [1.0], [2.0]), (0.0, [1.0], []), (0.0, [1.0], [2.0], -1.0), (0.0, [1.0], [2.0], float("nan")),
-                 (float("nan"), [1.0], [2.0])):
+        _cases.append(
+            (_x, _a, _b, lira_score(_x, _a, _b), lira_score(_x, list(_a), tuple(_b), sd=0.7))
+        )
+    _outlier = lira_score(0.0, [1.0, 1.2, 30.0], [-1.0, -0.8, -1.2])  # the median ignores the 30
+    _floor = lira_score(5.0, [5.0], [4.0, 6.0])  # one IN value: spread 0 -> 1e-3
+    _far = lira_score(50.0, [1.0, 1.0], [2.0, 2.0])  # both spreads floored: still finite
+    _unequal = lira_score(0.5, [0.0, 2.0], [-10.0, 10.0])  # spreads 1 and 10: log(sigma) matters
+    _tiny_sd = lira_score(1.0, [1.0], [1.001], sd=1e-4)  # a given sd below 1e-3 is not floored
+    for _bad in (
+        (float("inf"), [1.0], [2.0]),
+        (0.0, [1.0], []),
+        (0.0, [1.0], [2.0], -1.0),
+        (0.0, [1.0], [2.0], float("nan")),
+        (float("nan"), [1.0], [2.0]),
+    ):
         try:
             lira_score(*_bad)
             raise AssertionError(f"lira_score{_bad} must raise ValueError")
         except ValueError:
             pass
 for _x, _a, _b, _got, _got_sd in _cases:
-    assert abs(_got - _ref(_x, _a, _b)) < 1e-9 * max(1, abs(_got)), f"x={_x}, in={_a}, out={_b}: got {_got}, expected {_ref(_x, _a, _b)}"
-    assert abs(_got_sd - _ref(_x, _a, _b, 0.7)) < 1e-9 * max(1, abs(_got_sd)), "with sd given, use it for both sides"
-assert abs(_outlier - _ref(0.0, [1.0, 1.2, 30.0], [-1.0, -0.8, -1.2])) < 1e-9, "the centre is the median, not the mean"
-assert math.isfinite(_floor) and abs(_floor - _ref(5.0, [5.0], [4.0, 6.0])) < 1e-6, "one IN value: spread 1e-3, a finite score"
-assert math.isfinite(_far) and abs(_far - _ref(50.0, [1.0, 1.0], [2.0, 2.0])) < 1e-6 * abs(_far), "far values stay finite"
+    assert abs(_got - _ref(_x, _a, _b)) < 1e-9 * max(1, abs(_got)), (
+        f"x={_x}, in={_a}, out={_b}: got {_got}, expected {_ref(_x, _a, _b)}"
+    )
+    assert abs(_got_sd - _ref(_x, _a, _b, 0.7)) < 1e-9 * max(1, abs(_got_sd)), (
+        "with sd given, use it for both sides"
+    )
+assert abs(_outlier - _ref(0.0, [1.0, 1.2, 30.0], [-1.0, -0.8, -1.2])) < 1e-9, (
+    "the centre is the median, not the mean"
+)
+assert math.isfinite(_floor) and abs(_floor - _ref(5.0, [5.0], [4.0, 6.0])) < 1e-6, (
+    "one IN value: spread 1e-3, a finite score"
+)
+assert math.isfinite(_far) and abs(_far - _ref(50.0, [1.0, 1.0], [2.0, 2.0])) < 1e-6 * abs(_far), (
+    "far values stay finite"
+)
 assert abs(_unequal - _ref(0.5, [0.0, 2.0], [-10.0, 10.0])) < 1e-9, "keep the -log(sigma) terms"
-assert abs(_tiny_sd - _ref(1.0, [1.0], [1.001], 1e-4)) < 1e-6 * abs(_tiny_sd), \
-    f"a given sd is used as it is, even below 1e-3 (no floor): expected {_ref(1.0, [1.0], [1.001], 1e-4)}, got {_tiny_sd}"
+assert abs(_tiny_sd - _ref(1.0, [1.0], [1.001], 1e-4)) < 1e-6 * abs(_tiny_sd), (
+    f"a given sd is used as it is, even below 1e-3 (no floor): expected "
+    f"{_ref(1.0, [1.0], [1.001], 1e-4)}, got {_tiny_sd}"
+)
 ### END HIDDEN TESTS
 
 # %% [markdown] nbg="locked:task3_md"
@@ -766,9 +953,11 @@ assert abs(_tiny_sd - _ref(1.0, [1.0], [1.001], 1e-4)) < 1e-6 * abs(_tiny_sd), \
 # `mia.ulira_leave_one_out` or `mia.lira_leave_one_out` (`mia.lira_fit` and `mia.lira_scores` are
 # allowed, and so is your Task 2 function).
 
+
 # %% nbg="answer:ulira_decision"
 def ulira_decision(phi, forget, trained, example, target):
-    """Return (unlearned values, never-seen values, decision) for one example and one target model."""
+    """Return (unlearned values, never-seen values, decision) for one example and one target
+    model."""
     ### BEGIN SOLUTION
     phi = np.asarray(phi, dtype=np.float64)
     forget, trained = np.asarray(forget, dtype=bool), np.asarray(trained, dtype=bool)
@@ -780,7 +969,9 @@ def ulira_decision(phi, forget, trained, example, target):
     if (forget & ~trained).any():
         raise ValueError("forget marks entries outside trained")
     if trained[target, example] and not forget[target, example]:
-        raise ValueError("the target trained on this example and kept it: U-LiRA has nothing to ask")
+        raise ValueError(
+            "the target trained on this example and kept it: U-LiRA has nothing to ask"
+        )
     others = np.arange(m) != target
     unlearned = phi[others & forget[:, example], example]
     never_seen = phi[others & ~trained[:, example], example]
@@ -799,7 +990,11 @@ def ulira_decision(phi, forget, trained, example, target):
 # %% nbg="wrong:ulira_decision:target_included"
 def ulira_decision(phi, forget, trained, example, target):
     # forgets to leave the target out of its own shadows
-    phi, forget, trained = np.asarray(phi, float), np.asarray(forget, bool), np.asarray(trained, bool)
+    phi, forget, trained = (
+        np.asarray(phi, float),
+        np.asarray(forget, bool),
+        np.asarray(trained, bool),
+    )
     m, n = phi.shape
     if not (0 <= example < n and 0 <= target < m) or (forget & ~trained).any():
         raise ValueError("bad input")
@@ -808,31 +1003,46 @@ def ulira_decision(phi, forget, trained, example, target):
     unl, nev = phi[forget[:, example], example], phi[~trained[:, example], example]
     if unl.size == 0 or nev.size == 0:
         raise ValueError("empty group")
-    ln = lambda v, a: -math.log(max(a.std(), 1e-3)) - (v - np.median(a)) ** 2 / (2 * max(a.std(), 1e-3) ** 2)
+    ln = lambda v, a: (
+        -math.log(max(a.std(), 1e-3)) - (v - np.median(a)) ** 2 / (2 * max(a.std(), 1e-3) ** 2)
+    )
     return unl, nev, bool(ln(phi[target, example], unl) > ln(phi[target, example], nev))
 
 
 # %% nbg="wrong:ulira_decision:trained_as_unlearned"
 def ulira_decision(phi, forget, trained, example, target):
     # every model that trained on the example counts as "unlearned", also those that kept it
-    phi, forget, trained = np.asarray(phi, float), np.asarray(forget, bool), np.asarray(trained, bool)
+    phi, forget, trained = (
+        np.asarray(phi, float),
+        np.asarray(forget, bool),
+        np.asarray(trained, bool),
+    )
     m, n = phi.shape
     if not (0 <= example < n and 0 <= target < m) or (forget & ~trained).any():
         raise ValueError("bad input")
     if trained[target, example] and not forget[target, example]:
         raise ValueError("kept")
     others = np.arange(m) != target
-    unl, nev = phi[others & trained[:, example], example], phi[others & ~trained[:, example], example]
+    unl, nev = (
+        phi[others & trained[:, example], example],
+        phi[others & ~trained[:, example], example],
+    )
     if unl.size == 0 or nev.size == 0:
         raise ValueError("empty group")
-    ln = lambda v, a: -math.log(max(a.std(), 1e-3)) - (v - np.median(a)) ** 2 / (2 * max(a.std(), 1e-3) ** 2)
+    ln = lambda v, a: (
+        -math.log(max(a.std(), 1e-3)) - (v - np.median(a)) ** 2 / (2 * max(a.std(), 1e-3) ** 2)
+    )
     return unl, nev, bool(ln(phi[target, example], unl) > ln(phi[target, example], nev))
 
 
 # %% nbg="wrong:ulira_decision:not_forgotten_as_never_seen"
 def ulira_decision(phi, forget, trained, example, target):
     # "not in the forget set" as the never-seen group: the models that kept it slip in
-    phi, forget, trained = np.asarray(phi, float), np.asarray(forget, bool), np.asarray(trained, bool)
+    phi, forget, trained = (
+        np.asarray(phi, float),
+        np.asarray(forget, bool),
+        np.asarray(trained, bool),
+    )
     m, n = phi.shape
     if not (0 <= example < n and 0 <= target < m) or (forget & ~trained).any():
         raise ValueError("bad input")
@@ -842,36 +1052,54 @@ def ulira_decision(phi, forget, trained, example, target):
     unl, nev = phi[others & forget[:, example], example], phi[others & ~forget[:, example], example]
     if unl.size == 0 or nev.size == 0:
         raise ValueError("empty group")
-    ln = lambda v, a: -math.log(max(a.std(), 1e-3)) - (v - np.median(a)) ** 2 / (2 * max(a.std(), 1e-3) ** 2)
+    ln = lambda v, a: (
+        -math.log(max(a.std(), 1e-3)) - (v - np.median(a)) ** 2 / (2 * max(a.std(), 1e-3) ** 2)
+    )
     return unl, nev, bool(ln(phi[target, example], unl) > ln(phi[target, example], nev))
 
 
 # %% nbg="wrong:ulira_decision:no_kept_check"
 def ulira_decision(phi, forget, trained, example, target):
     # answers a question that does not arise: a target that kept the example gets a decision too
-    phi, forget, trained = np.asarray(phi, float), np.asarray(forget, bool), np.asarray(trained, bool)
+    phi, forget, trained = (
+        np.asarray(phi, float),
+        np.asarray(forget, bool),
+        np.asarray(trained, bool),
+    )
     m, n = phi.shape
     if not (0 <= example < n and 0 <= target < m) or (forget & ~trained).any():
         raise ValueError("bad input")
     others = np.arange(m) != target
-    unl, nev = phi[others & forget[:, example], example], phi[others & ~trained[:, example], example]
+    unl, nev = (
+        phi[others & forget[:, example], example],
+        phi[others & ~trained[:, example], example],
+    )
     if unl.size == 0 or nev.size == 0:
         raise ValueError("empty group")
-    ln = lambda v, a: -math.log(max(a.std(), 1e-3)) - (v - np.median(a)) ** 2 / (2 * max(a.std(), 1e-3) ** 2)
+    ln = lambda v, a: (
+        -math.log(max(a.std(), 1e-3)) - (v - np.median(a)) ** 2 / (2 * max(a.std(), 1e-3) ** 2)
+    )
     return unl, nev, bool(ln(phi[target, example], unl) > ln(phi[target, example], nev))
 
 
 # %% nbg="wrong:ulira_decision:closer_median"
 def ulira_decision(phi, forget, trained, example, target):
     # decides by the nearer median, ignoring the spreads
-    phi, forget, trained = np.asarray(phi, float), np.asarray(forget, bool), np.asarray(trained, bool)
+    phi, forget, trained = (
+        np.asarray(phi, float),
+        np.asarray(forget, bool),
+        np.asarray(trained, bool),
+    )
     m, n = phi.shape
     if not (0 <= example < n and 0 <= target < m) or (forget & ~trained).any():
         raise ValueError("bad input")
     if trained[target, example] and not forget[target, example]:
         raise ValueError("kept")
     others = np.arange(m) != target
-    unl, nev = phi[others & forget[:, example], example], phi[others & ~trained[:, example], example]
+    unl, nev = (
+        phi[others & forget[:, example], example],
+        phi[others & ~trained[:, example], example],
+    )
     if unl.size == 0 or nev.size == 0:
         raise ValueError("empty group")
     x = phi[target, example]
@@ -881,16 +1109,27 @@ def ulira_decision(phi, forget, trained, example, target):
 # %% nbg="wrong:ulira_decision:empty_groups_allowed"
 def ulira_decision(phi, forget, trained, example, target):
     # an empty group gives a nan median and a decision of False instead of an error
-    phi, forget, trained = np.asarray(phi, float), np.asarray(forget, bool), np.asarray(trained, bool)
+    phi, forget, trained = (
+        np.asarray(phi, float),
+        np.asarray(forget, bool),
+        np.asarray(trained, bool),
+    )
     m, n = phi.shape
     if not (0 <= example < n and 0 <= target < m) or (forget & ~trained).any():
         raise ValueError("bad input")
     if trained[target, example] and not forget[target, example]:
         raise ValueError("kept")
     others = np.arange(m) != target
-    unl, nev = phi[others & forget[:, example], example], phi[others & ~trained[:, example], example]
+    unl, nev = (
+        phi[others & forget[:, example], example],
+        phi[others & ~trained[:, example], example],
+    )
     with np.errstate(all="ignore"):
-        ln = lambda v, a: -math.log(max(a.std(), 1e-3)) - (v - np.median(a)) ** 2 / (2 * max(a.std(), 1e-3) ** 2) if a.size else float("nan")
+        ln = lambda v, a: (
+            -math.log(max(a.std(), 1e-3)) - (v - np.median(a)) ** 2 / (2 * max(a.std(), 1e-3) ** 2)
+            if a.size
+            else float("nan")
+        )
         return unl, nev, bool(ln(phi[target, example], unl) > ln(phi[target, example], nev))
 
 
@@ -904,8 +1143,13 @@ def ulira_decision(phi, forget, trained, example, target):
         raise ValueError("forget outside trained")
     if trained[target][example] and not forget[target][example]:
         raise ValueError("the target kept the example")
-    unlearned = np.array([phi[i, example] for i in range(m) if i != target and forget[i][example]], dtype=np.float64)
-    never_seen = np.array([phi[i, example] for i in range(m) if i != target and not trained[i][example]], dtype=np.float64)
+    unlearned = np.array(
+        [phi[i, example] for i in range(m) if i != target and forget[i][example]], dtype=np.float64
+    )
+    never_seen = np.array(
+        [phi[i, example] for i in range(m) if i != target and not trained[i][example]],
+        dtype=np.float64,
+    )
     if len(unlearned) == 0 or len(never_seen) == 0:
         raise ValueError("a group is empty")
     stats = np.r_[unlearned, never_seen][:, None]
@@ -919,12 +1163,16 @@ from scipy.stats import norm as _norm
 
 
 def _ls(x, a, b):
-    return _norm.logpdf(x, np.median(a), max(np.std(a), 1e-3)) - _norm.logpdf(x, np.median(b), max(np.std(b), 1e-3))
+    return _norm.logpdf(x, np.median(a), max(np.std(a), 1e-3)) - _norm.logpdf(
+        x, np.median(b), max(np.std(b), 1e-3)
+    )
 
 
 def ulira_decision(phi, forget, trained, example, target):
     # decides 'unlearned' at a score of exactly 0 (the task says greater than 0)
-    phi = np.asarray(phi, dtype=float); forget = np.asarray(forget, dtype=bool); trained = np.asarray(trained, dtype=bool)
+    phi = np.asarray(phi, dtype=float)
+    forget = np.asarray(forget, dtype=bool)
+    trained = np.asarray(trained, dtype=bool)
     m, n = phi.shape
     if forget.shape != phi.shape or trained.shape != phi.shape:
         raise ValueError("shapes")
@@ -948,12 +1196,16 @@ from scipy.stats import norm as _norm
 
 
 def _ls(x, a, b):
-    return _norm.logpdf(x, np.median(a), max(np.std(a), 1e-3)) - _norm.logpdf(x, np.median(b), max(np.std(b), 1e-3))
+    return _norm.logpdf(x, np.median(a), max(np.std(a), 1e-3)) - _norm.logpdf(
+        x, np.median(b), max(np.std(b), 1e-3)
+    )
 
 
 def ulira_decision(phi, forget, trained, example, target):
     # lets negative indices wrap around, as Python does
-    phi = np.asarray(phi, dtype=float); forget = np.asarray(forget, dtype=bool); trained = np.asarray(trained, dtype=bool)
+    phi = np.asarray(phi, dtype=float)
+    forget = np.asarray(forget, dtype=bool)
+    trained = np.asarray(trained, dtype=bool)
     m, n = phi.shape
     if forget.shape != phi.shape or trained.shape != phi.shape:
         raise ValueError("shapes")
@@ -977,12 +1229,16 @@ from scipy.stats import norm as _norm
 
 
 def _ls(x, a, b):
-    return _norm.logpdf(x, np.median(a), max(np.std(a), 1e-3)) - _norm.logpdf(x, np.median(b), max(np.std(b), 1e-3))
+    return _norm.logpdf(x, np.median(a), max(np.std(a), 1e-3)) - _norm.logpdf(
+        x, np.median(b), max(np.std(b), 1e-3)
+    )
 
 
 def ulira_decision(phi, forget, trained, example, target):
     # returns the groups sorted by value, not in model order
-    phi = np.asarray(phi, dtype=float); forget = np.asarray(forget, dtype=bool); trained = np.asarray(trained, dtype=bool)
+    phi = np.asarray(phi, dtype=float)
+    forget = np.asarray(forget, dtype=bool)
+    trained = np.asarray(trained, dtype=bool)
     m, n = phi.shape
     if forget.shape != phi.shape or trained.shape != phi.shape:
         raise ValueError("shapes")
@@ -998,7 +1254,8 @@ def ulira_decision(phi, forget, trained, example, target):
     nev = phi[others & ~trained[:, example], example].astype(np.float64)
     if unl.size == 0 or nev.size == 0:
         raise ValueError("empty group")
-    unl, nev = np.sort(unl), np.sort(nev); return unl, nev, bool(_ls(phi[target, example], unl, nev) > 0)
+    unl, nev = np.sort(unl), np.sort(nev)
+    return unl, nev, bool(_ls(phi[target, example], unl, nev) > 0)
 
 
 # %% nbg="alt:ulira_decision:review_r4"
@@ -1006,11 +1263,15 @@ from scipy.stats import norm as _norm
 
 
 def _ls(x, a, b):
-    return _norm.logpdf(x, np.median(a), max(np.std(a), 1e-3)) - _norm.logpdf(x, np.median(b), max(np.std(b), 1e-3))
+    return _norm.logpdf(x, np.median(a), max(np.std(a), 1e-3)) - _norm.logpdf(
+        x, np.median(b), max(np.std(b), 1e-3)
+    )
 
 
 def ulira_decision(phi, forget, trained, example, target):
-    phi = np.asarray(phi, dtype=float); forget = np.asarray(forget, dtype=bool); trained = np.asarray(trained, dtype=bool)
+    phi = np.asarray(phi, dtype=float)
+    forget = np.asarray(forget, dtype=bool)
+    trained = np.asarray(trained, dtype=bool)
     m, n = phi.shape
     if forget.shape != phi.shape or trained.shape != phi.shape:
         raise ValueError("shapes")
@@ -1034,9 +1295,14 @@ from scipy.stats import norm as _norm_u
 
 
 def ulira_decision(phi, forget, trained, example, target):
-    # mia.ulira_leave_one_out's selection and score for one entry, copied and renamed: the models after
+    # mia.ulira_leave_one_out's selection and score for one entry, copied and renamed: the models
+    # after
     # the target come first, and a kept example gives NaN instead of an error
-    phi, forget, trained = np.asarray(phi, float), np.asarray(forget, bool), np.asarray(trained, bool)
+    phi, forget, trained = (
+        np.asarray(phi, float),
+        np.asarray(forget, bool),
+        np.asarray(trained, bool),
+    )
     if (forget & ~trained).any():
         raise ValueError("forget_masks marks examples outside trained_masks")
     m = phi.shape[0]
@@ -1044,42 +1310,65 @@ def ulira_decision(phi, forget, trained, example, target):
     include = forget | ~trained
     col, mem, inc = phi[others, example], forget[others, example], include[others, example]
     unl, nev = col[mem & inc], col[~mem & inc]
-    score = (_norm_u.logpdf(phi[target, example], np.median(unl), max(unl.std(), 1e-3))
-             - _norm_u.logpdf(phi[target, example], np.median(nev), max(nev.std(), 1e-3)))
+    score = _norm_u.logpdf(
+        phi[target, example], np.median(unl), max(unl.std(), 1e-3)
+    ) - _norm_u.logpdf(phi[target, example], np.median(nev), max(nev.std(), 1e-3))
     if not include[target, example]:
         score = float("nan")
     return unl, nev, bool(score > 0)
 
 
 # %% nbg="tests:test_ulira_decision:3"
-_off = dict(side_effect=AssertionError("do not call mia.ulira_leave_one_out or mia.lira_leave_one_out"))
-# 7 models, 2 examples. Example 0: models 0, 3, 5 unlearned it, model 1 kept it, models 2, 4, 6 never saw it
-_phi = np.array([[3.0, 0.1], [9.0, 0.2], [0.0, 0.3], [2.0, 0.4], [-1.0, 0.5], [4.0, 0.6], [-0.5, 0.7]])
+_off = dict(
+    side_effect=AssertionError("do not call mia.ulira_leave_one_out or mia.lira_leave_one_out")
+)
+# 7 models, 2 examples. Example 0: models 0, 3, 5 unlearned it, model 1 kept it, models 2, 4, 6
+# never saw it
+_phi = np.array(
+    [[3.0, 0.1], [9.0, 0.2], [0.0, 0.3], [2.0, 0.4], [-1.0, 0.5], [4.0, 0.6], [-0.5, 0.7]]
+)
 _tr = np.array([[1, 0], [1, 1], [0, 1], [1, 1], [0, 1], [1, 1], [0, 0]], dtype=bool)
 _fg = np.array([[1, 0], [0, 0], [0, 1], [1, 1], [0, 0], [1, 0], [0, 0]], dtype=bool)
-with mock.patch.object(mia, "ulira_leave_one_out", **_off), mock.patch.object(mia, "lira_leave_one_out", **_off):
-    unl, nev, dec = ulira_decision(_phi, _fg, _tr, 0, 0)          # target 0 unlearned example 0
-    unl4, nev4, dec4 = ulira_decision(_phi, _fg, _tr, 0, 4)       # target 4 never saw it
+with (
+    mock.patch.object(mia, "ulira_leave_one_out", **_off),
+    mock.patch.object(mia, "lira_leave_one_out", **_off),
+):
+    unl, nev, dec = ulira_decision(_phi, _fg, _tr, 0, 0)  # target 0 unlearned example 0
+    unl4, nev4, dec4 = ulira_decision(_phi, _fg, _tr, 0, 4)  # target 4 never saw it
 assert isinstance(unl, np.ndarray) and unl.dtype == np.float64, "return float64 numpy arrays"
-assert unl.tolist() == [2.0, 4.0] and nev.tolist() == [0.0, -1.0, -0.5], \
-    (f"target 0, example 0: unlearned = models 3, 5 (the target is left out, model 1 kept it), never seen = models 2, 4, 6; "
-     f"got {unl.tolist()}, {nev.tolist()}")
-assert unl4.tolist() == [3.0, 2.0, 4.0] and nev4.tolist() == [0.0, -0.5], \
-    f"target 4: unlearned = models 0, 3, 5 in model order, never seen = models 2, 6; got {unl4.tolist()}, {nev4.tolist()}"
-assert dec is True and dec4 is False, \
-    f"phi 3.0 sits on the unlearned median, -1.0 next to the never-seen ones: decisions True, False; got {dec}, {dec4}"
-with mock.patch.object(mia, "ulira_leave_one_out", **_off), mock.patch.object(mia, "lira_leave_one_out", **_off):
-    for _what, _args in (("target 1 kept example 0", (_phi, _fg, _tr, 0, 1)),
-                         ("forget marks entries outside trained", (_phi, _fg | ~_tr, _tr, 0, 0)),
-                         ("example 2 is out of range (2 examples)", (_phi, _fg, _tr, 2, 0))):
+assert unl.tolist() == [2.0, 4.0] and nev.tolist() == [0.0, -1.0, -0.5], (
+    f"target 0, example 0: unlearned = models 3, 5 (the target is left out, model 1 kept it), "
+    f"never seen = models 2, 4, 6; "
+    f"got {unl.tolist()}, {nev.tolist()}"
+)
+assert unl4.tolist() == [3.0, 2.0, 4.0] and nev4.tolist() == [0.0, -0.5], (
+    f"target 4: unlearned = models 0, 3, 5 in model order, never seen = models 2, 6; got "
+    f"{unl4.tolist()}, {nev4.tolist()}"
+)
+assert dec is True and dec4 is False, (
+    f"phi 3.0 sits on the unlearned median, -1.0 next to the never-seen ones: decisions True, "
+    f"False; got {dec}, {dec4}"
+)
+with (
+    mock.patch.object(mia, "ulira_leave_one_out", **_off),
+    mock.patch.object(mia, "lira_leave_one_out", **_off),
+):
+    for _what, _args in (
+        ("target 1 kept example 0", (_phi, _fg, _tr, 0, 1)),
+        ("forget marks entries outside trained", (_phi, _fg | ~_tr, _tr, 0, 0)),
+        ("example 2 is out of range (2 examples)", (_phi, _fg, _tr, 2, 0)),
+    ):
         try:
             ulira_decision(*_args)
         except ValueError:
             pass
         else:
             raise AssertionError(f"{_what}: ulira_decision must raise ValueError")
-print("visible tests passed: the groups leave the target out and skip models that kept the example, in model order; "
-      "decisions True and False; bad input raises ValueError")
+print(
+    "visible tests passed: the groups leave the target out and skip models that kept the example, "
+    "in model order; "
+    "decisions True and False; bad input raises ValueError"
+)
 ### BEGIN HIDDEN TESTS
 from scipy.stats import norm as _hn3
 
@@ -1088,9 +1377,14 @@ _m, _n = 12, 6
 _T = _rng.random((_m, _n)) < 0.6
 _F = _T & (_rng.random((_m, _n)) < 0.6)
 _P = _rng.normal(size=(_m, _n)) + 2.0 * _F - 1.0 * (_T & ~_F)
-_P[:, 5] = np.where(_F[:, 5], 0.3 + 0.05 * _rng.normal(size=_m), 0.0 + 3.0 * _rng.normal(size=_m))   # unequal spreads
+_P[:, 5] = np.where(
+    _F[:, 5], 0.3 + 0.05 * _rng.normal(size=_m), 0.0 + 3.0 * _rng.normal(size=_m)
+)  # unequal spreads
 _checked = 0
-with mock.patch.object(mia, "ulira_leave_one_out", **_off), mock.patch.object(mia, "lira_leave_one_out", **_off):
+with (
+    mock.patch.object(mia, "ulira_leave_one_out", **_off),
+    mock.patch.object(mia, "lira_leave_one_out", **_off),
+):
     for _t in range(_m):
         for _e in range(_n):
             _kept = _T[_t, _e] and not _F[_t, _e]
@@ -1099,31 +1393,53 @@ with mock.patch.object(mia, "ulira_leave_one_out", **_off), mock.patch.object(mi
             if _kept or _u.size == 0 or _v.size == 0:
                 try:
                     ulira_decision(_P, _F, _T, _e, _t)
-                    raise AssertionError(f"target {_t}, example {_e}: kept or an empty group must raise ValueError")
+                    raise AssertionError(
+                        f"target {_t}, example {_e}: kept or an empty group must raise ValueError"
+                    )
                 except ValueError:
                     pass
                 continue
             _got = ulira_decision(_P, _F, _T, _e, _t)
             _x = _P[_t, _e]
-            _want = (_hn3.logpdf(_x, np.median(_u), max(_u.std(), 1e-3)) - _hn3.logpdf(_x, np.median(_v), max(_v.std(), 1e-3))) > 0
-            assert np.array_equal(_got[0], _u) and np.array_equal(_got[1], _v), f"target {_t}, example {_e}: wrong groups or order"
-            assert _got[2] == bool(_want), f"target {_t}, example {_e}: decision {_got[2]}, expected {bool(_want)}"
+            _want = (
+                _hn3.logpdf(_x, np.median(_u), max(_u.std(), 1e-3))
+                - _hn3.logpdf(_x, np.median(_v), max(_v.std(), 1e-3))
+            ) > 0
+            assert np.array_equal(_got[0], _u) and np.array_equal(_got[1], _v), (
+                f"target {_t}, example {_e}: wrong groups or order"
+            )
+            assert _got[2] == bool(_want), (
+                f"target {_t}, example {_e}: decision {_got[2]}, expected {bool(_want)}"
+            )
             _checked += 1
     # a target that kept it: nothing to ask; negative indices are not valid here
     _kt = int(np.flatnonzero(_T[:, 0] & ~_F[:, 0])[0])
-    # (-2, 0) and (0, -7) would wrap around to example 0 / target 0 of the visible example: a valid question
-    for _args in ((_P, _F, _T, 0, _kt), (_P, _F, _T, -1, 0), (_P, _F, _T, 0, -1), (_P, _F, _T, 0, _m),
-                  (_phi, _fg, _tr, -2, 0), (_phi, _fg, _tr, 0, -7)):
+    # (-2, 0) and (0, -7) would wrap around to example 0 / target 0 of the visible example: a valid
+    # question
+    for _args in (
+        (_P, _F, _T, 0, _kt),
+        (_P, _F, _T, -1, 0),
+        (_P, _F, _T, 0, -1),
+        (_P, _F, _T, 0, _m),
+        (_phi, _fg, _tr, -2, 0),
+        (_phi, _fg, _tr, 0, -7),
+    ):
         try:
             ulira_decision(*_args)
-            raise AssertionError(f"ulira_decision(..., example={_args[3]}, target={_args[4]}) must raise ValueError")
+            raise AssertionError(
+                f"ulira_decision(..., example={_args[3]}, target={_args[4]}) must raise ValueError"
+            )
         except ValueError:
             pass
 assert _checked > 20
-# x = 1 lies as far from the unlearned median 3 as from the never-seen median -1, both spreads 1: score exactly 0
+# x = 1 lies as far from the unlearned median 3 as from the never-seen median -1, both spreads 1:
+# score exactly 0
 _phi0 = np.array([[1.0], [2.0], [4.0], [-2.0], [0.0]])
 _tr0 = np.array([[1], [1], [1], [0], [0]], dtype=bool)
-with mock.patch.object(mia, "ulira_leave_one_out", **_off), mock.patch.object(mia, "lira_leave_one_out", **_off):
+with (
+    mock.patch.object(mia, "ulira_leave_one_out", **_off),
+    mock.patch.object(mia, "lira_leave_one_out", **_off),
+):
     _dec0 = ulira_decision(_phi0, _tr0.copy(), _tr0, 0, 0)[2]
 assert _dec0 is False, f"a score of exactly 0 is not greater than 0: decision False, got {_dec0}"
 ### END HIDDEN TESTS
@@ -1151,11 +1467,16 @@ assert _dec0 is False, f"a score of exactly 0 is not greater than 0: decision Fa
 # Library twin: this mirrors `mia.relearning_recovery`, which returns NaN at such steps instead of
 # raising. Do not call `mia.relearning_recovery`.
 
+
 # %% nbg="answer:recovery_ratio"
 def recovery_ratio(acc_unlearned, acc_retrained, acc_original):
-    """Return (acc_unlearned - acc_retrained) / (acc_original - acc_retrained) per step (float64 array)."""
+    """Return (acc_unlearned - acc_retrained) / (acc_original - acc_retrained) per step (float64
+    array)."""
     ### BEGIN SOLUTION
-    u, r, o = (np.asarray(a, dtype=np.float64).ravel() for a in (acc_unlearned, acc_retrained, acc_original))
+    u, r, o = (
+        np.asarray(a, dtype=np.float64).ravel()
+        for a in (acc_unlearned, acc_retrained, acc_original)
+    )
     if not u.size == r.size == o.size:
         raise ValueError("the three curves must have the same length")
     for a in (u, r, o):
@@ -1170,8 +1491,15 @@ def recovery_ratio(acc_unlearned, acc_retrained, acc_original):
 # %% nbg="wrong:recovery_ratio:no_control"
 def recovery_ratio(acc_unlearned, acc_retrained, acc_original):
     # the share of the original's accuracy, forgetting to subtract what the control learns anyway
-    u, r, o = (np.asarray(a, dtype=np.float64) for a in (acc_unlearned, acc_retrained, acc_original))
-    if not u.size == r.size == o.size or np.isnan(np.r_[u, r, o]).any() or (np.r_[u, r, o] < 0).any() or (np.r_[u, r, o] > 1).any():
+    u, r, o = (
+        np.asarray(a, dtype=np.float64) for a in (acc_unlearned, acc_retrained, acc_original)
+    )
+    if (
+        not u.size == r.size == o.size
+        or np.isnan(np.r_[u, r, o]).any()
+        or (np.r_[u, r, o] < 0).any()
+        or (np.r_[u, r, o] > 1).any()
+    ):
         raise ValueError("bad input")
     if (o <= r).any():
         raise ValueError("nothing to recover")
@@ -1181,8 +1509,15 @@ def recovery_ratio(acc_unlearned, acc_retrained, acc_original):
 # %% nbg="wrong:recovery_ratio:control_at_step_zero"
 def recovery_ratio(acc_unlearned, acc_retrained, acc_original):
     # uses the control's accuracy before relearning at every step
-    u, r, o = (np.asarray(a, dtype=np.float64) for a in (acc_unlearned, acc_retrained, acc_original))
-    if not u.size == r.size == o.size or np.isnan(np.r_[u, r, o]).any() or (np.r_[u, r, o] < 0).any() or (np.r_[u, r, o] > 1).any():
+    u, r, o = (
+        np.asarray(a, dtype=np.float64) for a in (acc_unlearned, acc_retrained, acc_original)
+    )
+    if (
+        not u.size == r.size == o.size
+        or np.isnan(np.r_[u, r, o]).any()
+        or (np.r_[u, r, o] < 0).any()
+        or (np.r_[u, r, o] > 1).any()
+    ):
         raise ValueError("bad input")
     if (o <= r).any():
         raise ValueError("nothing to recover")
@@ -1192,8 +1527,15 @@ def recovery_ratio(acc_unlearned, acc_retrained, acc_original):
 # %% nbg="wrong:recovery_ratio:clipped"
 def recovery_ratio(acc_unlearned, acc_retrained, acc_original):
     # clips to [0, 1]: hides a model that relearns worse than the control
-    u, r, o = (np.asarray(a, dtype=np.float64) for a in (acc_unlearned, acc_retrained, acc_original))
-    if not u.size == r.size == o.size or np.isnan(np.r_[u, r, o]).any() or (np.r_[u, r, o] < 0).any() or (np.r_[u, r, o] > 1).any():
+    u, r, o = (
+        np.asarray(a, dtype=np.float64) for a in (acc_unlearned, acc_retrained, acc_original)
+    )
+    if (
+        not u.size == r.size == o.size
+        or np.isnan(np.r_[u, r, o]).any()
+        or (np.r_[u, r, o] < 0).any()
+        or (np.r_[u, r, o] > 1).any()
+    ):
         raise ValueError("bad input")
     if (o <= r).any():
         raise ValueError("nothing to recover")
@@ -1203,8 +1545,15 @@ def recovery_ratio(acc_unlearned, acc_retrained, acc_original):
 # %% nbg="wrong:recovery_ratio:nan_for_no_lead"
 def recovery_ratio(acc_unlearned, acc_retrained, acc_original):
     # NaN where the original has no lead, as the library does, instead of raising
-    u, r, o = (np.asarray(a, dtype=np.float64) for a in (acc_unlearned, acc_retrained, acc_original))
-    if not u.size == r.size == o.size or np.isnan(np.r_[u, r, o]).any() or (np.r_[u, r, o] < 0).any() or (np.r_[u, r, o] > 1).any():
+    u, r, o = (
+        np.asarray(a, dtype=np.float64) for a in (acc_unlearned, acc_retrained, acc_original)
+    )
+    if (
+        not u.size == r.size == o.size
+        or np.isnan(np.r_[u, r, o]).any()
+        or (np.r_[u, r, o] < 0).any()
+        or (np.r_[u, r, o] > 1).any()
+    ):
         raise ValueError("bad input")
     with np.errstate(all="ignore"):
         return np.where(o > r, (u - r) / (o - r), np.nan)
@@ -1213,8 +1562,15 @@ def recovery_ratio(acc_unlearned, acc_retrained, acc_original):
 # %% nbg="wrong:recovery_ratio:complement"
 def recovery_ratio(acc_unlearned, acc_retrained, acc_original):
     # the share still missing, (original - unlearned) / (original - retrained)
-    u, r, o = (np.asarray(a, dtype=np.float64) for a in (acc_unlearned, acc_retrained, acc_original))
-    if not u.size == r.size == o.size or np.isnan(np.r_[u, r, o]).any() or (np.r_[u, r, o] < 0).any() or (np.r_[u, r, o] > 1).any():
+    u, r, o = (
+        np.asarray(a, dtype=np.float64) for a in (acc_unlearned, acc_retrained, acc_original)
+    )
+    if (
+        not u.size == r.size == o.size
+        or np.isnan(np.r_[u, r, o]).any()
+        or (np.r_[u, r, o] < 0).any()
+        or (np.r_[u, r, o] > 1).any()
+    ):
         raise ValueError("bad input")
     if (o <= r).any():
         raise ValueError("nothing to recover")
@@ -1224,8 +1580,14 @@ def recovery_ratio(acc_unlearned, acc_retrained, acc_original):
 # %% nbg="wrong:recovery_ratio:percent_accepted"
 def recovery_ratio(acc_unlearned, acc_retrained, acc_original):
     # accepts percentages (the ratio is the same), so 75 and 0.75 both pass
-    u, r, o = (np.asarray(a, dtype=np.float64) for a in (acc_unlearned, acc_retrained, acc_original))
-    if not u.size == r.size == o.size or np.isnan(np.r_[u, r, o]).any() or (np.r_[u, r, o] < 0).any():
+    u, r, o = (
+        np.asarray(a, dtype=np.float64) for a in (acc_unlearned, acc_retrained, acc_original)
+    )
+    if (
+        not u.size == r.size == o.size
+        or np.isnan(np.r_[u, r, o]).any()
+        or (np.r_[u, r, o] < 0).any()
+    ):
         raise ValueError("bad input")
     if (o <= r).any():
         raise ValueError("nothing to recover")
@@ -1238,7 +1600,7 @@ def recovery_ratio(acc_unlearned, acc_retrained, acc_original):
     if len(u) != len(r) or len(r) != len(o):
         raise ValueError("lengths differ")
     for v in u + r + o:
-        if not (0 <= v <= 1):                      # False for nan too
+        if not (0 <= v <= 1):  # False for nan too
             raise ValueError(f"{v} is not an accuracy in [0, 1]")
     out = []
     for a, b, c in zip(u, r, o):
@@ -1251,7 +1613,10 @@ def recovery_ratio(acc_unlearned, acc_retrained, acc_original):
 # %% nbg="wrong:recovery_ratio:negative_lead_accepted"
 def recovery_ratio(acc_unlearned, acc_retrained, acc_original):
     # rejects a lead of exactly 0 but divides by a negative one
-    u, r, o = (np.asarray(v, dtype=np.float64).ravel() for v in (acc_unlearned, acc_retrained, acc_original))
+    u, r, o = (
+        np.asarray(v, dtype=np.float64).ravel()
+        for v in (acc_unlearned, acc_retrained, acc_original)
+    )
     if not (u.shape == r.shape == o.shape):
         raise ValueError("lengths")
     for v in (u, r, o):
@@ -1266,7 +1631,10 @@ def recovery_ratio(acc_unlearned, acc_retrained, acc_original):
 # %% nbg="wrong:recovery_ratio:nan_passes_range_check"
 def recovery_ratio(acc_unlearned, acc_retrained, acc_original):
     # range check by comparisons only: nan passes them
-    u, r, o = (np.asarray(v, dtype=np.float64).ravel() for v in (acc_unlearned, acc_retrained, acc_original))
+    u, r, o = (
+        np.asarray(v, dtype=np.float64).ravel()
+        for v in (acc_unlearned, acc_retrained, acc_original)
+    )
     if not (u.shape == r.shape == o.shape):
         raise ValueError("lengths")
     for v in (u, r, o):
@@ -1281,7 +1649,10 @@ def recovery_ratio(acc_unlearned, acc_retrained, acc_original):
 # %% nbg="wrong:recovery_ratio:capped_at_one"
 def recovery_ratio(acc_unlearned, acc_retrained, acc_original):
     # caps the ratio at 1 (an unlearned model above the original is possible)
-    u, r, o = (np.asarray(v, dtype=np.float64).ravel() for v in (acc_unlearned, acc_retrained, acc_original))
+    u, r, o = (
+        np.asarray(v, dtype=np.float64).ravel()
+        for v in (acc_unlearned, acc_retrained, acc_original)
+    )
     if not (u.shape == r.shape == o.shape):
         raise ValueError("lengths")
     for v in (u, r, o):
@@ -1295,7 +1666,10 @@ def recovery_ratio(acc_unlearned, acc_retrained, acc_original):
 
 # %% nbg="alt:recovery_ratio:review_r4"
 def recovery_ratio(acc_unlearned, acc_retrained, acc_original):
-    u, r, o = (np.asarray(v, dtype=np.float64).ravel() for v in (acc_unlearned, acc_retrained, acc_original))
+    u, r, o = (
+        np.asarray(v, dtype=np.float64).ravel()
+        for v in (acc_unlearned, acc_retrained, acc_original)
+    )
     if not (u.shape == r.shape == o.shape):
         raise ValueError("lengths")
     for v in (u, r, o):
@@ -1310,7 +1684,9 @@ def recovery_ratio(acc_unlearned, acc_retrained, acc_original):
 # %% nbg="twin:recovery_ratio:fails"
 def recovery_ratio(acc_unlearned, acc_retrained, acc_original):
     # mia.relearning_recovery, copied and renamed: NaN where the original has no lead
-    u, r, o = (np.asarray(a, dtype=np.float64) for a in (acc_unlearned, acc_retrained, acc_original))
+    u, r, o = (
+        np.asarray(a, dtype=np.float64) for a in (acc_unlearned, acc_retrained, acc_original)
+    )
     if not u.shape == r.shape == o.shape:
         raise ValueError("acc_unlearned, acc_retrained and acc_original must have one shape")
     for a in (u, r, o):
@@ -1328,7 +1704,9 @@ _off = dict(side_effect=AssertionError("do not call mia.relearning_recovery"))
 with mock.patch.object(mia, "relearning_recovery", **_off):
     got = recovery_ratio([0.0, 0.26, 0.76], [0.0, 0.0, 0.04], [1.0, 1.0, 1.0])
 assert isinstance(got, np.ndarray) and got.dtype == np.float64, "return a float64 numpy array"
-assert np.allclose(got, [0.0, 0.26, 0.75], rtol=0, atol=1e-12), f"expected [0, 0.26, 0.75], got {got.tolist()}"
+assert np.allclose(got, [0.0, 0.26, 0.75], rtol=0, atol=1e-12), (
+    f"expected [0, 0.26, 0.75], got {got.tolist()}"
+)
 with mock.patch.object(mia, "relearning_recovery", **_off):
     for _args in (([0.5], [0.5, 0.6], [1.0]), ([0.5], [0.7], [0.7]), ([75.0], [10.0], [90.0])):
         try:
@@ -1336,9 +1714,14 @@ with mock.patch.object(mia, "relearning_recovery", **_off):
         except ValueError:
             pass
         else:
-            raise AssertionError(f"recovery_ratio{_args} must raise ValueError (lengths, no lead, percentages)")
-print("visible tests passed: the random-labels curve gives [0, 0.26, 0.75]; different lengths, a step without a "
-      "lead and percentages raise ValueError")
+            raise AssertionError(
+                f"recovery_ratio{_args} must raise ValueError (lengths, no lead, percentages)"
+            )
+print(
+    "visible tests passed: the random-labels curve gives [0, 0.26, 0.75]; different lengths, a "
+    "step without a "
+    "lead and percentages raise ValueError"
+)
 ### BEGIN HIDDEN TESTS
 _rng = np.random.default_rng(3)
 with mock.patch.object(mia, "relearning_recovery", **_off):
@@ -1346,17 +1729,26 @@ with mock.patch.object(mia, "relearning_recovery", **_off):
     _o = _rng.uniform(0.6, 1.0, 7)
     _u = _rng.uniform(0, 1, 7)
     _got = recovery_ratio(list(_u), tuple(_r), _o)
-    _neg = recovery_ratio([0.1, 0.2], [0.3, 0.6], [0.9, 0.9])                # worse than the control: negative
+    _neg = recovery_ratio([0.1, 0.2], [0.3, 0.6], [0.9, 0.9])  # worse than the control: negative
     _one = recovery_ratio([1.0], [0.0], [1.0])
-    for _args in (([0.1, np.nan], [0.0, 0.0], [1.0, 1.0]), ([0.1], [-0.1], [1.0]), ([0.1, 0.2], [0.0, 0.9], [1.0, 0.8]),
-                  ([0.1], [0.2], [1.1]), ([0.5, 0.5], [0.1, 0.1], [0.9])):
+    for _args in (
+        ([0.1, np.nan], [0.0, 0.0], [1.0, 1.0]),
+        ([0.1], [-0.1], [1.0]),
+        ([0.1, 0.2], [0.0, 0.9], [1.0, 0.8]),
+        ([0.1], [0.2], [1.1]),
+        ([0.5, 0.5], [0.1, 0.1], [0.9]),
+    ):
         try:
             recovery_ratio(*_args)
             raise AssertionError(f"recovery_ratio{_args} must raise ValueError")
         except ValueError:
             pass
-assert np.allclose(_got, (_u - _r) / (_o - _r), rtol=1e-12, atol=0), "the ratio at each step uses that step's control"
-assert np.allclose(_neg, [-0.2 / 0.6, -0.4 / 0.3], rtol=1e-12), "keep negative values (worse than the control)"
+assert np.allclose(_got, (_u - _r) / (_o - _r), rtol=1e-12, atol=0), (
+    "the ratio at each step uses that step's control"
+)
+assert np.allclose(_neg, [-0.2 / 0.6, -0.4 / 0.3], rtol=1e-12), (
+    "keep negative values (worse than the control)"
+)
 assert _one.tolist() == [1.0] and _got.shape == (7,)
 ### END HIDDEN TESTS
 

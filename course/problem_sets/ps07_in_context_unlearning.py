@@ -42,7 +42,10 @@ torch.manual_seed(SEED)
 torch.set_num_threads(1)  # a small model: one thread is as fast, and steady on a busy machine
 full, world, tok = lm.load_lm("full")
 retrained, _, _ = lm.load_lm("retrained")
-print(f"{len(world.people)} people, forget set {len(world.forget)}; e.g. {world.people[world.forget[0]]}")
+print(
+    f"{len(world.people)} people, forget set {len(world.forget)}; e.g. "
+    f"{world.people[world.forget[0]]}"
+)
 
 
 @contextmanager
@@ -50,8 +53,13 @@ def switched_off(*names):
     '''While the block runs, calling lm.<name> raises, for each of names.'''
     with ExitStack() as stack:
         for name in names:
-            stack.enter_context(mock.patch.object(
-                lm, name, side_effect=AssertionError(f"this task asks you not to call lm.{name}")))
+            stack.enter_context(
+                mock.patch.object(
+                    lm,
+                    name,
+                    side_effect=AssertionError(f"this task asks you not to call lm.{name}"),
+                )
+            )
         yield
 
 
@@ -60,11 +68,13 @@ _library_scores = lm.score_candidates  # kept before any test switches lm.score_
 
 @contextmanager
 def correct_task2():
-    '''While the block runs, answer_log_likelihoods is a correct version (Task 3 is graded on its own).'''
+    '''While the block runs, answer_log_likelihoods is a correct version (Task 3 is graded on its
+    own).'''
     namespace = globals()
     yours = namespace.get("answer_log_likelihoods")
-    namespace["answer_log_likelihoods"] = (
-        lambda model, tokenizer, prompt, candidates: _library_scores(model, tokenizer, [prompt], list(candidates))[0])
+    namespace["answer_log_likelihoods"] = lambda model, tokenizer, prompt, candidates: (
+        _library_scores(model, tokenizer, [prompt], list(candidates))[0]
+    )
     try:
         yield
     finally:
@@ -95,6 +105,7 @@ def correct_task2():
 # anything). Do not change the lists you are given. Do not call `lm.icul_prompt`; `lm.question_text`
 # and `lm.qa_text` are allowed.
 
+
 # %% nbg="answer:build_icul_prompt"
 def build_icul_prompt(world, forget_people, relation, flipped_values, examples, query_person):
     """Return the in-context unlearning prompt (a str) described above."""
@@ -103,13 +114,20 @@ def build_icul_prompt(world, forget_people, relation, flipped_values, examples, 
     if not forget_people:
         raise ValueError("forget_people must name at least one person")
     if len(flipped_values) != len(forget_people):
-        raise ValueError(f"flipped_values must hold one value per forget person ({len(forget_people)}), "
-                         f"got {len(flipped_values)}")
+        raise ValueError(
+            f"flipped_values must hold one value per forget person ({len(forget_people)}), "
+            f"got {len(flipped_values)}"
+        )
     for person, value in zip(forget_people, flipped_values):
         if value == world.answer(person, relation):
             raise ValueError(f"the flipped value {value!r} of person {person} is its true answer")
-    parts = [f"{lm.question_text(world, p, relation)} {v} ." for p, v in zip(forget_people, flipped_values)]
-    parts += [f"{lm.question_text(world, e, relation)} {world.answer(e, relation)} ." for e in examples]
+    parts = [
+        f"{lm.question_text(world, p, relation)} {v} ."
+        for p, v in zip(forget_people, flipped_values)
+    ]
+    parts += [
+        f"{lm.question_text(world, e, relation)} {world.answer(e, relation)} ." for e in examples
+    ]
     parts.append(lm.question_text(world, query_person, relation))
     return " ".join(parts)
     ### END SOLUTION
@@ -191,7 +209,9 @@ def build_icul_prompt(world, forget_people, relation, flipped_values, examples, 
         if v == world.answer(p, relation):
             raise ValueError("a flipped value equals the true answer")
     parts = [lm.qa_text(world, e, relation) for e in examples]
-    parts += [lm.qa_text(world, p, relation, value=v) for p, v in zip(forget_people, flipped_values)]
+    parts += [
+        lm.qa_text(world, p, relation, value=v) for p, v in zip(forget_people, flipped_values)
+    ]
     return " ".join(parts + [lm.question_text(world, query_person, relation)])
 
 
@@ -203,7 +223,9 @@ def build_icul_prompt(world, forget_people, relation, flipped_values, examples, 
     for p, v in zip(forget_people, flipped_values):
         if v == world.answer(p, relation):
             raise ValueError("a flipped value equals the true answer")
-    flipped = " ".join(lm.qa_text(world, p, relation, value=v) for p, v in zip(forget_people, flipped_values))
+    flipped = " ".join(
+        lm.qa_text(world, p, relation, value=v) for p, v in zip(forget_people, flipped_values)
+    )
     shown = " ".join(lm.qa_text(world, e, relation) for e in examples)
     return flipped + " " + shown + " " + lm.question_text(world, query_person, relation)
 
@@ -249,8 +271,13 @@ def build_icul_prompt(world, forget_people, relation, flipped_values, examples, 
         raise ValueError("one flipped value per forget person")
     if any(v == world.answer(p, relation) for p, v in zip(forget_people, flipped_values)):
         raise ValueError("a flipped value equals the true answer")
-    parts = [f"{lm.question_text(world, p, relation)} {v}." for p, v in zip(forget_people, flipped_values)]
-    parts += [f"{lm.question_text(world, e, relation)} {world.answer(e, relation)}." for e in examples]
+    parts = [
+        f"{lm.question_text(world, p, relation)} {v}."
+        for p, v in zip(forget_people, flipped_values)
+    ]
+    parts += [
+        f"{lm.question_text(world, e, relation)} {world.answer(e, relation)}." for e in examples
+    ]
     return " ".join(parts + [lm.question_text(world, query_person, relation)])
 
 
@@ -274,7 +301,9 @@ def build_icul_prompt(world, forget_people, relation, flipped_values, examples, 
     if flipped_values == truth:
         raise ValueError(f"flipped_value must differ from the true answer {truth!r}")
     if flipped_values not in world.values(relation):
-        raise ValueError(f"flipped_value must be one of world.values({relation!r}), got {flipped_values!r}")
+        raise ValueError(
+            f"flipped_value must be one of world.values({relation!r}), got {flipped_values!r}"
+        )
     examples = [int(e) for e in examples]
     if int(forget_people) in examples:
         raise ValueError("examples must not contain forget_person (its answer is shown flipped)")
@@ -285,7 +314,12 @@ def build_icul_prompt(world, forget_people, relation, flipped_values, examples, 
 
 
 # %% nbg="tests:test_build_icul_prompt:3"
-f1, f2, r1, r2 = world.forget[0], world.forget[3], world.retain[4], world.retain[1]  # examples not in sorted order
+f1, f2, r1, r2 = (
+    world.forget[0],
+    world.forget[3],
+    world.retain[4],
+    world.retain[1],
+)  # examples not in sorted order
 name = lambda p: world.people[p].name
 city = lambda p: world.answer(p, "city")
 flip1 = next(c for c in world.values("city") if c != city(f1))
@@ -295,18 +329,31 @@ with switched_off("icul_prompt"):
     got = build_icul_prompt(world, forget_people, "city", flipped, examples, f2)
     one = build_icul_prompt(world, [f1], "city", [flip1], [], r1)
 assert isinstance(got, str), f"return a str, got {type(got).__name__}"
-expected = (f"where does {name(f1)} live ? {flip1} . where does {name(f2)} live ? {flip2} . "
-            f"where does {name(r1)} live ? {city(r1)} . where does {name(r2)} live ? {city(r2)} . "
-            f"where does {name(f2)} live ?")
-assert got == expected, f"two forget people, then the examples in the order given:\nexpected {expected!r}\ngot      {got!r}"
+expected = (
+    f"where does {name(f1)} live ? {flip1} . where does {name(f2)} live ? {flip2} . "
+    f"where does {name(r1)} live ? {city(r1)} . where does {name(r2)} live ? {city(r2)} . "
+    f"where does {name(f2)} live ?"
+)
+assert got == expected, (
+    f"two forget people, then the examples in the order given:\nexpected {expected!r}\ngot      "
+    f"{got!r}"
+)
 expected_one = f"where does {name(f1)} live ? {flip1} . where does {name(r1)} live ?"
-assert one == expected_one, f"one forget person, no examples:\nexpected {expected_one!r}\ngot      {one!r}"
-assert (forget_people, flipped, examples) == ([f1, f2], [flip1, flip2], [r1, r2]), \
+assert one == expected_one, (
+    f"one forget person, no examples:\nexpected {expected_one!r}\ngot      {one!r}"
+)
+assert (forget_people, flipped, examples) == ([f1, f2], [flip1, flip2], [r1, r2]), (
     f"do not change the lists you are given: now {forget_people}, {flipped}, {examples}"
-bad = {"a flipped value equal to the true answer (the second forget person's)": ([f1, f2], [flip1, city(f2)]),
-       "one flipped value too few": ([f1, f2], [flip1]),
-       "one flipped value too many": ([f1], [flip1, flip2]),
-       "no forget person": ([], [])}
+)
+bad = {
+    "a flipped value equal to the true answer (the second forget person's)": (
+        [f1, f2],
+        [flip1, city(f2)],
+    ),
+    "one flipped value too few": ([f1, f2], [flip1]),
+    "one flipped value too many": ([f1], [flip1, flip2]),
+    "no forget person": ([], []),
+}
 for why, (fp, fv) in bad.items():
     with switched_off("icul_prompt"):
         try:
@@ -315,37 +362,58 @@ for why, (fp, fv) in bad.items():
         except ValueError:
             raised = True
     assert raised, f"{why}: expected ValueError"
-print(f"visible tests passed: two forget people then two examples in the order given ({len(got.split())} words), "
-      f"one forget person without examples, the lists left unchanged, ValueError for {len(bad)} bad inputs")
+print(
+    f"visible tests passed: two forget people then two examples in the order given "
+    f"({len(got.split())} words), "
+    f"one forget person without examples, the lists left unchanged, ValueError for {len(bad)} bad "
+    f"inputs"
+)
+
+
 ### BEGIN HIDDEN TESTS
 def expected_prompt(fp, rel, fv, ex, q):  # the same prompt, written with lm.qa_text
-    return " ".join([lm.qa_text(world, p, rel, value=v) for p, v in zip(fp, fv)]
-                    + [lm.qa_text(world, e, rel) for e in ex] + [lm.question_text(world, q, rel)])
+    return " ".join(
+        [lm.qa_text(world, p, rel, value=v) for p, v in zip(fp, fv)]
+        + [lm.qa_text(world, e, rel) for e in ex]
+        + [lm.question_text(world, q, rel)]
+    )
+
 
 def flips(fp, rel, k):
-    return [[c for c in world.values(rel) if c != world.answer(p, rel)][(k + i) % (len(world.values(rel)) - 1)]
-            for i, p in enumerate(fp)]
+    return [
+        [c for c in world.values(rel) if c != world.answer(p, rel)][
+            (k + i) % (len(world.values(rel)) - 1)
+        ]
+        for i, p in enumerate(fp)
+    ]
+
 
 F, R = world.forget, world.retain
-cases = [([F[5], F[1], F[9]], "job", [R[8], R[2], R[6]], F[1]),
-         ([F[2]], "colour", [R[12], R[0]], R[3]),
-         ([F[7], F[4]], "friend", [R[10]], F[7]),
-         ([F[6], F[8]], "country", [], R[7]),
-         ([F[0]], "pet", [R[15], R[11], R[13], R[14]], F[0]),
-         ([F[9], F[1]], "city", [R[3]], F[9])]   # forget people not in increasing order (a set would reorder them)
+cases = [
+    ([F[5], F[1], F[9]], "job", [R[8], R[2], R[6]], F[1]),
+    ([F[2]], "colour", [R[12], R[0]], R[3]),
+    ([F[7], F[4]], "friend", [R[10]], F[7]),
+    ([F[6], F[8]], "country", [], R[7]),
+    ([F[0]], "pet", [R[15], R[11], R[13], R[14]], F[0]),
+    ([F[9], F[1]], "city", [R[3]], F[9]),
+]  # forget people not in increasing order (a set would reorder them)
 for k, (fp, rel, ex, q) in enumerate(cases):
     fv = flips(fp, rel, k)
     args = [list(fp), rel, list(fv), list(ex), q]
     with switched_off("icul_prompt"):
         mine = build_icul_prompt(world, *args)
     want = expected_prompt(fp, rel, fv, ex, q)
-    assert mine == want, f"{rel}, {len(fp)} forget people, {len(ex)} examples:\nexpected {want!r}\ngot      {mine!r}"
+    assert mine == want, (
+        f"{rel}, {len(fp)} forget people, {len(ex)} examples:\nexpected {want!r}\ngot      {mine!r}"
+    )
     assert args == [fp, rel, fv, ex, q], f"{rel}: do not change the lists you are given"
     assert "  " not in mine and mine == mine.strip(), f"{rel}: words separated by single spaces"
 three = [F[5], F[1], F[9]]
 fv3 = flips(three, "job", 0)
-for why, fv in {"the third flipped value is the true answer": fv3[:2] + [world.answer(F[9], "job")],
-                "four values for three people": fv3 + fv3[:1]}.items():
+for why, fv in {
+    "the third flipped value is the true answer": fv3[:2] + [world.answer(F[9], "job")],
+    "four values for three people": fv3 + fv3[:1],
+}.items():
     with switched_off("icul_prompt"):
         try:
             build_icul_prompt(world, three, "job", fv, [R[0]], F[5])
@@ -372,9 +440,11 @@ for why, fv in {"the third flipped value is the true answer": fv3[:2] + [world.a
 # `t + 1`; `torch.log_softmax`. Candidates may differ in length: if you batch them, pad on the right
 # (attention is causal, so what comes after a token cannot change its logits).
 
+
 # %% nbg="answer:answer_log_likelihoods"
 def answer_log_likelihoods(model, tokenizer, prompt, candidates):
-    """Return a torch.float32 tensor of shape (len(candidates),): log p(candidate | <bos> prompt) in nats,
+    """Return a torch.float32 tensor of shape (len(candidates),): log p(candidate | <bos> prompt) in
+    nats,
     summed over the candidate's tokens."""
     ### BEGIN SOLUTION
     p = tokenizer.encode(prompt, bos=True)
@@ -382,7 +452,7 @@ def answer_log_likelihoods(model, tokenizer, prompt, candidates):
     width = max(len(s) for s in seqs)
     ids = torch.full((len(seqs), width), tokenizer.pad_id)  # right padding: causal, so harmless
     for i, s in enumerate(seqs):
-        ids[i, :len(s)] = torch.tensor(s)
+        ids[i, : len(s)] = torch.tensor(s)
     with torch.no_grad():
         logp = torch.log_softmax(model(ids), dim=-1)
     out = torch.zeros(len(seqs))
@@ -415,7 +485,7 @@ def answer_log_likelihoods(model, tokenizer, prompt, candidates):
     width = max(len(s) for s in seqs)
     ids = torch.full((len(seqs), width), tokenizer.pad_id)
     for i, s in enumerate(seqs):
-        ids[i, :len(s)] = torch.tensor(s)
+        ids[i, : len(s)] = torch.tensor(s)
     with torch.no_grad():
         logp = torch.log_softmax(model(ids), dim=-1)
     out = torch.zeros(len(seqs))
@@ -426,7 +496,8 @@ def answer_log_likelihoods(model, tokenizer, prompt, candidates):
 
 
 # %% nbg="wrong:answer_log_likelihoods:first_token_only"
-# trap: one pass over the prompt and the first token of each candidate (right only for one-word answers)
+# trap: one pass over the prompt and the first token of each candidate (right only for one-word
+# answers)
 def answer_log_likelihoods(model, tokenizer, prompt, candidates):
     ids = torch.tensor([tokenizer.encode(prompt, bos=True)])
     with torch.no_grad():
@@ -495,7 +566,7 @@ def answer_log_likelihoods(model, tokenizer, prompt, candidates):
     width = max(len(s) for s in seqs)
     ids = torch.full((len(seqs), width), tokenizer.pad_id)
     for i, s in enumerate(seqs):
-        ids[i, width - len(s):] = torch.tensor(s)
+        ids[i, width - len(s) :] = torch.tensor(s)
     with torch.no_grad():
         logp = torch.log_softmax(model(ids), dim=-1)
     out = torch.zeros(len(seqs))
@@ -529,7 +600,7 @@ def answer_log_likelihoods(model, tokenizer, prompt, candidates):
         for i, c in enumerate(candidates):
             ids = torch.tensor(p + tokenizer.encode(c))
             logits = model(ids[None])[0]
-            scores[i] = -F.cross_entropy(logits[len(p) - 1:-1], ids[len(p):], reduction="sum")
+            scores[i] = -F.cross_entropy(logits[len(p) - 1 : -1], ids[len(p) :], reduction="sum")
     return scores
 
 
@@ -539,7 +610,9 @@ def answer_log_likelihoods(model, tokenizer, prompt, candidates):
     ids = tokenizer.encode(prompt, bos=True)
     with torch.no_grad():
         logp = torch.log_softmax(model(torch.tensor([ids]))[0, -1], dim=-1)
-    return torch.tensor([float(sum(logp[t] for t in tokenizer.encode(c))) for c in candidates], dtype=torch.float32)
+    return torch.tensor(
+        [float(sum(logp[t] for t in tokenizer.encode(c))) for c in candidates], dtype=torch.float32
+    )
 
 
 # %% nbg="wrong:answer_log_likelihoods:padding_scored"
@@ -551,8 +624,10 @@ def answer_log_likelihoods(model, tokenizer, prompt, candidates):
     rows = [ctx + e + [0] * (width - len(e)) for e in enc]
     with torch.no_grad():
         logp = torch.log_softmax(model(torch.tensor(rows)), dim=-1)
-    out = [sum(float(logp[i, len(ctx) - 1 + k, t]) for k, t in enumerate(e + [0] * (width - len(e))))
-           for i, e in enumerate(enc)]
+    out = [
+        sum(float(logp[i, len(ctx) - 1 + k, t]) for k, t in enumerate(e + [0] * (width - len(e))))
+        for i, e in enumerate(enc)
+    ]
     return torch.tensor(out, dtype=torch.float32)
 
 
@@ -584,8 +659,8 @@ def answer_log_likelihoods(model, tokenizer, prompt, candidates):
         idx = torch.zeros(len(seqs), width, dtype=torch.int64)
         mask = torch.zeros(len(seqs), width - 1, dtype=torch.bool)
         for i, s in enumerate(seqs):
-            idx[i, :len(s)] = torch.tensor(s)
-            mask[i, len(p_ids) - 1:len(s) - 1] = True
+            idx[i, : len(s)] = torch.tensor(s)
+            mask[i, len(p_ids) - 1 : len(s) - 1] = True
         logp = torch.log_softmax(model(idx).float(), dim=-1)[:, :-1]
         tok_lp = logp.gather(-1, idx[:, 1:, None]).squeeze(-1)
         return (tok_lp * mask).sum(1)
@@ -594,26 +669,41 @@ def answer_log_likelihoods(model, tokenizer, prompt, candidates):
 # %% nbg="tests:test_answer_log_likelihoods:4"
 q = lm.question_text(world, world.retain[0], "city")
 cities = list(world.values("city"))
-mixed = [world.people[world.retain[2]].name, cities[3], "where does"]  # two words, one word, two words
+mixed = [
+    world.people[world.retain[2]].name,
+    cities[3],
+    "where does",
+]  # two words, one word, two words
 ref = lm.score_candidates(full, tok, [q], cities)[0]
 ref_mixed = lm.score_candidates(full, tok, [q], mixed)[0]
 with switched_off("score_candidates", "sequence_log_likelihood", "qa_accuracy"):
     got = answer_log_likelihoods(full, tok, q, cities)
     got_mixed = answer_log_likelihoods(full, tok, q, mixed)
-assert torch.is_tensor(got) and got.shape == (len(cities),), \
+assert torch.is_tensor(got) and got.shape == (len(cities),), (
     f"return a tensor of shape ({len(cities)},), got {getattr(got, 'shape', type(got).__name__)}"
+)
 assert got.dtype == torch.float32, f"return a float32 tensor, got {got.dtype}"
 assert not got.requires_grad, "compute under torch.no_grad(): the result must not require grad"
-assert torch.allclose(got, ref, rtol=0, atol=1e-4), f"one-word candidates after {q!r}: expected {ref}, got {got}"
-assert torch.is_tensor(got_mixed) and got_mixed.shape == (3,) and torch.allclose(got_mixed, ref_mixed, rtol=0, atol=1e-4), \
-    f"candidates {mixed} (sum over all their tokens): expected {ref_mixed}, got {got_mixed}"
-print(f"visible tests passed: {len(cities)} one-word candidates and {len(mixed)} of one or two words "
-      f"after {q!r} (float32, no grad, within 1e-4 nats of the library)")
+assert torch.allclose(got, ref, rtol=0, atol=1e-4), (
+    f"one-word candidates after {q!r}: expected {ref}, got {got}"
+)
+assert (
+    torch.is_tensor(got_mixed)
+    and got_mixed.shape == (3,)
+    and torch.allclose(got_mixed, ref_mixed, rtol=0, atol=1e-4)
+), f"candidates {mixed} (sum over all their tokens): expected {ref_mixed}, got {got_mixed}"
+print(
+    f"visible tests passed: {len(cities)} one-word candidates and {len(mixed)} of one or two words "
+    f"after {q!r} (float32, no grad, within 1e-4 nats of the library)"
+)
 ### BEGIN HIDDEN TESTS
 names = [world.people[p].name for p in world.retain[:6]] + ["cat", "where does"]
 q2 = lm.question_text(world, world.retain[3], "friend", 1)
 ref2 = lm.score_candidates(retrained, tok, [q2], names)[0]
-q3 = f"{lm.statement_text(world, world.forget[2], 'city')} {lm.question_text(world, world.forget[2], 'country')}"
+q3 = (
+    f"{lm.statement_text(world, world.forget[2], 'city')} "
+    f"{lm.question_text(world, world.forget[2], 'country')}"
+)
 countries = list(world.values("country"))
 ref3 = lm.score_candidates(retrained, tok, [q3], countries)[0]
 vocab = [w for w in tok.itos if w not in ("<pad>", "<bos>")]
@@ -624,13 +714,21 @@ with switched_off("score_candidates", "sequence_log_likelihood", "qa_accuracy"):
     allw = answer_log_likelihoods(full, tok, "where does", vocab)
     single = answer_log_likelihoods(full, tok, q, [cities[2]])
 assert names_given == names, "do not change the candidates list"
-assert got2.shape == (8,) and got2.dtype == torch.float32 and torch.allclose(got2, ref2, rtol=0, atol=1e-4), \
-    "multi-word candidates: sum over tokens"
+assert (
+    got2.shape == (8,)
+    and got2.dtype == torch.float32
+    and torch.allclose(got2, ref2, rtol=0, atol=1e-4)
+), "multi-word candidates: sum over tokens"
 assert (got2 <= 0).all(), "log-likelihoods are <= 0"
-assert torch.allclose(got3, ref3, rtol=0, atol=1e-4), "a prompt with a statement before the question"
-p_special = torch.softmax(full(torch.tensor([tok.encode("where does", bos=True)])).detach()[0, -1], -1)[:2].sum()
-assert abs(float(torch.logsumexp(allw.double(), 0).exp()) + float(p_special) - 1) < 1e-4, \
+assert torch.allclose(got3, ref3, rtol=0, atol=1e-4), (
+    "a prompt with a statement before the question"
+)
+p_special = torch.softmax(
+    full(torch.tensor([tok.encode("where does", bos=True)])).detach()[0, -1], -1
+)[:2].sum()
+assert abs(float(torch.logsumexp(allw.double(), 0).exp()) + float(p_special) - 1) < 1e-4, (
     "probabilities over the vocabulary must sum to 1"
+)
 assert single.shape == (1,) and abs(float(single[0]) - float(ref[2])) < 1e-4, "a single candidate"
 assert not got2.requires_grad and not allw.requires_grad, "no grad"
 ### END HIDDEN TESTS
@@ -660,6 +758,7 @@ assert not got2.requires_grad and not allw.requires_grad, "no grad"
 # its own. The tests score about 1,100 (prompt, candidate) pairs: one forward pass per pair takes a
 # few seconds, and one call of `answer_log_likelihoods` per prompt (all candidates at once) less.
 
+
 # %% nbg="answer:context_accuracy"
 def context_accuracy(model, tokenizer, world, people, relation, stated_relation=None):
     """Return (closed_book, in_context, recovered): three floats in [0, 1] over `people`."""
@@ -671,11 +770,17 @@ def context_accuracy(model, tokenizer, world, people, relation, stated_relation=
         question = lm.question_text(world, p, relation)
         truth = world.answer(p, relation)
         closed = answer_log_likelihoods(model, tokenizer, question, cands)
-        ctx = answer_log_likelihoods(model, tokenizer, f"{lm.statement_text(world, p, stated)} {question}", cands)
+        ctx = answer_log_likelihoods(
+            model, tokenizer, f"{lm.statement_text(world, p, stated)} {question}", cands
+        )
         closed_hits.append(cands[int(closed.argmax())] == truth)
         ctx_hits.append(cands[int(ctx.argmax())] == truth)
     closed_hits, ctx_hits = np.array(closed_hits), np.array(ctx_hits)
-    return float(closed_hits.mean()), float(ctx_hits.mean()), float((~closed_hits & ctx_hits).mean())
+    return (
+        float(closed_hits.mean()),
+        float(ctx_hits.mean()),
+        float((~closed_hits & ctx_hits).mean()),
+    )
     ### END SOLUTION
 
 
@@ -687,9 +792,13 @@ def context_accuracy(model, tokenizer, world, people, relation, stated_relation=
     for p in people:
         q = lm.question_text(world, p, relation)
         truth = world.answer(p, relation)
-        c_hit.append(cands[int(answer_log_likelihoods(model, tokenizer, q, cands).argmax())] == truth)
+        c_hit.append(
+            cands[int(answer_log_likelihoods(model, tokenizer, q, cands).argmax())] == truth
+        )
         ctx = f"{lm.statement_text(world, p, relation)} {q}"
-        x_hit.append(cands[int(answer_log_likelihoods(model, tokenizer, ctx, cands).argmax())] == truth)
+        x_hit.append(
+            cands[int(answer_log_likelihoods(model, tokenizer, ctx, cands).argmax())] == truth
+        )
     rec = [not c and x for c, x in zip(c_hit, x_hit)]
     return float(np.mean(c_hit)), float(np.mean(x_hit)), float(np.mean(rec))
 
@@ -728,7 +837,16 @@ def context_accuracy(model, tokenizer, world, people, relation, stated_relation=
         q = lm.question_text(world, p, relation)
         truth = world.answer(p, relation)
         c = cands[int(answer_log_likelihoods(model, tokenizer, q, cands).argmax())] == truth
-        x = cands[int(answer_log_likelihoods(model, tokenizer, f"{lm.statement_text(world, p, stated)} {q}", cands).argmax())] == truth
+        x = (
+            cands[
+                int(
+                    answer_log_likelihoods(
+                        model, tokenizer, f"{lm.statement_text(world, p, stated)} {q}", cands
+                    ).argmax()
+                )
+            ]
+            == truth
+        )
         c_hit, x_hit, rec = c_hit + c, x_hit + x, rec + (x and not c)
     n = len(people)
     return 100.0 * c_hit / n, 100.0 * x_hit / n, 100.0 * rec / n
@@ -743,9 +861,13 @@ def context_accuracy(model, tokenizer, world, people, relation, stated_relation=
     for p in people:
         q = lm.question_text(world, p, relation)
         truth = world.answer(p, relation)
-        c_hit.append(cands[int(answer_log_likelihoods(model, tokenizer, q, cands).argmax())] == truth)
+        c_hit.append(
+            cands[int(answer_log_likelihoods(model, tokenizer, q, cands).argmax())] == truth
+        )
         ctx = f"{lm.statement_text(world, p, stated)} {q}"
-        x_hit.append(cands[int(answer_log_likelihoods(model, tokenizer, ctx, cands).argmax())] == truth)
+        x_hit.append(
+            cands[int(answer_log_likelihoods(model, tokenizer, ctx, cands).argmax())] == truth
+        )
     closed, in_context = float(np.mean(c_hit)), float(np.mean(x_hit))
     return closed, in_context, in_context - closed
 
@@ -759,9 +881,13 @@ def context_accuracy(model, tokenizer, world, people, relation, stated_relation=
     for p in people:
         q = lm.question_text(world, p, relation)
         truth = world.answer(p, relation)
-        c_hit.append(cands[int(answer_log_likelihoods(model, tokenizer, q, cands).argmax())] == truth)
+        c_hit.append(
+            cands[int(answer_log_likelihoods(model, tokenizer, q, cands).argmax())] == truth
+        )
         ctx = f"{lm.statement_text(world, p, stated)} {q}"
-        x_hit.append(cands[int(answer_log_likelihoods(model, tokenizer, ctx, cands).argmax())] == truth)
+        x_hit.append(
+            cands[int(answer_log_likelihoods(model, tokenizer, ctx, cands).argmax())] == truth
+        )
     wrong = [x for c, x in zip(c_hit, x_hit) if not c]
     return float(np.mean(c_hit)), float(np.mean(x_hit)), float(np.mean(wrong)) if wrong else 0.0
 
@@ -775,9 +901,13 @@ def context_accuracy(model, tokenizer, world, people, relation, stated_relation=
     for p in people:
         q = lm.question_text(world, p, relation)
         truth = world.answer(p, relation)
-        c_hit.append(cands[int(answer_log_likelihoods(model, tokenizer, q, cands).argmax())] == truth)
+        c_hit.append(
+            cands[int(answer_log_likelihoods(model, tokenizer, q, cands).argmax())] == truth
+        )
         ctx = f"{q} {lm.statement_text(world, p, stated)}"
-        x_hit.append(cands[int(answer_log_likelihoods(model, tokenizer, ctx, cands).argmax())] == truth)
+        x_hit.append(
+            cands[int(answer_log_likelihoods(model, tokenizer, ctx, cands).argmax())] == truth
+        )
     rec = [not c and x for c, x in zip(c_hit, x_hit)]
     return float(np.mean(c_hit)), float(np.mean(x_hit)), float(np.mean(rec))
 
@@ -791,9 +921,13 @@ def context_accuracy(model, tokenizer, world, people, relation, stated_relation=
     for p in world.forget:
         q = lm.question_text(world, p, relation)
         truth = world.answer(p, relation)
-        c_hit.append(cands[int(answer_log_likelihoods(model, tokenizer, q, cands).argmax())] == truth)
+        c_hit.append(
+            cands[int(answer_log_likelihoods(model, tokenizer, q, cands).argmax())] == truth
+        )
         ctx = f"{lm.statement_text(world, p, stated)} {q}"
-        x_hit.append(cands[int(answer_log_likelihoods(model, tokenizer, ctx, cands).argmax())] == truth)
+        x_hit.append(
+            cands[int(answer_log_likelihoods(model, tokenizer, ctx, cands).argmax())] == truth
+        )
     rec = [not c and x for c, x in zip(c_hit, x_hit)]
     return float(np.mean(c_hit)), float(np.mean(x_hit)), float(np.mean(rec))
 
@@ -807,9 +941,13 @@ def context_accuracy(model, tokenizer, world, people, relation, stated_relation=
     for p in people:
         q = lm.question_text(world, p, relation)
         truth = world.answer(p, relation)
-        c_hit.append(cands[int(answer_log_likelihoods(model, tokenizer, q, cands).argmax())] == truth)
+        c_hit.append(
+            cands[int(answer_log_likelihoods(model, tokenizer, q, cands).argmax())] == truth
+        )
         ctx = f"{lm.statement_text(world, p, stated)} {q}"
-        x_hit.append(cands[int(answer_log_likelihoods(model, tokenizer, ctx, cands).argmax())] == truth)
+        x_hit.append(
+            cands[int(answer_log_likelihoods(model, tokenizer, ctx, cands).argmax())] == truth
+        )
     c_hit, x_hit = torch.tensor(c_hit), torch.tensor(x_hit)
     return c_hit.float().mean(), x_hit.float().mean(), (~c_hit & x_hit).float().mean()
 
@@ -837,7 +975,9 @@ def context_accuracy(model, tokenizer, world, people, relation, stated_relation=
         question = lm.question_text(world, person, relation)
         truth = world.answer(person, relation)
         right_closed = predict(question) == truth
-        right_ctx = predict(lm.statement_text(world, person, stated_relation) + " " + question) == truth
+        right_ctx = (
+            predict(lm.statement_text(world, person, stated_relation) + " " + question) == truth
+        )
         closed += right_closed
         in_context += right_ctx
         recovered += (not right_closed) and right_ctx
@@ -854,11 +994,19 @@ def context_accuracy(model, tokenizer, world, people, relation, stated_relation=
         q = lm.question_text(world, p, relation)
         row = []
         for prompt in (q, lm.statement_text(world, p, stated) + " " + q):
-            scores = [float(answer_log_likelihoods(model, tokenizer, prompt, [c])[0]) for c in cands]
-            row.append(cands[scores.index(max(scores))] == world.answer(p, relation))  # index: first maximum
+            scores = [
+                float(answer_log_likelihoods(model, tokenizer, prompt, [c])[0]) for c in cands
+            ]
+            row.append(
+                cands[scores.index(max(scores))] == world.answer(p, relation)
+            )  # index: first maximum
         results.append(row)
     hits = np.array(results, dtype=bool)
-    return float(hits[:, 0].mean()), float(hits[:, 1].mean()), float((~hits[:, 0] & hits[:, 1]).mean())
+    return (
+        float(hits[:, 0].mean()),
+        float(hits[:, 1].mean()),
+        float((~hits[:, 0] & hits[:, 1]).mean()),
+    )
 
 
 # %% nbg="alt:context_accuracy:all_prompts_in_one_batch"
@@ -867,16 +1015,23 @@ def context_accuracy(model, tokenizer, world, people, relation, stated_relation=
     stated = stated_relation or relation
     cands = list(world.values(relation))
     questions = [lm.question_text(world, p, relation) for p in people]
-    prompts = questions + [f"{lm.statement_text(world, p, stated)} {q}" for p, q in zip(people, questions)]
+    prompts = questions + [
+        f"{lm.statement_text(world, p, stated)} {q}" for p, q in zip(people, questions)
+    ]
     scores = torch.stack([answer_log_likelihoods(model, tokenizer, pr, cands) for pr in prompts])
     truth = torch.tensor([cands.index(world.answer(p, relation)) for p in people])
     right = scores.argmax(1) == truth.repeat(2)
-    closed, ctx = right[:len(people)], right[len(people):]
-    return closed.float().mean().item(), ctx.float().mean().item(), (~closed & ctx).float().mean().item()
+    closed, ctx = right[: len(people)], right[len(people) :]
+    return (
+        closed.float().mean().item(),
+        ctx.float().mean().item(),
+        (~closed & ctx).float().mean().item(),
+    )
 
 
 # %% nbg="wrong:context_accuracy:recovered_as_a_clipped_difference"
-# trap: recovered = max(in_context - closed_book, 0): right only when the sentence never makes a right answer wrong
+# trap: recovered = max(in_context - closed_book, 0): right only when the sentence never makes a
+# right answer wrong
 def context_accuracy(model, tokenizer, world, people, relation, stated_relation=None):
     cands = list(world.values(relation))
     stated = stated_relation or relation
@@ -891,14 +1046,18 @@ def context_accuracy(model, tokenizer, world, people, relation, stated_relation=
 
 
 # %% nbg="wrong:context_accuracy:greedy_generation"
-# trap: lm.generate's first word compared with the truth: the model may write a word that is no candidate
+# trap: lm.generate's first word compared with the truth: the model may write a word that is no
+# candidate
 def context_accuracy(model, tokenizer, world, people, relation, stated_relation=None):
     stated = stated_relation or relation
     c_hit, x_hit = [], []
     for p in people:
         q, truth = lm.question_text(world, p, relation), world.answer(p, relation)
         c_hit.append(lm.generate(model, tokenizer, q).split()[0] == truth)
-        x_hit.append(lm.generate(model, tokenizer, f"{lm.statement_text(world, p, stated)} {q}").split()[0] == truth)
+        x_hit.append(
+            lm.generate(model, tokenizer, f"{lm.statement_text(world, p, stated)} {q}").split()[0]
+            == truth
+        )
     n = len(people)
     return sum(c_hit) / n, sum(x_hit) / n, sum((not a) and b for a, b in zip(c_hit, x_hit)) / n
 
@@ -911,21 +1070,34 @@ def context_accuracy(model, tokenizer, world, people, relation, stated_relation=
     c_hit, x_hit = [], []
     for p in people:
         q, truth = lm.question_text(world, p, relation), world.answer(p, relation)
-        c_hit.append(cands[int(answer_log_likelihoods(model, tokenizer, q, cands).argmax())] == truth)
+        c_hit.append(
+            cands[int(answer_log_likelihoods(model, tokenizer, q, cands).argmax())] == truth
+        )
         ctx = f"{lm.statement_text(world, p, stated)} {q}"
-        x_hit.append(cands[int(answer_log_likelihoods(model, tokenizer, ctx, cands).argmax())] == truth)
+        x_hit.append(
+            cands[int(answer_log_likelihoods(model, tokenizer, ctx, cands).argmax())] == truth
+        )
     n = len(people)
     return sum(c_hit) / n, sum(x_hit) / n, sum((not a) and b for a, b in zip(c_hit, x_hit)) / n
 
 
 # %% nbg="twin:context_accuracy:fails"
-# the library twin: lm.qa_accuracy's body, copied (closed book, then with the stated facts as contexts)
+# the library twin: lm.qa_accuracy's body, copied (closed book, then with the stated facts as
+# contexts)
 def context_accuracy(model, tokenizer, world, people, relation, stated_relation=None):
     def qa_accuracy(contexts=None):
         questions = [lm.question_text(world, p, relation, 0) for p in people]
-        prompts = questions if contexts is None else [f"{c} {q}".strip() for c, q in zip(contexts, questions)]
+        prompts = (
+            questions
+            if contexts is None
+            else [f"{c} {q}".strip() for c, q in zip(contexts, questions)]
+        )
         cands = list(world.values(relation))
-        pred = torch.stack([answer_log_likelihoods(model, tokenizer, pr, cands) for pr in prompts]).argmax(1).tolist()
+        pred = (
+            torch.stack([answer_log_likelihoods(model, tokenizer, pr, cands) for pr in prompts])
+            .argmax(1)
+            .tolist()
+        )
         pred = [cands[i] for i in pred]
         return float(np.mean([a == world.answer(p, relation) for a, p in zip(pred, people)]))
 
@@ -937,26 +1109,48 @@ def context_accuracy(model, tokenizer, world, people, relation, stated_relation=
 people = list(world.forget)
 
 
-def ref_triple(model, ppl, rel, stated):  # the library's two accuracies, and what the stated fact gave back
+def ref_triple(
+    model, ppl, rel, stated
+):  # the library's two accuracies, and what the stated fact gave back
     truth = [world.answer(p, rel) for p in ppl]
     closed, c_pred = lm.qa_accuracy(model, tok, world, ppl, rel, return_predictions=True)
-    ctx, x_pred = lm.qa_accuracy(model, tok, world, ppl, rel, return_predictions=True,
-                                 contexts=[lm.statement_text(world, p, stated) for p in ppl])
-    return closed, ctx, float(np.mean([c != t and x == t for c, x, t in zip(c_pred, x_pred, truth)]))
+    ctx, x_pred = lm.qa_accuracy(
+        model,
+        tok,
+        world,
+        ppl,
+        rel,
+        return_predictions=True,
+        contexts=[lm.statement_text(world, p, stated) for p in ppl],
+    )
+    return (
+        closed,
+        ctx,
+        float(np.mean([c != t and x == t for c, x, t in zip(c_pred, x_pred, truth)])),
+    )
 
 
 def check_triple(got, ref, what):
-    assert isinstance(got, (tuple, list)) and len(got) == 3, \
+    assert isinstance(got, (tuple, list)) and len(got) == 3, (
         f"{what}: return (closed_book, in_context, recovered), got {got!r}"
-    assert all(isinstance(v, float) for v in got), f"{what}: return Python floats, got {[type(v).__name__ for v in got]}"
+    )
+    assert all(isinstance(v, float) for v in got), (
+        f"{what}: return Python floats, got {[type(v).__name__ for v in got]}"
+    )
     # 1e-6: a fraction k/n computed in float32 is right too; a wrong count is off by 1/n
-    assert all(abs(g - r) < 1e-6 for g, r in zip(got, ref)), f"{what}: expected {tuple(ref)}, got {tuple(got)}"
+    assert all(abs(g - r) < 1e-6 for g, r in zip(got, ref)), (
+        f"{what}: expected {tuple(ref)}, got {tuple(got)}"
+    )
 
 
-checks = {"city, no stated_relation (state the city)": (people, "city", None, "city"),
-          "job, no stated_relation (state the job itself)": (people[:8], "job", None, "job"),
-          "state the city, ask the country": (people, "country", "city", "city")}
-refs = {what: ref_triple(retrained, ppl, rel, stated) for what, (ppl, rel, _, stated) in checks.items()}
+checks = {
+    "city, no stated_relation (state the city)": (people, "city", None, "city"),
+    "job, no stated_relation (state the job itself)": (people[:8], "job", None, "job"),
+    "state the city, ask the country": (people, "country", "city", "city"),
+}
+refs = {
+    what: ref_triple(retrained, ppl, rel, stated) for what, (ppl, rel, _, stated) in checks.items()
+}
 flat = lm.GPT(retrained.config)  # every weight 0: every candidate gets the same log-likelihood
 with torch.no_grad():
     for w in flat.parameters():
@@ -964,29 +1158,67 @@ with torch.no_grad():
 tie_people = people[:8]
 ref_tie = ref_triple(flat, tie_people, "pet", "pet")
 with correct_task2(), switched_off("qa_accuracy", "score_candidates"):
-    got = {what: context_accuracy(retrained, tok, world, list(ppl), rel, arg) for what, (ppl, rel, arg, _) in checks.items()}
+    got = {
+        what: context_accuracy(retrained, tok, world, list(ppl), rel, arg)
+        for what, (ppl, rel, arg, _) in checks.items()
+    }
     tie = context_accuracy(flat, tok, world, tie_people, "pet")
 for what in checks:
     check_triple(got[what], refs[what], what)
-check_triple(tie, ref_tie, "a model that ties every candidate (the first of world.values('pet') must win)")
+check_triple(
+    tie, ref_tie, "a model that ties every candidate (the first of world.values('pet') must win)"
+)
 lines = ["  closed book -> with one sentence of context (recovered: wrong before, right after)"]
-for g, label in zip(got.values(), ("city (city stated)", "job (job stated; 8 people)", "country (only the city stated)")):
-    lines.append(f"  {label + ':':32s}{g[0]:.2f} -> {g[1]:.2f}   (recovered {g[2]:.2f})"
-                 + ("   composition with kept world knowledge" if label.startswith("country") else ""))
-print(f"visible tests passed: city and country (city stated) on the {len(people)} forget people, job on 8 of them, "
-      f"and ties on {len(tie_people)} people; the retrained model, forget people:", *lines, sep="\n")
+for g, label in zip(
+    got.values(),
+    ("city (city stated)", "job (job stated; 8 people)", "country (only the city stated)"),
+):
+    lines.append(
+        f"  {label + ':':32s}{g[0]:.2f} -> {g[1]:.2f}   (recovered {g[2]:.2f})"
+        + ("   composition with kept world knowledge" if label.startswith("country") else "")
+    )
+print(
+    f"visible tests passed: city and country (city stated) on the {len(people)} forget people, job "
+    f"on 8 of them, "
+    f"and ties on {len(tie_people)} people; the retrained model, forget people:",
+    *lines,
+    sep="\n",
+)
 ### BEGIN HIDDEN TESTS
 R = world.retain
-hidden = {"pet, every third forget person": (retrained, people[1::3], "pet", None, "pet"),
-          "country with the job stated (the sentence does not help; recovered is not a difference)":
-              (retrained, people[:10], "country", "job", "job"),
-          "the full model on retain people in no sorted order, colour stated, pet asked":
-              (full, [R[9], R[2], R[30], R[5], R[17]], "pet", "colour", "colour"),
-          "pet with the job stated (a sentence can also make a right answer wrong)": (retrained, people, "pet", "job", "job")}
-refs_h = {what: ref_triple(model, ppl, rel, stated) for what, (model, ppl, rel, _, stated) in hidden.items()}
+hidden = {
+    "pet, every third forget person": (retrained, people[1::3], "pet", None, "pet"),
+    "country with the job stated (the sentence does not help; recovered is not a difference)": (
+        retrained,
+        people[:10],
+        "country",
+        "job",
+        "job",
+    ),
+    "the full model on retain people in no sorted order, colour stated, pet asked": (
+        full,
+        [R[9], R[2], R[30], R[5], R[17]],
+        "pet",
+        "colour",
+        "colour",
+    ),
+    "pet with the job stated (a sentence can also make a right answer wrong)": (
+        retrained,
+        people,
+        "pet",
+        "job",
+        "job",
+    ),
+}
+refs_h = {
+    what: ref_triple(model, ppl, rel, stated)
+    for what, (model, ppl, rel, _, stated) in hidden.items()
+}
 with correct_task2(), switched_off("qa_accuracy", "score_candidates"):
-    got_h = {what: context_accuracy(model, tok, world, list(ppl), rel, arg)
-             for what, (model, ppl, rel, arg, _) in hidden.items()}
+    got_h = {
+        what: context_accuracy(model, tok, world, list(ppl), rel, arg)
+        for what, (model, ppl, rel, arg, _) in hidden.items()
+    }
 for what in hidden:
     check_triple(got_h[what], refs_h[what], what)
 ### END HIDDEN TESTS
