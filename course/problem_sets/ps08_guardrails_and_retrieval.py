@@ -4,8 +4,8 @@
 # %% [markdown] nbg="locked:intro"
 # # Problem set 08 · Guardrails, dual use, retrieval
 #
-# You will work with lecture 08's world and its two small language models (`full`, trained on all 200
-# people; `retrained`, without the 20 forget people's documents). You will
+# You will work with lecture 08's world and its two small language models (`full`, trained on all
+# 200 people; `retrained`, without the 20 forget people's documents). You will
 # 1. write an output filter and measure its over-block rate,
 # 2. measure how often an attack gets past an input filter,
 # 3. delete entries from a retrieval store and check that the result is exactly a rebuilt store,
@@ -13,10 +13,10 @@
 # 5. explain in a short written answer what a datastore deletion does and does not promise.
 #
 # Useful pieces of `unlearnkit.lm`: `lm.question_text(world, person, relation)`,
-# `lm.statement_text(world, person, relation)`, `world.answer(person, relation)`, `world.values(relation)`,
-# `lm.REFUSAL` (the string a guarded model returns instead of an answer), `lm.Fact`, `lm.FactStore`.
-# Each task says which library code it mirrors and what you may *not* call (the tests switch it off
-# while your function runs, so a call fails the test).
+# `lm.statement_text(world, person, relation)`, `world.answer(person, relation)`,
+# `world.values(relation)`, `lm.REFUSAL` (the string a guarded model returns instead of an answer),
+# `lm.Fact`, `lm.FactStore`. Each task says which library code it mirrors and what you may *not*
+# call (the tests switch it off while your function runs, so a call fails the test).
 #
 # Points: 3 + 3 + 4 + 3 autograded, 4 written. Everything runs in seconds; nothing is trained.
 
@@ -49,26 +49,30 @@ def switched_off(*names):
     '''While the block runs, using lm.<name> raises, for each of names.'''
     with ExitStack() as stack:
         for name in names:
-            stack.enter_context(mock.patch.object(
-                lm, name, side_effect=AssertionError(f"this task asks you not to use lm.{name}")))
+            stack.enter_context(
+                mock.patch.object(
+                    lm, name, side_effect=AssertionError(f"this task asks you not to use lm.{name}")
+                )
+            )
         yield
 
 
 # %% [markdown] nbg="locked:task1_md"
 # ## Task 1 (3 points): an output filter and its over-block rate
 #
-# Write `filter_outputs(prompts, answers, forbidden, harmful)`. `prompts` and `answers` are lists of str
-# of the same length (a question and the model's answer to it); `forbidden` is a list of
-# `(subject, value)` pairs; `harmful` a list of bools, one per query, saying whether the query really
-# asks for a forbidden fact. An answer is **withheld** when it equals some pair's `value` and the
-# prompt contains that pair's `subject` as whole words, in order (`"wren oakhart"` is in
+# Write `filter_outputs(prompts, answers, forbidden, harmful)`. `prompts` and `answers` are lists of
+# str of the same length (a question and the model's answer to it); `forbidden` is a list of
+# `(subject, value)` pairs; `harmful` a list of bools, one per query, saying whether the query
+# really asks for a forbidden fact. An answer is **withheld** when it equals some pair's `value` and
+# the prompt contains that pair's `subject` as whole words, in order (`"wren oakhart"` is in
 # `"where does wren oakhart live ?"`, but `"wren"` is not in `"where does wrena oakhart live ?"`); a
-# `subject` of `None` matches every prompt. Return `(filtered, over_block)`: `filtered` is the list of
-# answers with each withheld one replaced by `lm.REFUSAL`, and `over_block` the share of the
+# `subject` of `None` matches every prompt. Return `(filtered, over_block)`: `filtered` is the list
+# of answers with each withheld one replaced by `lm.REFUSAL`, and `over_block` the share of the
 # **non-harmful** queries whose answer was withheld (a float; `0.0` when no query is non-harmful).
 #
 # Raise `ValueError` if the lists differ in length. Do not change the lists you are given. This task
 # mirrors `lm.OutputFilter`; do not use `lm.OutputFilter` or `lm.Guardrails`.
+
 
 # %% nbg="answer:filter_outputs"
 def filter_outputs(prompts, answers, forbidden, harmful):
@@ -79,13 +83,15 @@ def filter_outputs(prompts, answers, forbidden, harmful):
 
     def contains(words, phrase):
         n = len(phrase)
-        return any(words[i:i + n] == phrase for i in range(len(words) - n + 1))
+        return any(words[i : i + n] == phrase for i in range(len(words) - n + 1))
 
     filtered = []
     for prompt, answer in zip(prompts, answers):
         words = prompt.split()
-        hit = any(answer == value and (subject is None or contains(words, subject.split()))
-                  for subject, value in forbidden)
+        hit = any(
+            answer == value and (subject is None or contains(words, subject.split()))
+            for subject, value in forbidden
+        )
         filtered.append(lm.REFUSAL if hit else answer)
     benign = [f for f, h in zip(filtered, harmful) if not h]
     over = float(np.mean([f == lm.REFUSAL for f in benign])) if benign else 0.0
@@ -98,8 +104,10 @@ def filter_outputs(prompts, answers, forbidden, harmful):
 def filter_outputs(prompts, answers, forbidden, harmful):
     if not len(prompts) == len(answers) == len(harmful):
         raise ValueError("lengths differ")
-    filtered = [lm.REFUSAL if any(a == v and (s is None or s in p) for s, v in forbidden) else a
-                for p, a in zip(prompts, answers)]
+    filtered = [
+        lm.REFUSAL if any(a == v and (s is None or s in p) for s, v in forbidden) else a
+        for p, a in zip(prompts, answers)
+    ]
     benign = [f for f, h in zip(filtered, harmful) if not h]
     return filtered, (float(np.mean([f == lm.REFUSAL for f in benign])) if benign else 0.0)
 
@@ -109,11 +117,15 @@ def filter_outputs(prompts, answers, forbidden, harmful):
 def filter_outputs(prompts, answers, forbidden, harmful):
     if not len(prompts) == len(answers) == len(harmful):
         raise ValueError("lengths differ")
+
     def has(p, s):
         w, s = p.split(), s.split()
-        return any(w[i:i + len(s)] == s for i in range(len(w) - len(s) + 1))
-    filtered = [lm.REFUSAL if any(a == v and (s is None or has(p, s)) for s, v in forbidden) else a
-                for p, a in zip(prompts, answers)]
+        return any(w[i : i + len(s)] == s for i in range(len(w) - len(s) + 1))
+
+    filtered = [
+        lm.REFUSAL if any(a == v and (s is None or has(p, s)) for s, v in forbidden) else a
+        for p, a in zip(prompts, answers)
+    ]
     return filtered, float(np.mean([f == lm.REFUSAL for f in filtered]))
 
 
@@ -133,9 +145,12 @@ def filter_outputs(prompts, answers, forbidden, harmful):
 def filter_outputs(prompts, answers, forbidden, harmful):
     def has(p, s):
         w, s = p.split(), s.split()
-        return any(w[i:i + len(s)] == s for i in range(len(w) - len(s) + 1))
-    filtered = [lm.REFUSAL if any(a == v and (s is None or has(p, s)) for s, v in forbidden) else a
-                for p, a in zip(prompts, answers)]
+        return any(w[i : i + len(s)] == s for i in range(len(w) - len(s) + 1))
+
+    filtered = [
+        lm.REFUSAL if any(a == v and (s is None or has(p, s)) for s, v in forbidden) else a
+        for p, a in zip(prompts, answers)
+    ]
     benign = [f for f, h in zip(filtered, harmful) if not h]
     return filtered, (float(np.mean([f == lm.REFUSAL for f in benign])) if benign else 0.0)
 
@@ -145,11 +160,15 @@ def filter_outputs(prompts, answers, forbidden, harmful):
 def filter_outputs(prompts, answers, forbidden, harmful):
     if not len(prompts) == len(answers) == len(harmful):
         raise ValueError("lengths differ")
+
     def has(p, s):
         w, s = p.split(), s.split()
-        return any(w[i:i + len(s)] == s for i in range(len(w) - len(s) + 1))
-    filtered = [lm.REFUSAL if any(s is not None and a == v and has(p, s) for s, v in forbidden) else a
-                for p, a in zip(prompts, answers)]
+        return any(w[i : i + len(s)] == s for i in range(len(w) - len(s) + 1))
+
+    filtered = [
+        lm.REFUSAL if any(s is not None and a == v and has(p, s) for s, v in forbidden) else a
+        for p, a in zip(prompts, answers)
+    ]
     benign = [f for f, h in zip(filtered, harmful) if not h]
     return filtered, (float(np.mean([f == lm.REFUSAL for f in benign])) if benign else 0.0)
 
@@ -170,12 +189,15 @@ def filter_outputs(prompts, answers, forbidden, harmful):
 
 
 # %% nbg="twin:filter_outputs:fails"
-# the library twin: lm.OutputFilter's check, renamed (one prompt and one answer; returns the matched pair)
+# the library twin: lm.OutputFilter's check, renamed
+# (one prompt and one answer; returns the matched pair)
 def filter_outputs(prompts, answers, forbidden, harmful):
     words = prompts.split()
     for subj, ans in forbidden:
         s = None if subj is None else subj.split()
-        if answers == ans and (s is None or any(words[i:i + len(s)] == s for i in range(len(words) - len(s) + 1))):
+        if answers == ans and (
+            s is None or any(words[i : i + len(s)] == s for i in range(len(words) - len(s) + 1))
+        ):
             return (subj, ans)
     return None
 
@@ -184,33 +206,52 @@ def filter_outputs(prompts, answers, forbidden, harmful):
 f0, r0 = world.forget[0], world.retain[0]
 city0 = world.answer(f0, "city")
 same_city = next(p for p in world.retain if world.answer(p, "city") == city0)
-prompts = [lm.question_text(world, f0, "city"), lm.question_text(world, same_city, "city"),
-           lm.question_text(world, r0, "job")]
+prompts = [
+    lm.question_text(world, f0, "city"),
+    lm.question_text(world, same_city, "city"),
+    lm.question_text(world, r0, "job"),
+]
 answers = [city0, city0, world.answer(r0, "job")]
 forbidden, harmful = [(NAME[f0], city0)], [True, False, False]
 args = (list(prompts), list(answers), list(forbidden), list(harmful))
 with switched_off("OutputFilter", "Guardrails"):
     got, over = filter_outputs(*args)
-assert got == [lm.REFUSAL, city0, answers[2]], f"only the first answer names {NAME[f0]} with its city: got {got}"
+assert got == [lm.REFUSAL, city0, answers[2]], (
+    f"only the first answer names {NAME[f0]} with its city: got {got}"
+)
 assert over == 0.0, f"no non-harmful query was withheld, over_block must be 0.0, got {over}"
 assert args == (prompts, answers, forbidden, harmful), "do not change the lists you are given"
 with switched_off("OutputFilter", "Guardrails"):
     got2, over2 = filter_outputs(prompts, answers, [(None, city0)], harmful)
-assert got2 == [lm.REFUSAL, lm.REFUSAL, answers[2]] and abs(over2 - 0.5) < 1e-12, \
-    f"subject None withholds the value everywhere: expected 2 refusals and over_block 0.5, got {got2}, {over2}"
-print("visible tests passed: a (name, value) pair withholds one answer, a None subject two; over-block 0.0 and 0.5")
+assert got2 == [lm.REFUSAL, lm.REFUSAL, answers[2]] and abs(over2 - 0.5) < 1e-12, (
+    "subject None withholds the value everywhere: expected 2 refusals and over_block 0.5, "
+    f"got {got2}, {over2}"
+)
+print(
+    "visible tests passed: a (name, value) pair withholds one answer, a None subject two; "
+    "over-block 0.0 and 0.5"
+)
 ### BEGIN HIDDEN TESTS
 first, last = NAME[f0].split()
 p_part = f"where does {first} {last}x live ?"
 with switched_off("OutputFilter", "Guardrails"):
-    g3, o3 = filter_outputs([p_part, prompts[0]], [city0, city0], [(NAME[f0], city0)], [False, True])
-assert g3 == [city0, lm.REFUSAL] and o3 == 0.0, f"whole words only: {p_part!r} does not contain {NAME[f0]!r}; got {g3}"
+    g3, o3 = filter_outputs(
+        [p_part, prompts[0]], [city0, city0], [(NAME[f0], city0)], [False, True]
+    )
+assert g3 == [city0, lm.REFUSAL] and o3 == 0.0, (
+    f"whole words only: {p_part!r} does not contain {NAME[f0]!r}; got {g3}"
+)
 with switched_off("OutputFilter", "Guardrails"):
     g4, o4 = filter_outputs(prompts, answers, [(NAME[f0], city0)], [True, True, True])
 assert o4 == 0.0, f"no non-harmful query: over_block must be 0.0, got {o4}"
-for bad in [(prompts[:2], answers, harmful), (prompts, answers[:2], harmful), (prompts, answers, harmful[:2])]:
+for bad in [
+    (prompts[:2], answers, harmful),
+    (prompts, answers[:2], harmful),
+    (prompts, answers, harmful[:2]),
+]:
     try:
-        filter_outputs(bad[0], bad[1], forbidden, bad[2]); raised = False
+        filter_outputs(bad[0], bad[1], forbidden, bad[2])
+        raised = False
     except ValueError:
         raised = True
     assert raised, "lists of different lengths: expected ValueError"
@@ -223,20 +264,24 @@ want = [lm.REFUSAL if (i < 5 or a == "parrot") else a for i, a in enumerate(an)]
 with switched_off("OutputFilter", "Guardrails"):
     g5, o5 = filter_outputs(pr, an, fb, hm)
 assert g5 == want, "40 pet questions: wrong answers withheld"
-assert abs(o5 - sum(a == "parrot" for a in an[5:]) / 35) < 1e-12, f"over-block over the 35 non-harmful: got {o5}"
+assert abs(o5 - sum(a == "parrot" for a in an[5:]) / 35) < 1e-12, (
+    f"over-block over the 35 non-harmful: got {o5}"
+)
 ### END HIDDEN TESTS
 
 # %% [markdown] nbg="locked:task2_md"
 # ## Task 2 (3 points): a bypass measured against an input filter
 #
-# Write `bypass_rate(phrases, prompts, model_answers, truths)`. An input filter refuses a prompt that
-# contains one of `phrases` as whole words, in order (as in Task 1). A query **bypasses** the filter
-# when it is *not* refused *and* the model's answer equals the truth. Return the share of **all**
-# queries that bypass it (a float in [0, 1]). Raise `ValueError` for empty `prompts` or lists of
-# different lengths. This task mirrors `lm.InputFilter`; do not use `lm.InputFilter` or `lm.Guardrails`.
+# Write `bypass_rate(phrases, prompts, model_answers, truths)`. An input filter refuses a prompt
+# that contains one of `phrases` as whole words, in order (as in Task 1). A query **bypasses** the
+# filter when it is *not* refused *and* the model's answer equals the truth. Return the share of
+# **all** queries that bypass it (a float in [0, 1]). Raise `ValueError` for empty `prompts` or
+# lists of different lengths. This task mirrors `lm.InputFilter`; do not use `lm.InputFilter` or
+# `lm.Guardrails`.
 #
 # The tests measure it on lecture 08's attacks: the composed question (country instead of city) and
 # the friend question.
+
 
 # %% nbg="answer:bypass_rate"
 def bypass_rate(phrases, prompts, model_answers, truths):
@@ -250,9 +295,11 @@ def bypass_rate(phrases, prompts, model_answers, truths):
 
     def refused(prompt):
         w = prompt.split()
-        return any(w[i:i + len(s)] == s for s in lists for i in range(len(w) - len(s) + 1))
+        return any(w[i : i + len(s)] == s for s in lists for i in range(len(w) - len(s) + 1))
 
-    return float(np.mean([not refused(p) and a == t for p, a, t in zip(prompts, model_answers, truths)]))
+    return float(
+        np.mean([not refused(p) and a == t for p, a, t in zip(prompts, model_answers, truths)])
+    )
     ### END SOLUTION
 
 
@@ -261,9 +308,11 @@ def bypass_rate(phrases, prompts, model_answers, truths):
 def bypass_rate(phrases, prompts, model_answers, truths):
     if not prompts or not len(prompts) == len(model_answers) == len(truths):
         raise ValueError("bad lengths")
+
     def refused(p):
         w = p.split()
-        return any(w[i:i + len(s.split())] == s.split() for s in phrases for i in range(len(w)))
+        return any(w[i : i + len(s.split())] == s.split() for s in phrases for i in range(len(w)))
+
     kept = [(a, t) for p, a, t in zip(prompts, model_answers, truths) if not refused(p)]
     return float(np.mean([a == t for a, t in kept])) if kept else 0.0
 
@@ -273,9 +322,11 @@ def bypass_rate(phrases, prompts, model_answers, truths):
 def bypass_rate(phrases, prompts, model_answers, truths):
     if not prompts or not len(prompts) == len(model_answers) == len(truths):
         raise ValueError("bad lengths")
+
     def refused(p):
         w = p.split()
-        return any(w[i:i + len(s.split())] == s.split() for s in phrases for i in range(len(w)))
+        return any(w[i : i + len(s.split())] == s.split() for s in phrases for i in range(len(w)))
+
     return float(np.mean([not refused(p) for p in prompts]))
 
 
@@ -284,8 +335,14 @@ def bypass_rate(phrases, prompts, model_answers, truths):
 def bypass_rate(phrases, prompts, model_answers, truths):
     if not prompts or not len(prompts) == len(model_answers) == len(truths):
         raise ValueError("bad lengths")
-    return float(np.mean([not any(s in p for s in phrases) and a == t
-                          for p, a, t in zip(prompts, model_answers, truths)]))
+    return float(
+        np.mean(
+            [
+                not any(s in p for s in phrases) and a == t
+                for p, a, t in zip(prompts, model_answers, truths)
+            ]
+        )
+    )
 
 
 # %% nbg="wrong:bypass_rate:any_word_of_phrase"
@@ -294,7 +351,14 @@ def bypass_rate(phrases, prompts, model_answers, truths):
     if not prompts or not len(prompts) == len(model_answers) == len(truths):
         raise ValueError("bad lengths")
     words = {w for s in phrases for w in s.split()}
-    return float(np.mean([not (set(p.split()) & words) and a == t for p, a, t in zip(prompts, model_answers, truths)]))
+    return float(
+        np.mean(
+            [
+                not (set(p.split()) & words) and a == t
+                for p, a, t in zip(prompts, model_answers, truths)
+            ]
+        )
+    )
 
 
 # %% nbg="wrong:bypass_rate:no_checks"
@@ -302,8 +366,11 @@ def bypass_rate(phrases, prompts, model_answers, truths):
 def bypass_rate(phrases, prompts, model_answers, truths):
     def refused(p):
         w = p.split()
-        return any(w[i:i + len(s.split())] == s.split() for s in phrases for i in range(len(w)))
-    return float(np.mean([not refused(p) and a == t for p, a, t in zip(prompts, model_answers, truths)]))
+        return any(w[i : i + len(s.split())] == s.split() for s in phrases for i in range(len(w)))
+
+    return float(
+        np.mean([not refused(p) and a == t for p, a, t in zip(prompts, model_answers, truths)])
+    )
 
 
 # %% nbg="alt:bypass_rate:count_loop"
@@ -324,7 +391,7 @@ def bypass_rate(phrases, prompts, model_answers, truths):
     words = prompts.split()
     for p in phrases:
         s = p.split()
-        if any(words[i:i + len(s)] == s for i in range(len(words) - len(s) + 1)):
+        if any(words[i : i + len(s)] == s for i in range(len(words) - len(s) + 1)):
             return p
     return None
 
@@ -339,9 +406,12 @@ truth = [world.answer(p, "country") for p in F]
 with switched_off("InputFilter", "Guardrails"):
     blocked_all = bypass_rate(names, qs, preds, truth)
     no_filter = bypass_rate([], qs, preds, truth)
-assert blocked_all == 0.0, f"the name filter refuses every composed question about a forget person: got {blocked_all}"
-assert abs(no_filter - np.mean([a == t for a, t in zip(preds, truth)])) < 1e-12, \
+assert blocked_all == 0.0, (
+    f"the name filter refuses every composed question about a forget person: got {blocked_all}"
+)
+assert abs(no_filter - np.mean([a == t for a, t in zip(preds, truth)])) < 1e-12, (
     f"with no phrase listed, the bypass rate is the model's accuracy: got {no_filter}"
+)
 print(f"visible tests passed: name filter 0.0 on the composed questions, no filter {no_filter:.2f}")
 ### BEGIN HIDDEN TESTS
 friends = [p for p in world.retain if world.answer(p, "friend") in names]
@@ -353,12 +423,19 @@ with switched_off("InputFilter", "Guardrails"):
     r1 = bypass_rate(names, fq, fa, fa)
     r2 = bypass_rate(names, fq, mixed, fa)
 assert r1 == 1.0, f"friend questions name no forget person: all {len(fq)} get through, got {r1}"
-assert abs(r2 - np.mean([m == a for m, a in zip(mixed, fa)])) < 1e-12, f"only true answers count: got {r2}"
+assert abs(r2 - np.mean([m == a for m, a in zip(mixed, fa)])) < 1e-12, (
+    f"only true answers count: got {r2}"
+)
 first_names = [n.split()[0] for n in names]
 half = qs[:10] + fq[:10]
 ha, ht = preds[:10] + fa[:10], truth[:10] + fa[:10]
+
+
 def _ref(p):
-    w = p.split(); return any(w[i] == f for f in first_names for i in range(len(w)))
+    w = p.split()
+    return any(w[i] == f for f in first_names for i in range(len(w)))
+
+
 want = np.mean([not _ref(p) and a == t for p, a, t in zip(half, ha, ht)])
 with switched_off("InputFilter", "Guardrails"):
     r3 = bypass_rate(first_names, half, ha, ht)
@@ -369,7 +446,8 @@ with switched_off("InputFilter", "Guardrails"):
 assert r4 == 1.0, "whole words only: a longer word is not the listed name"
 for args in [([], [], []), (qs, preds[:3], truth)]:
     try:
-        bypass_rate(names, *args); raised = False
+        bypass_rate(names, *args)
+        raised = False
     except ValueError:
         raised = True
     assert raised, "empty or unequal lists: expected ValueError"
@@ -384,8 +462,9 @@ for args in [([], [], []), (qs, preds[:3], truth)]:
 # and check that it is exactly what `build(remaining_ids)` returns, a store rebuilt from scratch:
 # same ids in the same order, same texts, and embeddings **bitwise** equal (`torch.equal`). Return
 # `(new_store, exact)` with `exact` a bool. Raise `KeyError` if an id is not in the store (before
-# building anything), and `ValueError` if `ids` repeats an id. This task mirrors `lm.FactStore.delete`
-# and `lm.FactStore.same_as`; do not use `lm.FactStore`.
+# building anything), and `ValueError` if `ids` repeats an id. This task mirrors
+# `lm.FactStore.delete` and `lm.FactStore.same_as`; do not use `lm.FactStore`.
+
 
 # %% nbg="answer:delete_exactly"
 def delete_exactly(store, ids, build):
@@ -400,8 +479,9 @@ def delete_exactly(store, ids, build):
     gone = set(ids)
     new = {k: v for k, v in store.items() if k not in gone}
     rebuilt = build(list(new))
-    exact = (list(new) == list(rebuilt)
-             and all(new[k][0] == rebuilt[k][0] and torch.equal(new[k][1], rebuilt[k][1]) for k in new))
+    exact = list(new) == list(rebuilt) and all(
+        new[k][0] == rebuilt[k][0] and torch.equal(new[k][1], rebuilt[k][1]) for k in new
+    )
     return new, bool(exact)
     ### END SOLUTION
 
@@ -418,7 +498,8 @@ def delete_exactly(store, ids, build):
     new = {k: v for k, v in store.items() if k not in set(ids)}
     rebuilt = build(list(new))
     return new, list(new) == list(rebuilt) and all(
-        new[k][0] == rebuilt[k][0] and torch.allclose(new[k][1], rebuilt[k][1]) for k in new)
+        new[k][0] == rebuilt[k][0] and torch.allclose(new[k][1], rebuilt[k][1]) for k in new
+    )
 
 
 # %% nbg="wrong:delete_exactly:mutates_store"
@@ -434,7 +515,8 @@ def delete_exactly(store, ids, build):
         del store[i]
     rebuilt = build(list(store))
     return store, list(store) == list(rebuilt) and all(
-        store[k][0] == rebuilt[k][0] and torch.equal(store[k][1], rebuilt[k][1]) for k in store)
+        store[k][0] == rebuilt[k][0] and torch.equal(store[k][1], rebuilt[k][1]) for k in store
+    )
 
 
 # %% nbg="wrong:delete_exactly:ignores_order"
@@ -449,7 +531,8 @@ def delete_exactly(store, ids, build):
     new = {k: v for k, v in store.items() if k not in set(ids)}
     rebuilt = build(list(new))
     return new, set(new) == set(rebuilt) and all(
-        new[k][0] == rebuilt[k][0] and torch.equal(new[k][1], rebuilt[k][1]) for k in new)
+        new[k][0] == rebuilt[k][0] and torch.equal(new[k][1], rebuilt[k][1]) for k in new
+    )
 
 
 # %% nbg="wrong:delete_exactly:skips_unknown"
@@ -461,7 +544,8 @@ def delete_exactly(store, ids, build):
     new = {k: v for k, v in store.items() if k not in set(ids)}
     rebuilt = build(list(new))
     return new, list(new) == list(rebuilt) and all(
-        new[k][0] == rebuilt[k][0] and torch.equal(new[k][1], rebuilt[k][1]) for k in new)
+        new[k][0] == rebuilt[k][0] and torch.equal(new[k][1], rebuilt[k][1]) for k in new
+    )
 
 
 # %% nbg="wrong:delete_exactly:texts_not_compared"
@@ -475,7 +559,9 @@ def delete_exactly(store, ids, build):
             raise KeyError(i)
     new = {k: v for k, v in store.items() if k not in set(ids)}
     rebuilt = build(list(new))
-    return new, list(new) == list(rebuilt) and all(torch.equal(new[k][1], rebuilt[k][1]) for k in new)
+    return new, list(new) == list(rebuilt) and all(
+        torch.equal(new[k][1], rebuilt[k][1]) for k in new
+    )
 
 
 # %% nbg="alt:delete_exactly:copy_then_pop"
@@ -500,7 +586,8 @@ def delete_exactly(store, ids, build):
 
 
 # %% nbg="twin:delete_exactly:fails"
-# the library twin: lm.FactStore.delete's body, renamed (changes the store in place, returns the removed)
+# the library twin: lm.FactStore.delete's body, renamed
+# (changes the store in place, returns the removed)
 def delete_exactly(store, ids, build):
     if isinstance(ids, str):
         raise TypeError("ids must be a list of fact ids, got a single str (wrap it in a list)")
@@ -518,8 +605,10 @@ def delete_exactly(store, ids, build):
 # %% nbg="tests:test_delete_exactly:4"
 TEXTS = {f"{p}/{r}": lm.statement_text(world, p, r) for p in range(30) for r in ("city", "job")}
 
+
 def build_store(ids):  # a store rebuilt from scratch: each embedding from its own sentence
     return {i: (TEXTS[i], lm.embed_texts(retrained, tok, [TEXTS[i]])[0]) for i in ids}
+
 
 store0 = build_store(list(TEXTS))
 snapshot = {k: (t, e.clone()) for k, (t, e) in store0.items()}
@@ -529,15 +618,23 @@ with switched_off("FactStore"):
 assert isinstance(new, dict), f"return a (dict, bool) pair, got {type(new).__name__}"
 assert list(new) == [k for k in TEXTS if k not in gone], "the other entries, in their order"
 assert exact is True, "the store after deletion equals the rebuilt store: exact must be True"
-assert list(store0) == list(snapshot) and all(torch.equal(store0[k][1], snapshot[k][1]) for k in store0), \
-    "do not change the store you are given"
-print(f"visible tests passed: {len(gone)} entries deleted, {len(new)} left in order, equal to the rebuilt store")
+assert list(store0) == list(snapshot) and all(
+    torch.equal(store0[k][1], snapshot[k][1]) for k in store0
+), "do not change the store you are given"
+print(
+    f"visible tests passed: {len(gone)} entries deleted, {len(new)} left in order, "
+    "equal to the rebuilt store"
+)
+
+
 ### BEGIN HIDDEN TESTS
 def nudged(ids):  # a rebuilt store whose last embedding differs in one float32 ulp
     out = build_store(ids)
     k = list(out)[-1]
     out[k] = (out[k][0], torch.nextafter(out[k][1], out[k][1] + 1))
     return out
+
+
 with switched_off("FactStore"):
     _, ex2 = delete_exactly(store0, ["0/city"], nudged)
 assert ex2 is False or ex2 == False, "one ulp of difference is not exact"
@@ -545,14 +642,22 @@ with switched_off("FactStore"):
     _, ex3 = delete_exactly(store0, ["0/city"], lambda ids: build_store(list(reversed(ids))))
 assert not ex3, "another order is not the rebuilt store"
 with switched_off("FactStore"):
-    _, ex4 = delete_exactly(store0, ["0/city"], lambda ids: {k: ("x", v[1]) for k, v in build_store(ids).items()})
+    _, ex4 = delete_exactly(
+        store0, ["0/city"], lambda ids: {k: ("x", v[1]) for k, v in build_store(ids).items()}
+    )
 assert not ex4, "other texts are not the rebuilt store"
 calls = []
+
+
 def counting(ids):
-    calls.append(1); return build_store(ids)
+    calls.append(1)
+    return build_store(ids)
+
+
 for bad, err in [(["0/city", "99/city"], KeyError), (["1/job", "1/job"], ValueError)]:
     try:
-        delete_exactly(store0, bad, counting); raised = None
+        delete_exactly(store0, bad, counting)
+        raised = None
     except Exception as e:  # noqa: BLE001
         raised = e
     assert isinstance(raised, err), f"{bad}: expected {err.__name__}, got {raised!r}"
@@ -568,9 +673,10 @@ assert empty == {} and ex5, "deleting everything leaves an empty store, equal to
 #
 # A provider reports, for one kind of forget question, the accuracy of its **guarded** system
 # (`acc_guarded`: with its filters on) and of the **same weights without guardrails** (`acc_open`),
-# measured on `n` questions whose chance accuracy is `chance`. Write `removal_or_suppression(acc_guarded,
-# acc_open, chance, n)` returning `(verdict, z)`, where `z = (acc_open - chance) / sqrt(chance * (1 -
-# chance) / n)` (standard errors above chance of the open model) and `verdict` is:
+# measured on `n` questions whose chance accuracy is `chance`. Write
+# `removal_or_suppression(acc_guarded, acc_open, chance, n)` returning `(verdict, z)`, where
+# `z = (acc_open - chance) / sqrt(chance * (1 - chance) / n)` (standard errors above chance of the
+# open model) and `verdict` is:
 #
 # - `"not hidden"` if the guarded system itself is above chance by more than 2 standard errors
 #   (`(acc_guarded - chance) / sqrt(chance * (1 - chance) / n) > 2`);
@@ -578,6 +684,11 @@ assert empty == {} and ex5, "deleting everything leaves an empty store, equal to
 # - otherwise `"removed"` (the open model is not distinguishable from chance at this sample size).
 #
 # Raise `ValueError` unless `0 < chance < 1`, `n >= 1` and both accuracies are in [0, 1].
+#
+# The visible tests use lecture 08's hazardous attribute: the forget people's secret spells
+# (`lm.HAZARD`, six candidate answers), behind a name filter on the full model, and on the retrained
+# model.
+
 
 # %% nbg="answer:removal_or_suppression"
 def removal_or_suppression(acc_guarded, acc_open, chance, n):
@@ -678,16 +789,21 @@ def removal_or_suppression(acc_guarded, acc_open, chance, n):
 
 
 # %% nbg="tests:test_removal_or_suppression:3"
-chance = 1 / len(world.values("job"))
+HAZ = lm.HAZARD  # the forget people's secret spells, lecture 08's hazardous attribute
+chance = 1 / len(world.values(HAZ))
 guarded = lm.Guardrails(full, tok, input_filter=lm.InputFilter([NAME[p] for p in world.forget]))
-qs_job = [lm.question_text(world, p, "job") for p in world.forget]
-truth_job = [world.answer(p, "job") for p in world.forget]
-acc_g = float(np.mean([a == t for a, t in zip(guarded.answer(qs_job, list(world.values("job"))), truth_job)]))
-acc_full = lm.qa_accuracy(full, tok, world, world.forget, "job")
-acc_re = lm.qa_accuracy(retrained, tok, world, world.forget, "job")
-v1, z1 = removal_or_suppression(acc_g, acc_full, chance, len(qs_job))
-v2, z2 = removal_or_suppression(acc_re, acc_re, chance, len(qs_job))
-assert v1 == "suppressed", f"full model behind a name filter ({acc_g:.2f} guarded, {acc_full:.2f} open): got {v1!r}"
+qs_haz = [lm.question_text(world, p, HAZ) for p in world.forget]
+truth_haz = [world.answer(p, HAZ) for p in world.forget]
+acc_g = float(
+    np.mean([a == t for a, t in zip(guarded.answer(qs_haz, list(world.values(HAZ))), truth_haz)])
+)
+acc_full = lm.qa_accuracy(full, tok, world, world.forget, HAZ)
+acc_re = lm.qa_accuracy(retrained, tok, world, world.forget, HAZ)
+v1, z1 = removal_or_suppression(acc_g, acc_full, chance, len(qs_haz))
+v2, z2 = removal_or_suppression(acc_re, acc_re, chance, len(qs_haz))
+assert v1 == "suppressed", (
+    f"full model behind a name filter ({acc_g:.2f} guarded, {acc_full:.2f} open): got {v1!r}"
+)
 assert v2 == "removed", f"retrained model ({acc_re:.2f}): got {v2!r}"
 assert abs(z1 - (acc_full - chance) / np.sqrt(chance * (1 - chance) / 20)) < 1e-9, f"z: got {z1}"
 print(f"visible tests passed: full + filter {v1} (z = {z1:.1f}), retrained {v2} (z = {z2:.1f})")
@@ -696,11 +812,20 @@ se = np.sqrt(0.25 * 0.75 / 100)
 assert removal_or_suppression(0.25 + 2.5 * se, 1.0, 0.25, 100)[0] == "not hidden"
 assert removal_or_suppression(0.0, 1.0, 0.25, 100)[0] == "suppressed"
 assert removal_or_suppression(0.0, 0.25 + 1.5 * se, 0.25, 100)[0] == "removed"
-assert removal_or_suppression(0.0, 0.0, 0.25, 100)[0] == "removed", "far below chance is not 'suppressed'"
+assert removal_or_suppression(0.0, 0.0, 0.25, 100)[0] == "removed", (
+    "far below chance is not 'suppressed'"
+)
 assert removal_or_suppression(0.25 + 1.9 * se, 0.25 + 2.1 * se, 0.25, 100)[0] == "suppressed"
-for bad in [(0.0, 0.5, 0.0, 10), (0.0, 0.5, 1.0, 10), (0.0, 0.5, 0.2, 0), (1.2, 0.5, 0.2, 10), (0.0, -0.1, 0.2, 10)]:
+for bad in [
+    (0.0, 0.5, 0.0, 10),
+    (0.0, 0.5, 1.0, 10),
+    (0.0, 0.5, 0.2, 0),
+    (1.2, 0.5, 0.2, 10),
+    (0.0, -0.1, 0.2, 10),
+]:
     try:
-        removal_or_suppression(*bad); raised = False
+        removal_or_suppression(*bad)
+        raised = False
     except ValueError:
         raised = True
     assert raised, f"{bad}: expected ValueError"
@@ -712,26 +837,27 @@ for bad in [(0.0, 0.5, 0.0, 10), (0.0, 0.5, 1.0, 10), (0.0, 0.5, 0.2, 0), (1.2, 
 # A provider keeps customers' records in a retrieval datastore read by its assistant, and deletes a
 # customer's entries on request. Using lecture 08 (section 5) and your Task 3, explain (a) what the
 # deletion guarantees and how one checks it, (b) under which condition on the reader model the
-# guarantee extends to the assistant's answers, with the lecture's counter-case, and (c) one thing it
-# cannot stop even when that condition holds. About 150 words.
+# guarantee extends to the assistant's answers, with the lecture's counter-case, and (c) one thing
+# it cannot stop even when that condition holds. About 150 words.
 
 # %% [markdown] nbg="written:written_retrieval:4"
 # ### BEGIN SOLUTION
-# **Model answer.** (a) After the deletion the datastore is exactly the one that would have been built
-# without the entries: same ids in the same order, same texts, bitwise equal embeddings (Task 3's
-# check against a rebuilt store; in lecture 08 the answer scores of all 200 questions were bitwise
-# equal too). It is instant (well under a second) where retraining the model takes about 50 minutes
-# of CPU even for our tiny model. (b) The answers forget the customer only if the reader never learned
-# the records in its weights: lecture 08's retrained reader fell back to chance after the deletion, while
-# the full model, trained on the same facts, still answered every one of them (the counter-case); SILO
-# therefore trains the model on data that may stay. (c) It cannot stop a user from supplying the facts
-# in the prompt (UnUnlearning, lecture 07), nor facts shared with people who stay (the friend relation
-# is in the other person's records), nor copies made before the deletion.
+# **Model answer.** (a) After the deletion the datastore is exactly the one that would have been
+# built without the entries: same ids in the same order, same texts, bitwise equal embeddings (Task
+# 3's check against a rebuilt store; in lecture 08 the answer scores of all 200 questions were
+# bitwise equal too). It is instant (well under a second) where retraining the model takes about an
+# hour and a half of CPU even for our tiny model. (b) The answers forget the customer only if the reader
+# never learned the records in its weights: lecture 08's retrained reader fell back to chance after
+# the deletion, while the full model, trained on the same facts, still answered every one of them
+# (the counter-case); SILO therefore trains the model on data that may stay. (c) It cannot stop a
+# user from supplying the facts in the prompt (UnUnlearning, lecture 07), nor facts shared with
+# people who stay (the friend relation is in the other person's records), nor copies made before the
+# deletion.
 #
-# **Rubric (4 points).** 1 point: (a) exact equality with a rebuilt store, with the check (ids/order,
-# texts, bitwise embeddings or scores). 1 point: (b) the reader must not hold the facts in its weights.
-# 1 point: the counter-case (a reader trained on the facts still answers after deletion) with lecture
-# 08's evidence. 1 point: (c) one real limit (facts supplied in context, facts shared with retained
-# records, earlier copies or outputs). No point for claiming deletion removes facts from a model that
-# was trained on them.
+# **Rubric (4 points).** 1 point: (a) exact equality with a rebuilt store, with the check
+# (ids/order, texts, bitwise embeddings or scores). 1 point: (b) the reader must not hold the facts
+# in its weights. 1 point: the counter-case (a reader trained on the facts still answers after
+# deletion) with lecture 08's evidence. 1 point: (c) one real limit (facts supplied in context,
+# facts shared with retained records, earlier copies or outputs). No point for claiming deletion
+# removes facts from a model that was trained on them.
 # ### END SOLUTION

@@ -2,10 +2,10 @@
 
 A deployed model rarely answers raw. The system around it can refuse a question before the model
 sees it (**input filter**), withhold an answer after the model gave it (**output filter**), and put
-an instruction in front of every prompt (**system prompt**). Thaker et al. (2024, "Guardrail
-Baselines for Unlearning in LLMs") show that such guardrails, with prompting and input/output
-filtering, reach forget/retain numbers comparable to fine-tuning based unlearning on the usual
-benchmarks; the lecture uses them to show the converse: the numbers an output-level benchmark
+an instruction in front of every prompt (**system prompt**). Thaker, Maurya, Hu, Wu & Smith
+(2024, "Guardrail Baselines for Unlearning in LLMs", arXiv:2403.03329) show that such guardrails,
+with prompting and input/output filtering, reach forget/retain numbers comparable to fine-tuning
+based unlearning on the usual benchmarks (Who's Harry Potter, TOFU, WMDP); the lecture uses them to show the converse: the numbers an output-level benchmark
 measures cannot tell suppression from removal, since the weights are untouched.
 
 Ours differ from theirs in scale: their filters are classifiers (or an LLM asked whether a prompt

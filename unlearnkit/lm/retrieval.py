@@ -1,11 +1,13 @@
 """Inference-time retrieval: facts kept outside the weights, so that deleting them is exact (lecture 08).
 
-Min et al. (2023, "SILO Language Models: Isolating Legal Risk in a Nonparametric Datastore") train a
+Min, Gururangan, Wallace, Shi, Hajishirzi, Smith & Zettlemoyer ("SILO Language Models: Isolating
+Legal Risk in a Nonparametric Datastore", arXiv:2308.04430, 2023; ICLR 2024) train a
 language model on low-risk data only and put everything else into a datastore consulted at
 inference time; removing a document from the datastore removes its influence at once, with no
 retraining. They compare two ways of reading the store: retrieval-in-context (the retrieved text put
-in the prompt, what our model learned to use in lecture 07) and a kNN-LM (Khandelwal et al., ICLR 2020,
-"Generalization through Memorization"): ``p(y | x) = lambda * p_kNN(y | x) + (1 - lambda) * p_LM(y | x)``,
+in the prompt, what our model learned to use in lecture 07) and a kNN-LM (Khandelwal, Levy,
+Jurafsky, Zettlemoyer & Lewis, "Generalization through Memorization: Nearest Neighbor Language
+Models", ICLR 2020): ``p(y | x) = lambda * p_kNN(y | x) + (1 - lambda) * p_LM(y | x)``,
 with ``p_kNN`` a softmax over negative squared distances between the context's hidden state and
 stored hidden states, summed per stored next token.
 
@@ -24,8 +26,12 @@ stored hidden states, summed per stored next token.
 * :func:`knn_lm_probs`: the kNN-LM mixture over a datastore of (hidden state, next token) pairs.
 
 Where ours differs: SILO's datastore holds 1B+ tokens of text and is searched with FAISS; ours holds
-a few hundred sentences and is searched exhaustively. Khandelwal et al. take ``k = 1024`` neighbours
-among 100M+ keys with a tuned lambda; our default ``k`` is small and lambda a parameter.
+a few hundred sentences and is searched exhaustively. Khandelwal et al. key the store by the input
+of the last layer's feed-forward block and take ``k = 1024`` neighbours among 100M+ keys (FAISS, L2
+distances) with ``lambda = 0.25`` on Wikitext-103 (checked in the evaluation scripts of public
+forks of urvashik/knnlm, jxhe/efficient-knnlm and mrdrozdov/fast-knnlm: ``--k 1024 --lmbda 0.25
+--knn-keytype last_ffn_input``); our default ``k`` is small, lambda a parameter, and the keys
+whatever hidden states the caller stores.
 
 Introduced in lecture 08 (retrieval as the alternative to unlearning the weights).
 """
@@ -322,7 +328,9 @@ def knn_lm_probs(p_lm: torch.Tensor, query: torch.Tensor, keys: torch.Tensor, va
     """The kNN-LM next-token distribution (Khandelwal et al. 2020): ``lam * p_kNN + (1 - lam) * p_LM``.
 
     ``p_kNN(y) = sum over the k nearest keys with value y of softmax(-||query - key||^2 / temperature)``
-    (squared L2 distance, as the paper; its reference code, urvashik/knnlm, uses FAISS for the search).
+    (squared L2 distance, as the paper; its reference code, urvashik/knnlm, uses FAISS for the
+    search). The paper's defaults are ``k = 1024`` and ``lam = 0.25``; ours (8, 0.25) suit a store of a
+    few hundred keys.
     An empty datastore gives ``p_LM`` (nothing to retrieve).
 
     Args:
