@@ -6,16 +6,19 @@ namespace without network where this machine allows one. `make test` runs these 
 pytest run after the others (markers ``site`` and ``browser``), so the executions are there.
 
 - marker ``site``: the build (offline, every ready lecture, the course map with the slides in order,
-  the search page, no solution or hidden test in any built file, only local assets);
+  the search page, no solution or hidden test in any built file, only local assets: MathJax too);
 - markers ``site`` and ``browser``: every lecture page in headless Chromium (Debian's chromium via
   playwright, tests/_browser.py): its figures load (naturalWidth > 0) with alt text, no traceback
-  or stderr block, no JavaScript error, and the search box finds a lecture. Skipped, with the reason,
-  where chromium or playwright is missing.
+  or stderr block, no JavaScript error, and the search box finds a lecture; every formula of every
+  lecture page opened from disk (file://, every other request refused) is typeset by the MathJax the
+  site ships (scripts/site/conf.py), with its fonts. Skipped, with the reason, where chromium or
+  playwright is missing.
 
 The helpers (alt text, widget notes, leak check) are tested on small notebooks without a build.
 """
 from __future__ import annotations
 
+import contextlib
 import html
 import re
 import time
@@ -98,8 +101,8 @@ def test_site_shows_no_solution_and_only_local_assets(built):
     for page in out.rglob("*.html"):
         for url in re.findall(r'<(?:script|link|img)[^>]+(?:src|href)="(https?://[^"]+)"', page.read_text()):
             remote.add(url.split("?")[0])
-    # the one remote asset: MathJax, which the reader's browser loads to typeset formulas
-    assert all("mathjax" in u.lower() for u in remote), remote
+    assert not remote, f"pages load assets from the network: {sorted(remote)}"
+    assert (out / "_static" / "mathjax" / "tex-chtml.js").is_file(), "MathJax is not shipped with the site"
 
 
 # ----------------------------------------------------------------------------- in Chromium
@@ -159,6 +162,95 @@ def test_site_pages_render_in_chromium(built):
           f"requests blocked (outside the local server): {sorted(set(b.blocked))}")
     problems += [f"JavaScript error: {e}" for e in b.errors]
     assert not problems, "\n".join(problems)
+
+
+def _maths_problems(page, url: str, name: str, wait_ms: int = 20_000) -> tuple[int, list[str]]:
+    """(formulas on the page, what is wrong with their typesetting): each ``.math`` element that
+    Sphinx writes must hold a MathJax container, with no TeX error, and MathJax's font must load."""
+    page.goto(url, wait_until="load")
+    maths = page.locator(".math").count()
+    if not maths:
+        return 0, []
+    try:
+        page.wait_for_function("window.MathJax && MathJax.startup && MathJax.startup.promise", timeout=wait_ms)
+        page.evaluate("MathJax.startup.promise.then(() => document.fonts.ready).then(() => true)")
+    except Exception as exc:  # playwright's TimeoutError: MathJax never started
+        return maths, [f"{name}: MathJax did not start ({str(exc).splitlines()[0]})"]
+    r = page.evaluate("""() => ({
+        untypeset: Array.from(document.querySelectorAll('.math')).filter(e => !e.querySelector('mjx-container'))
+            .map(e => e.textContent.slice(0, 60)),
+        errors: Array.from(document.querySelectorAll('mjx-merror')).map(e => e.getAttribute('data-mjx-error')),
+        font: Array.from(document.fonts).filter(f => f.family === 'MJXTEX').map(f => f.status)})""")
+    problems = []
+    if r["untypeset"]:
+        problems.append(f"{name}: {len(r['untypeset'])} of {maths} formulas not typeset, e.g. {r['untypeset'][:2]}")
+    if r["errors"]:
+        problems.append(f"{name}: TeX errors {r['errors'][:3]}")
+    if r["font"] != ["loaded"]:
+        problems.append(f"{name}: MathJax's font MJXTEX is {r['font'] or 'missing'}, not loaded")
+    return maths, problems
+
+
+@contextlib.contextmanager
+def _offline_page():
+    """A Chromium page that may load file:// URLs only (and data:/blob:); the rest are refused and listed."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(_browser.CHROMIUM), headless=True)
+        blocked, failed = [], []
+
+        def route(r):
+            if r.request.url.startswith(("file://", "data:", "blob:")):
+                r.continue_()
+            else:
+                blocked.append(r.request.url)
+                r.abort()
+        try:
+            context = browser.new_context()
+            context.route("**/*", route)
+            page = context.new_page()
+            page.on("requestfailed", lambda req: failed.append(req.url))
+            yield page, blocked, failed
+        finally:
+            browser.close()
+
+
+@site
+@pytest.mark.browser
+def test_site_maths_is_typeset_offline(built):
+    """Lecture pages opened from disk typeset their formulas with no request leaving file://."""
+    reason = _browser.skip_reason()
+    if reason:
+        pytest.skip(reason)
+    out = built["out"]
+    start = time.perf_counter()
+    problems, counts = [], {}
+    with _offline_page() as (page, blocked, failed):
+        for lec in [lec for lec in manifest.load().lectures if lec.ready]:
+            counts[lec.stem], found = _maths_problems(page, (out / "lectures" / f"{lec.stem}.html").as_uri(),
+                                                      lec.stem)
+            problems += found
+    print(f"\nformulas typeset offline in {time.perf_counter() - start:.1f} s: {counts}")
+    assert sum(counts.values()) > 0, "no lecture page has a formula: the check tested nothing"
+    assert not blocked, f"pages asked for the network: {sorted(set(blocked))[:5]}"
+    assert not [u for u in failed if u not in blocked], f"requests that failed inside the site: {sorted(set(failed))[:5]}"
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.browser
+def test_maths_check_catches_a_page_that_needs_the_cdn(tmp_path):
+    """The same check on a page whose MathJax comes from a CDN: nothing is typeset offline."""
+    reason = _browser.skip_reason()
+    if reason:
+        pytest.skip(reason)
+    page_file = tmp_path / "cdn.html"
+    page_file.write_text('<html><head><script defer src="https://cdn.example.org/mathjax/tex-chtml.js"></script>'
+                         '</head><body><span class="math notranslate nohighlight">\\(x^2\\)</span></body></html>')
+    with _offline_page() as (page, blocked, failed):
+        maths, problems = _maths_problems(page, page_file.as_uri(), "cdn", wait_ms=2_000)
+    assert maths == 1 and blocked == ["https://cdn.example.org/mathjax/tex-chtml.js"]
+    assert problems and "MathJax did not start" in problems[0]
 
 
 @pytest.mark.browser

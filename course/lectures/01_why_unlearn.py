@@ -475,9 +475,9 @@ plt.show()
 # "indistinguishable from retraining" in any run. Read a single estimate with that spread in mind.
 #
 # Is the estimator itself right? Two Gaussians with equal variance, $\mathcal N(0, 1)$ against
-# $\mathcal N(\mu, 1)$, have a known exact curve $\delta(\varepsilon) = \Phi(\mu/2 - \varepsilon/\mu)
-# - e^{\varepsilon}\Phi(-\mu/2 - \varepsilon/\mu)$ (Balle & Wang, 2018), and the best test there is a
-# single threshold. With many samples and a generous $\delta$ the estimate should match the exact value:
+# $\mathcal N(\mu, 1)$, have a known exact curve
+# $\delta(\varepsilon) = \Phi(\mu/2 - \varepsilon/\mu) - e^{\varepsilon}\Phi(-\mu/2 - \varepsilon/\mu)$
+# (Balle & Wang, 2018), and the best test there is a single threshold. With many samples and a generous $\delta$ the estimate should match the exact value:
 
 # %%
 rng = np.random.default_rng(SEED)
