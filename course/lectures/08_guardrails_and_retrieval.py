@@ -613,7 +613,7 @@ KNOWLEDGE_MODELS = {
     "full (before)": full,
     "retrained (control)": retrained,
     **{
-        f"{n} (lecture 06)": lm.load_unlearned(n)[0].to(DEVICE)
+        f"{n} (shipped)": lm.load_unlearned(n)[0].to(DEVICE)
         for n in ["gradient_ascent", "gradient_difference", "whp", "rmu"]
     },
     "gradient difference, spells only (live)": live,
