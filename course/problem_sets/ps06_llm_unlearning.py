@@ -948,7 +948,8 @@ for args in [
 #
 # Two summaries of the truth ratios $R_1, \dots, R_n$ of the forget questions:
 # - the **forget truth-ratio score** $\frac{1}{n}\sum_i \min(R_i, 1/R_i)$: 1 when the model cannot
-#   tell the truth from the perturbations (as a model that never learned it), near 0 when it knows;
+#   tell the truth from the perturbations (as a model that never learned it), near 0 when it knows
+#   the truth (or is confidently wrong);
 # - the **forget quality**: the p-value of the two-sample Kolmogorov-Smirnov test (two-sided,
 #   `scipy.stats.ks_2samp` with its default method) between the model's ratios and the retrained
 #   model's ratios on the same questions. High means the two cannot be told apart; TOFU reads
@@ -1535,7 +1536,7 @@ for name, e in evals.items():
     )
 
 # %% [markdown] nbg="locked:task6_md"
-# ## Task 6 (written, 4 points)
+# ## Task 6 (written, 4 points): removed or suppressed?
 #
 # Using the numbers printed under Tasks 4 and 5 and the table above (forget and retain accuracy over
 # every relation, truth-ratio score TR, forget quality FQ, scope gaps against the retrained model,
@@ -1549,12 +1550,13 @@ for name, e in evals.items():
 # **Model answer.** (a) On the forget questions, gradient ascent looks most like the retrained
 # model: truth-ratio score 0.70 against the retrained 0.74 in Task 4 (0.65 vs 0.66 over every
 # relation in the table) and the only forget quality above 0.05 (0.17; the others are 2e-10 or
-# smaller). But it paid with the rest of the model: retain accuracy 0.34 instead of 1.00. (b) All four
-# only suppressed, to different degrees. Ten relearning steps on half of the forget people bring the
-# *other* half back: gradient ascent 0.24 -> 0.60, WHP 0.14 -> 0.48, gradient difference 0.04 -> 0.30,
-# RMU 0.26 -> 0.32. The retrained model, which never learned those facts, goes 0.20 -> 0.04. A low
-# forget accuracy (gradient difference: 0.06) is therefore no proof of removal. RMU gives back the least
-# here, but its forget quality (about 1e-13 in the table) still tells it apart from the retrained model.
+# smaller). But it paid with the rest of the model: retain accuracy 0.34 instead of 1.00. (b) Ten
+# relearning steps on half of the forget people bring the *other* half back: gradient ascent
+# 0.24 -> 0.60, WHP 0.14 -> 0.48, gradient difference 0.04 -> 0.30, while the retrained model, which
+# never learned those facts, goes 0.20 -> 0.04. Those three only suppressed; gradient difference's low
+# forget accuracy (0.06) was no proof of removal. RMU gives back little (0.26 -> 0.32, three of 50
+# questions), so this probe does not show suppression there, but its forget quality (about 1e-13)
+# still tells it apart from the retrained model: not removal in TOFU's sense either.
 # (c) Over-forgetting: the retrained model still names every retain person's friend, but gradient ascent
 # gets none of them (friend gap -1.00), gradient difference loses 0.65 (Task 5) and RMU 0.35.
 # Gradient difference also falls 0.20 below the retrained model on the country and the pet. WHP keeps
@@ -1565,8 +1567,9 @@ for name, e in evals.items():
 # accuracy and scope, if the answer says that its forget quality is far below 0.05), and says what the
 # method costs elsewhere. 1 point: (b) uses the relearning probe (or another probe that brings facts
 # back) with the numbers before and after, *and* the retrained model's result under the same probe as
-# the control. 1 point: (b) concludes that the methods suppressed rather than removed, and does not
-# treat a low forget accuracy alone as evidence of removal. 1 point: (c) names over-forgetting with
+# the control. 1 point: (b) names gradient ascent, WHP and gradient difference (at least two of them)
+# as suppressing, and does not treat a low forget accuracy alone as evidence of removal (calling RMU
+# "removed" on the relearning probe alone, despite its forget quality, loses this point). 1 point: (c) names over-forgetting with
 # numbers: the friend-mention gap of gradient ascent, gradient difference or RMU against a retrained
 # model that keeps them (or gradient difference's country and pet gaps). No point for a claim that a
 # method "removed" the facts because its forget accuracy is near chance.
