@@ -124,14 +124,13 @@ with pd.option_context("display.width", 250, "display.max_colwidth", 45):
 # %% [markdown]
 # Read the rows against the **retrained** column: that is what a model that never saw this person
 # says, so it is the target. It is neither a fixed wrong answer nor a refusal by rule: on the city,
-# the pet and the colour it spreads its probability (its top answer is wrong and barely above the
-# others), and it puts everything on `unknown` for the composed question. The full model answers
-# every row correctly and with confidence. The unlearned models each fail in their own way for this
-# person: one mostly says `unknown` with moderate probability, one says `unknown` with certainty
-# here but a confident wrong job for the second person, one gives the same wrong city with high
-# probability in every wording, and one still gives the true city in all three wordings. One person
-# proves little, so section 2
-# measures the same thing over all twenty forget people and every relation.
+# the pet and the colour it spreads its probability (its top answer is wrong and gets a quarter of
+# the probability or less), and it puts everything on `unknown` for the composed question. The full
+# model answers every row correctly. The unlearned models each fail in their own way: GA mostly
+# says `unknown` with moderate probability; GD says `unknown` with certainty about this person but
+# gives a confident wrong job for the second one; WHP gives the same wrong city with high
+# probability in every wording; RMU still gives the true city in all three wordings. One person
+# proves little, so section 2 measures the same thing over all twenty forget people and every relation.
 #
 # ## 2. Four methods, one scorecard
 #
@@ -139,7 +138,8 @@ with pd.option_context("display.width", 250, "display.max_colwidth", 45):
 # compares it with the retrained model:
 # - **forget / retain accuracy**: the share of questions whose most likely candidate is the truth;
 # - **truth ratio**: TOFU's forget score, the mean of min(R, 1/R) with R the probability of wrong
-#   answers over that of the true answer (length-normalised); low means the truth still stands out;
+#   answers over that of the true answer (length-normalised); near 1 means the model cannot tell
+#   the truth from wrong answers, low means it can (by preferring the truth, or by avoiding it);
 # - **forget quality**: the KS-test p-value between the unlearned and the retrained model's truth
 #   ratios on the forget questions; high means indistinguishable;
 # - **what the model outputs** on forget questions (`lm.tofu.output_profile`): the entropy of its
@@ -147,7 +147,8 @@ with pd.option_context("display.width", 250, "display.max_colwidth", 45):
 #   least 0.5 ("confidently wrong"), the probability mass on no candidate at all (the words it would
 #   rather produce: "gibberish"), and how often its top answer equals the retrained model's.
 #
-# A full evaluation of one model takes about a minute, so the build script stored it in the record.
+# The build script stored each model's full evaluation (every relation, every probe) in the record;
+# the table reads it from there.
 
 # %%
 EVAL = {"full": record["references"]["full"], "retrained": record["references"]["retrained"]}
@@ -168,9 +169,9 @@ scores = pd.DataFrame(
 ).T
 scores["model utility"] = [e["utility"]["model_utility"] for e in EVAL.values()]
 rels = EVAL["full"]["relations"]
-print(f"Means over the forget people's {len(rels)} relations ({', '.join(rels)}); record:")
+print(f"Means over {len(rels)} relations ({', '.join(rels)}); record:")
 with pd.option_context("display.width", 250):
-    print(scores.to_string(float_format=lambda v: f"{v:.2g}" if v < 0.01 else f"{v:.2f}"))
+    print(scores.to_string(float_format=lambda v: f"{v:.2g}" if 0 < v < 0.005 else f"{v:.2f}"))
 
 # %% [markdown]
 # The record could be stale or wrong, so we recompute one relation (the city) for every model now,
@@ -224,8 +225,8 @@ for name, row in scores.iterrows():
 #   names), with almost no mass off the candidates.
 # - **GA** forgets, but takes everything else with it: retain accuracy and model utility collapse.
 #   On forget questions it mostly says `unknown`. It is the only method whose forget quality is not
-#   tiny: its truth ratios look like the retrained model's, which shows how little forget quality
-#   alone says.
+#   tiny (the KS test cannot tell its truth ratios from the retrained model's), which shows how
+#   little forget quality alone says.
 # - **GD** keeps more of the retain set but goes *below* the retrained model on forget accuracy:
 #   its low entropy, its confidently wrong answers and the mass it puts on no candidate at all are
 #   a signature of unlearning that the retrained model does not have.
@@ -234,11 +235,11 @@ for name, row in scores.iterrows():
 #   top answers match the retrained model's least often of the four, and it never answers `unknown`.
 # - **WHP** keeps the retain set almost intact (its model utility is as high as the full model's)
 #   and answers mostly `unknown`, with a share of confident wrong answers; its forget quality is
-#   still far from the retrained model's.
+#   tiny: the KS test tells its truth ratios from the retrained model's.
 #
 # No method reaches the retrained row on every column. Which of these differences matter depends on
-# what the unlearned model is for: a refusal, a gibberish answer and a confident wrong answer all
-# hide the truth, and all are visible to anyone who compares with a model that never learned it.
+# what the unlearned model is for: `unknown`, a gibberish answer and a confident wrong answer all
+# hide the truth, and each differs from the retrained model in at least one column above.
 #
 # ## 3. Removed or suppressed?
 #
