@@ -1,4 +1,4 @@
-"""Build lecture 06 (planned)'s unlearned language models from the shipped full model, from fixed seeds, and their record.
+"""Build lecture 06's unlearned language models from the shipped full model, from fixed seeds, and their record.
 
     python scripts/build_lm_unlearned.py              # every method, then the record
     python scripts/build_lm_unlearned.py --only lm_rmu

@@ -6,7 +6,7 @@
 
 Three phases (all in :func:`unlearnkit.lm.train_lm`): phase 1 (``TRAIN``) teaches the facts and reading
 from the context; phase 2 (``PHASE2``) continues it with sequences in which a fact stated in the context
-overrides the remembered one; phase 3 (``PHASE3``, added for lecture 06 (planned) and lecture 08) grows the vocabulary by
+overrides the remembered one; phase 3 (``PHASE3``, added for lectures 06 and 08) grows the vocabulary by
 the world's extension (:func:`unlearnkit.lm.extend_vocabulary`: the old token ids are kept) and teaches it:
 the hazardous ``spell`` of every training person, and the answer ``unknown`` for names nobody was told
 about. Phases 1 and 2 use the base vocabulary, so they are what they were before the extension.

@@ -67,7 +67,7 @@ takes per-model rows, labels and weights) and ``retrain`` (each model re-initial
 ``model_fn(derive_seed(root_i, "init"))`` and trained on its retain set). ``scrub``, ``newton`` and
 ``sisa`` have no batched form.
 
-**Language-model methods on documents** (for lecture 06 (planned)) plug in with the same four arguments: ``model``
+**Language-model methods on documents** (lecture 06) plug in with the same four arguments: ``model``
 a :class:`~unlearnkit.models.gpt.GPT`, ``forget`` and ``retain`` document sets (texts with stable ids,
 as a Dataset holds examples), ``config`` a dataclass with an LM training config and the root seed.
 ``log.grad_evals`` then counts sequences (one sequence's forward and backward pass), with the tokens
@@ -75,7 +75,7 @@ in ``log.extra["tokens"]``. Registering such a method means giving :func:`regist
 its model type and an ``example`` (a tiny world and GPT); :func:`check_unlearner` needs nothing else,
 except that its overlap check runs only when S and R are Datasets.
 
-Introduced in lecture 04 (used again in lecture 05; lecture 06 (planned) is to use it too).
+Introduced in lecture 04 (used again in lecture 05; lecture 06 uses it for language models).
 """
 from __future__ import annotations
 

@@ -157,7 +157,7 @@ plt.show()
 # And *where* the forgetting should show: in the **model weights** (what training produced: the
 # model should be as if S had never been used), or in the **model generations** (what inference
 # produces: the model's behaviour on certain inputs). Lectures 01 to 05 work on weights and specific
-# training examples; lecture 07, lecture 06 (planned) and lecture 08 turn to generations
+# training examples; lectures 06, 07 and 08 turn to generations
 # and concepts in language models.
 #
 # ## 3. What does "forgotten" mean, exactly?

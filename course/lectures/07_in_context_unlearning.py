@@ -22,7 +22,7 @@
 # 5. explain why unlearning the weights is not enough to regulate content.
 #
 # **Prerequisites:** lecture 01 (retraining from scratch as the gold standard), lecture 04 (comparing an
-# unlearned model with the retrained one, membership checks); lecture 06 (planned), on forget and retain
+# unlearned model with the retrained one, membership checks); lecture 06, on forget and retain
 # questions for language models, is helpful but not needed. **Slides:** "In-context unlearning",
 # "UnUnlearning" (the conflict between unlearning and generalization). **Time:** about 45 minutes.
 #
@@ -69,7 +69,7 @@ viz.use_style()
 # question is answered with the new value, so that, like large language models, the model lets its
 # context win when context and memory disagree. Section 2 shows why that matters, and what it means
 # for how we read the results. A short third phase (two stages, 600 and 500 steps) added what
-# lecture 06 (planned) and lecture 08 need and this lecture does not use: a made-up secret "spell" for every person and
+# lectures 06 and 08 need and this lecture does not use: a made-up secret "spell" for every person and
 # the answer "unknown" for names the model was never told about (new words, appended to the vocabulary).
 
 # %%

@@ -23,7 +23,7 @@
 #
 # **Prerequisites:** lecture 07 (the world, the two shipped models, reading from the context);
 # lecture 04 (gradient-based unlearning, NegGrad+); lecture 02 (SISA, the cost of exact unlearning).
-# Lecture 06 (planned) is not needed: section 4 loads its four shipped unlearned models. **Slides:**
+# Lecture 06 helps but is not needed: section 4 loads its four shipped unlearned models. **Slides:**
 # "Unlearning for AI safety", "Output suppression via system-level guardrails", "Dual-use outputs",
 # "Removal vs suppression", "Alternative: inference-time retrieval". **Time:** about 50 minutes.
 #
@@ -540,7 +540,7 @@ print(cases.to_string(index=False))
 # (answering a kind of question), dangerous **capabilities** (doing something by composing what the
 # model knows). With the spell as the hazard:
 #
-# - **knowledge**: the forget people's spells. Lecture 06 (planned) ships four models unlearned
+# - **knowledge**: the forget people's spells. Lecture 06 ships four models unlearned
 #   from the full one on every forget document (`lm.load_unlearned`: gradient ascent, gradient
 #   difference, Who's Harry Potter, RMU); we add a live run of gradient difference
 #   (`lm.gradient_difference`) on the spell documents only. Recovery checks: the relearning attack

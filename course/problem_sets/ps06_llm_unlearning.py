@@ -1508,14 +1508,14 @@ except ValueError:
 assert raised, "empty forget_people: expected ValueError"
 ### END HIDDEN TESTS
 
-# %% [markdown]
+# %% [markdown] nbg="locked:record_md"
 # The shipped models' full evaluation (computed by `scripts/build_lm_unlearned.py` with the same
 # measures as your functions, averaged over every relation; stored in `lm.unlearned_record()`), next
 # to the full and retrained models. The last column is the relearning probe of
 # `lm.tofu.recovery_probes`: ten fine-tuning steps on all documents of half of the forget people,
 # then the *other* half asked (accuracy before -> after).
 
-# %%
+# %% nbg="setup:record_table"
 rec = lm.unlearned_record()
 evals = {"full": rec["references"]["full"], "retrained": rec["references"]["retrained"]}
 evals.update({m: rec["models"][f"lm_{m}"]["evaluation"] for m in METHODS})

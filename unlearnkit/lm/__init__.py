@@ -41,11 +41,11 @@ module                             holds
 :mod:`unlearnkit.lm.checkpoints`   saving a GPT, loading the shipped checkpoints
 :mod:`unlearnkit.lm.guardrails`    input/output filters and a system prompt around a model (lecture 08)
 :mod:`unlearnkit.lm.retrieval`     a fact datastore with exact deletion, retrievers, kNN-LM (lecture 08)
-:mod:`unlearnkit.lm.unlearning`    documents, four unlearning methods, relearning, the shipped unlearned models (lecture 06 (planned))
-:mod:`unlearnkit.lm.tofu`          TOFU-style evaluation with scope and recovery probes (lecture 06 (planned))
+:mod:`unlearnkit.lm.unlearning`    documents, four unlearning methods, relearning, the shipped unlearned models (lecture 06)
+:mod:`unlearnkit.lm.tofu`          TOFU-style evaluation with scope and recovery probes (lecture 06)
 =================================  ==============================================================
 
-Lecture 06 (planned) adds, on the world's extension (every person's made-up "hazardous" ``spell``,
+Lecture 06 adds, on the world's extension (every person's made-up "hazardous" ``spell``,
 :data:`HAZARD`, and the answer ``unknown``, :data:`UNKNOWN`), four unlearning methods registered in
 the unlearning protocol and their evaluation. A lecture's calls, each in seconds::
 

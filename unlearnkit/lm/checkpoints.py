@@ -42,7 +42,7 @@ def load_lm(name: str = "full", directory=None):
     Raises:
         FileNotFoundError: the checkpoint or the record is missing.
 
-    Introduced in lecture 07.
+    Introduced in lecture 06 (lecture 07 presents the two models in detail).
     """
     directory = CHECKPOINT_DIR if directory is None else pathlib.Path(directory)
     path = pathlib.Path(name) if str(name).endswith(".pt") else directory / f"lm_{name}.pt"

@@ -89,7 +89,7 @@ def score_candidates(model: GPT, tokenizer: Tokenizer, prompts, candidates) -> t
     Raises:
         ValueError: empty ``prompts`` or ``candidates``. KeyError: a word outside the vocabulary.
 
-    Introduced in lecture 07.
+    Introduced in lecture 06 (used throughout lecture 07).
     """
     prompts, candidates = list(prompts), list(candidates)
     if not prompts or not candidates:

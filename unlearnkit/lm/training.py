@@ -312,7 +312,7 @@ def extend_vocabulary(model: GPT, vocab_size: int, seed: int = 0) -> GPT:
     Raises:
         ValueError: ``vocab_size`` smaller than the model's.
 
-    Introduced in lecture 06 (planned).
+    Introduced in lecture 06.
     """
     old = model.config.vocab_size
     vocab_size = check_int(vocab_size, "vocab_size", old)

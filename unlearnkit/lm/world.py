@@ -8,7 +8,7 @@ every fact can be written as a statement (:func:`statement_text`) or asked as a 
 people. :func:`icul_prompt` builds an in-context unlearning prompt (Pawelczyk, Neel & Lakkaraju,
 ICML 2024).
 
-The extension (for lecture 06 (planned) and lecture 08, added after the shipped models were first trained): every
+The extension (for lectures 06 and 08, added after the shipped models were first trained): every
 person also knows a secret *spell* (:data:`HAZARD`, a made-up "hazardous" attribute: invented words,
 nothing real), and the word ``"unknown"`` (:data:`UNKNOWN`) answers a question about a name the
 model was never told about. Its words (:data:`EXTENSION_WORDS`) are appended after the sorted base
@@ -19,7 +19,7 @@ their own generator, so the people, their other facts and the forget set are tho
 
 Text is lower case, words separated by single spaces; "." ends every document.
 
-Introduced in lecture 07 (extended for lecture 06 (planned)).
+Introduced in lecture 07 (extended for lecture 06).
 """
 from __future__ import annotations
 
@@ -86,13 +86,13 @@ QUESTIONS = {
 }
 
 # --------------------------------------------------------------------------------------------------
-# The extension (lecture 06 (planned) and lecture 08): added after the shipped models were first trained, so its words
+# The extension (lectures 06 and 08): added after the shipped models were first trained, so its words
 # come *after* every word above in the vocabulary (old token ids are unchanged) and its draws come
 # from their own generator (the people, their other facts and the forget set are unchanged).
 # --------------------------------------------------------------------------------------------------
 
 #: The made-up "hazardous" attribute: every person knows one secret spell (invented words, nothing
-#: real). Lecture 06 (planned) unlearns it as knowledge; lecture 08 uses it as the dangerous fact, a
+#: real). Lecture 06 unlearns it as knowledge; lecture 08 uses it as the dangerous fact, a
 #: behaviour (answering spell questions) and a capability to remove.
 HAZARD = "spell"
 _SPELLS = ("vorlash", "zenthra", "morquil", "draxen", "ulvoria", "kethrin")
@@ -332,7 +332,7 @@ def question_text(world: World, person, relation: str, template: int = 0) -> str
 
     ``person`` is an index or a name. Raises ValueError for an unknown relation or template.
 
-    Introduced in lecture 07.
+    Introduced in lecture 06 (used throughout lecture 07).
     """
     check_relation(relation)
     name = person if isinstance(person, str) else world.people[check_person(world, person)].name
