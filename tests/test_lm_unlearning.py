@@ -1,4 +1,4 @@
-"""The library of lecture 06 (planned): the world's extension, the four LM unlearning methods, the TOFU-style formulas,
+"""The library of lecture 06: the world's extension, the four LM unlearning methods, the TOFU-style formulas,
 and the shipped unlearned checkpoints against their record."""
 import json
 
@@ -200,3 +200,50 @@ def test_shipped_unlearned_checkpoints_match_their_record(shipped):
         total += path.stat().st_size
     total += sum((lm.CHECKPOINT_DIR / f).stat().st_size for f in ("lm_full.pt", "lm_retrained.pt"))
     assert total < 25e6
+
+
+def test_truth_ratio_and_forget_quality_agree_with_tofus_orientation():
+    # TOFU's code (aggregate_eval_stat.py) forms s = exp(mean perturbed loss - paraphrased loss) = 1 / R,
+    # scores retain sets as max(0, 1 - 1/s) and feeds s (not R) to ks_2samp: same numbers as ours.
+    rng = np.random.default_rng(1)
+    pll = np.log(rng.uniform(0.05, 0.9, size=20))
+    qll = np.log(rng.uniform(0.05, 0.9, size=(20, 4)))
+    r = tofu.truth_ratio(pll, 1, qll, 1)
+    s = np.exp((-qll).mean(1) - (-pll))
+    assert np.allclose(r, 1 / s)
+    assert tofu.truth_ratio_score(r, forget=False) == pytest.approx(np.mean(np.maximum(0, 1 - 1 / s)))
+    assert tofu.truth_ratio_score(r, forget=True) == pytest.approx(np.mean(np.minimum(s, 1 / s)))
+    r2 = r * rng.uniform(0.5, 2.0, size=20)
+    assert tofu.forget_quality(r, r2) == pytest.approx(stats.ks_2samp(1 / r, 1 / r2).pvalue)
+
+
+def test_whp_generic_labels_by_hand():
+    # baseline reads the translated ids, reinforced the original ones; label = argmax of the generic logits
+    def fixed(rows):                 # a "model" giving the same logits at each position whatever the ids
+        return lambda ids: torch.tensor([rows]).expand(ids.shape[0], -1, -1)
+    base = fixed([[0.0, 3.0, 2.0, 0.0], [0.0, 1.0, 0.0, 0.5]])
+    reinf = fixed([[0.0, 4.0, 2.0, 0.0], [0.0, 1.0, 0.0, 0.5]])
+    orig, trans = torch.tensor([[1, 2, 3]]), torch.tensor([[1, 2, 3]])
+    # position 0: base [0,3,2,0], ReLU(reinf - base) = [0,1,0,0]; alpha 2 -> [0,1,2,0] -> label 2 (base said 1)
+    assert U.whp_generic_labels(base, reinf, orig, trans, 2.0).tolist() == [[2, 1]]
+    assert U.whp_generic_labels(base, reinf, orig, trans, 0.0).tolist() == [[1, 1]]   # alpha 0: the baseline
+    mask = torch.tensor([[False, False, True]])                                      # next token anchored
+    assert U.whp_generic_labels(base, reinf, orig, trans, 2.0, mask).tolist() == [[2, 0]]
+    padded = torch.tensor([[1, 2, 0]])
+    assert U.whp_generic_labels(base, reinf, padded, padded, 2.0).tolist() == [[2, 0]]
+
+
+def test_the_shipped_gradient_ascent_model_is_rebuilt_from_its_recorded_config():
+    # the cheapest shipped method (6 steps): its weights follow from the code, the full model and the seed
+    full, world, tok = lm.load_lm("full")
+    forget, retain = U.person_documents(world, world.forget), U.person_documents(world, world.retain)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)         # the build's thread count: bitwise equal then (2 threads: 2e-4 apart)
+    try:
+        model, _ = U.gradient_ascent(full, forget, retain, U.UNLEARNED_CONFIGS["lm_gradient_ascent"])
+    finally:
+        torch.set_num_threads(threads)
+    entry = U.unlearned_record()["models"]["lm_gradient_ascent"]
+    shipped = torch.load(str(lm.CHECKPOINT_DIR / entry["file"]), map_location="cpu", weights_only=True)["state_dict"]
+    mine = model.state_dict()
+    assert max(float((mine[k].float() - v.float()).abs().max()) for k, v in shipped.items()) < 1e-5

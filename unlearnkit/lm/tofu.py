@@ -20,19 +20,24 @@ defines both what forgetting looks like and its right scope:
 - :func:`evaluate_unlearning`: all of the above for one model, as one dict (what
   ``scripts/build_lm_unlearned.py`` stores in the record); ``quick=True`` keeps one relation.
 
-Source: TOFU (Maini et al. 2024, "TOFU: A Task of Fictitious Unlearning for LLMs") and its code
-(locuslab/tofu ``aggregate_eval_stat.py``, read here: the per-question statistic is
-``exp(mean perturbed loss - paraphrased loss)`` with losses averaged over answer tokens; on the forget
-set the summary is ``mean(min(R, 1/R))``, on the others ``mean(max(0, 1 - R))`` with R the paper's
-ratio (perturbed over paraphrased); forget quality is ``ks_2samp(...).pvalue`` between the unlearned
-and the retain-only model's forget ratios; model utility is a harmonic mean). Ours: single-word
+Source: Maini, Feng, Schwarzschild, Lipton and Kolter, "TOFU: A Task of Fictitious Unlearning for
+LLMs", COLM 2024, and its code (locuslab/tofu ``aggregate_eval_stat.py``, read here: the per-question
+statistic is ``s = exp(mean perturbed loss - paraphrased loss)``, losses averaged over each answer's
+tokens, i.e. ``s = 1/R`` with R the paper's truth ratio, perturbed over paraphrased; on the forget set
+the summary is ``mean(min(s, 1/s))`` = ``mean(min(R, 1/R))``, on the others ``mean(max(0, 1 - 1/s))``
+= ``mean(max(0, 1 - R))``; forget quality is ``ks_2samp(s_unlearned, s_retain_only).pvalue``, which
+equals ours on R because the KS test is unchanged when both samples go through the same strictly
+monotone map; model utility is ``scipy.stats.hmean`` of its parts). All of this agrees with ours
+(pinned against TOFU's orientation in ``tests/test_lm_unlearning.py``). Ours differs: single-word
 answers (a friend is two), the question is paraphrased rather than the answer, five perturbed answers
 drawn from the wrong candidates, and model utility is the harmonic mean of retain accuracy, retain
 answer probability, retain truth-ratio score and world-knowledge accuracy (TOFU adds ROUGE and real
 author / world-fact sets). Scope and recovery probes follow Eldan & Russinovich 2023 (familiarity
 beyond the target text), Lynch et al. 2024 (eight methods to evaluate robust unlearning:
 paraphrases, related facts in context, relearning) and Deeb & Roger 2024 (relearning on part of the
-facts, measured on the rest); the exact probes are ours.
+facts, measured on the rest); the exact probes are ours. MUSE (Shi et al. 2024, arXiv 2407.06460:
+verbatim and knowledge memorisation, privacy leakage, utility, scalability, sustainability) is cited
+by lecture 06 for its framing only; none of its metrics is implemented here.
 
 Introduced in lecture 06 (planned).
 """
@@ -114,6 +119,12 @@ def forget_quality(ratios, retrained_ratios) -> float:
     model and of the retrained model (``scipy.stats.ks_2samp``, two-sided, its default method).
 
     High (near 1) means the two distributions cannot be told apart; TOFU reads p > 0.05 as "forgot".
+
+    Source: TOFU (Maini et al., COLM 2024), ``get_forget_quality`` in locuslab/tofu
+    ``aggregate_eval_stat.py``: ``ks_2samp`` of the unlearned and the retain-only model's forget
+    statistics ``exp(perturbed loss - paraphrased loss)`` = 1/R. Ours passes R itself; the p-value is
+    the same (the KS statistic is unchanged when both samples go through the same strictly monotone
+    map; pinned in the tests). Our "retain-only model" is the shipped retrained model.
 
     Raises:
         ValueError: an empty or non-finite sample.
@@ -329,6 +340,11 @@ def recovery_probes(model: GPT, tokenizer: Tokenizer, world: World, *, relearn_s
 def model_utility(model: GPT, tokenizer: Tokenizer, world: World, *, relations=("city", "job", "pet", "colour")) -> dict:
     """Model utility, TOFU-style: the harmonic mean of retain accuracy, retain ``p_true``, the retain
     truth-ratio score and world-knowledge accuracy (which country each city lies in), with its parts.
+
+    Source: TOFU (Maini et al., COLM 2024) takes ``scipy.stats.hmean`` of answer probability, ROUGE-L
+    recall and truth-ratio score on the retain, real-authors and world-facts sets (nine numbers).
+    Ours: four parts (no generation, hence no ROUGE; the world's city-country facts stand in for the
+    real-world sets); 0 when any part is 0 (where ``hmean`` is undefined).
 
     Introduced in lecture 06 (planned).
     """

@@ -369,10 +369,13 @@ def gradient_ascent(model: GPT, forget: Documents, retain: Documents, config: LM
     loss has no floor: run long enough and the model says anything but the forget texts (and soon
     anything at all); ``steps`` is the knob.
 
-    Source: the gradient-ascent baseline of TOFU (Maini et al. 2024, ``forget.py`` with loss
-    ``grad_ascent``) and Jang et al. 2023 ("Knowledge Unlearning for Mitigating Privacy Risks in
-    Language Models"). Ours: documents are short texts, the loss is over every token after ``<bos>``
-    (TOFU masks the question and scores the answer), AdamW without warm-up.
+    Source: Jang, Yoon, Yang, Cha, Lee, Logeswaran and Seo, "Knowledge Unlearning for Mitigating
+    Privacy Risks in Language Models", ACL 2023; and the gradient-ascent baseline of TOFU (Maini,
+    Feng, Schwarzschild, Lipton and Kolter, COLM 2024; locuslab/tofu ``forget.py``, loss
+    ``grad_ascent``: the negated next-token loss). Where ours differs: documents are short texts and
+    the loss is over every token after ``<bos>`` (TOFU masks the question and scores the answer;
+    our question documents are a question and a one-word answer, so most of the loss is on the
+    question's words), AdamW without warm-up, a fixed number of steps instead of epochs.
 
     Returns:
         ``(model, TrainLog)``: a new model; ``grad_evals`` counts documents.
@@ -388,9 +391,12 @@ def gradient_difference(model: GPT, forget: Documents, retain: Documents, config
     Each step draws ``batch_size`` documents from each set (seeds ``derive_seed(seed, "forget", step)``
     and ``"retain"``).
 
-    Source: TOFU's ``grad_diff`` (Maini et al. 2024) and Liu et al. 2022 ("Continual learning and
-    private unlearning"); lecture 04's NegGrad+ (Kurmanji et al. 2023) on classifiers weighs the two
-    terms as ``a`` and ``1 - a``; here the forget term has weight 1 and the retain term ``retain_weight``.
+    Source: Liu, Liu and Stone, "Continual Learning and Private Unlearning", CoLLAs 2022; TOFU's
+    ``grad_diff`` (Maini et al., COLM 2024, locuslab/tofu ``forget.py``: the negated forget loss plus
+    the retain loss, weight 1 each, one forget and one retain batch per step), which ours matches
+    with ``retain_weight=1``. Lecture 04's NegGrad+ (Kurmanji et al. 2023) on classifiers weighs the
+    two terms as ``a`` and ``1 - a``; here the forget term has weight 1 and the retain term
+    ``retain_weight``. Same per-token difference from TOFU as :func:`gradient_ascent`.
 
     Introduced in lecture 06 (planned).
     """
@@ -410,8 +416,10 @@ def whp_generic_logits(v_base: torch.Tensor, v_reinforced: torch.Tensor, alpha: 
     Raises:
         ValueError: shapes differ or ``alpha < 0``. TypeError: not tensors.
 
-    Source: Eldan & Russinovich 2023 ("Who's Harry Potter? Approximate Unlearning in LLMs"), section
-    3.1's formula. The paper's value of alpha was not confirmed here (our default is 1).
+    Source: Eldan and Russinovich, "Who's Harry Potter? Approximate Unlearning in LLMs", arXiv
+    2310.02238, 2023, the reinforcement-bootstrapping formula of section 3. Ours is that formula
+    exactly (pinned by hand in the tests). The value of alpha the paper used was not confirmed here
+    (the paper's text was not in the searchable index); our default and the shipped model use 1.
 
     Introduced in lecture 06 (planned).
     """
@@ -434,8 +442,11 @@ def anchored_replacement(text: str, mapping: dict) -> str:
     Raises:
         ValueError: a replacement with another number of words than its name. TypeError: text not a str.
 
-    Source: Eldan & Russinovich 2023, section 3.2 (anchored terms replaced by generic translations,
-    the dictionary of ~1500 terms written with GPT-4); ours maps names to fresh names, by rule.
+    Source: Eldan and Russinovich 2023 (arXiv 2310.02238), section 3 (anchored terms, idiosyncratic
+    expressions of the target text, replaced by generic translations from a dictionary written with
+    GPT-4's help; the dictionary size was not re-checked here). Where ours differs: the only anchored
+    terms are the forget people's names, mapped to fresh names by rule with the same number of words
+    (the paper's translations may change the length; it aligns the tokens instead).
 
     Introduced in lecture 06 (planned).
     """
@@ -471,6 +482,8 @@ def whp_generic_labels(base: GPT, reinforced: GPT, original_ids, translated_ids,
     Returns:
         int64 ``(n, T - 1)``: the label of each next token, 0 at padding.
 
+    Source and what is not confirmed: see :func:`whp` (argmax labels; which text each model reads).
+
     Introduced in lecture 06 (planned).
     """
     if original_ids.shape != translated_ids.shape:
@@ -504,8 +517,9 @@ def whp(model: GPT, forget: Documents, retain: Documents, config: WHPConfig):
     WHP teaches the model to treat a forget person as a stranger: that is its answer to "what should
     the unlearned model output?".
 
-    Source: Eldan & Russinovich 2023 (arXiv 2310.02238), sections 3.1 to 3.3, from the paper's text;
-    there is no official code. Not confirmed here: the paper's alpha, whether labels are the argmax or
+    Source: Eldan and Russinovich, "Who's Harry Potter? Approximate Unlearning in LLMs", arXiv
+    2310.02238, 2023, section 3 (reinforced model, anchored terms, their combination, fine-tuning on
+    the generic labels), from the paper's description; no official code was found. Not confirmed here: the paper's alpha, whether labels are the argmax or
     the full distribution (we use the argmax), and how it combines the two (we feed the reinforced
     model the original text and the baseline the translated one, one choice among those the text allows).
     Ours: names are the only anchored terms; the documents are short (one fact each, so the answer is
@@ -583,13 +597,21 @@ def rmu(model: GPT, forget: Documents, retain: Documents, config: RMUConfig):
     (``mlp.2.weight``) of ``train_layers``. Forget text then drives the later layers with a large,
     meaningless vector, and answers about forget people turn to noise.
 
-    Source: Li et al. 2024 ("The WMDP Benchmark: Measuring and Reducing Malicious Use With
-    Unlearning"), algorithm 1, and its public code (``rmu/unlearn.py`` of centerforaisafety/wmdp, as
-    reproduced in several public forks read here: ``torch.rand`` direction normalised and scaled by a
-    fixed ``steering_coeff``, MSE forget and ``alpha``-weighted MSE retain terms, only the listed
-    layers' MLP weights trained with AdamW). Ours: ``c`` is set relative to the layer's activation
-    norm (the paper tunes a fixed c per model; Li et al. note it must grow with the norm), padding is
-    masked out of both terms, and the "few MLP weights" are the output projections of two blocks.
+    Source: Li, Pan, Gopal, Yue, Berrios, Gatti et al. (with Hendrycks), "The WMDP Benchmark:
+    Measuring and Reducing Malicious Use With Unlearning", ICML 2024, section 5 and its algorithm,
+    and its code (``rmu/unlearn.py`` of centerforaisafety/wmdp, read in public forks: the original
+    file was not in the index). Agrees: ``u`` is ``torch.rand`` (uniform in [0, 1)) normalised to
+    unit length and drawn once; forget loss ``mse_loss(h_updated(forget), c u)``; retain loss
+    ``alpha * mse_loss(h_updated(retain), h_frozen(retain))`` (``mse_loss`` averages over tokens and
+    dimensions, as our ``/ d`` and token mean do); AdamW on a few MLP weights only. The code's
+    defaults steer layer 7 of Zephyr-7B's 32 (``layer_id=7``) and train the MLP down-projection
+    (``param_ids=[6]``) of layers 5, 6 and 7 (``layer_ids``), i.e. the steered layer and the two
+    before it; its README run uses c = 6.5, alpha = 1200, lr 5e-5, 150 batches of 4. Where ours
+    differs: ``c`` is a multiple of the layer's mean activation norm on forget text (a fixed c does
+    not transfer between models; whether the paper states a rule tying c to the norm was not
+    confirmed here), our 3-block model trains the steered block and one before it (``mlp.2.weight``, the
+    down-projection), and padding is masked out of both terms (the code averages over padded
+    positions too). ``alpha=10`` suits our small activations; the paper's 1200 does not transfer.
 
     Raises:
         ValueError: ``layer`` or a ``train_layers`` entry is not a block of the model.
@@ -651,8 +673,13 @@ def relearn(model: GPT, docs: Documents, steps: int = 10, lr: float = 1e-3, batc
     """Fine-tune a copy of ``model`` on ``docs`` (next-token loss, AdamW): the relearning attack.
 
     A few steps on part of the forget facts bring back the rest if the method only suppressed them
-    (Lynch et al. 2024; Deeb & Roger 2024); the retrained model, which never learned them, is the
-    control. Batches from ``derive_seed(seed, "relearn", step)``.
+    (Lynch, Guo, Ewart, Casper and Hadfield-Menell, "Eight Methods to Evaluate Robust Unlearning in
+    LLMs", arXiv 2402.16835, 2024; Deeb and Roger, "Do Unlearning Methods Remove Information from
+    Language Model Weights?", arXiv 2410.08827, 2024: fine-tune on some facts, measure the others);
+    the retrained model, which never learned them, is the control. Batches from
+    ``derive_seed(seed, "relearn", step)``. Ours: plain next-token fine-tuning with AdamW, gradient
+    norm clipped to 1, no weight decay; which documents to relearn on is the caller's choice
+    (:func:`~unlearnkit.lm.tofu.recovery_probes` splits the forget people in halves).
 
     Returns:
         ``(model, TrainLog)``.
