@@ -4,15 +4,24 @@ A deployed model rarely answers raw. The system around it can refuse a question 
 sees it (**input filter**), withhold an answer after the model gave it (**output filter**), and put
 an instruction in front of every prompt (**system prompt**). Thaker, Maurya, Hu, Wu & Smith
 (2024, "Guardrail Baselines for Unlearning in LLMs", arXiv:2403.03329) show that such guardrails,
-with prompting and input/output filtering, reach forget/retain numbers comparable to fine-tuning
-based unlearning on the usual benchmarks (Who's Harry Potter, TOFU, WMDP); the lecture uses them to show the converse: the numbers an output-level benchmark
-measures cannot tell suppression from removal, since the weights are untouched.
+prompting (an instruction prefix) and input/output filtering, reach forget/retain numbers comparable
+to fine-tuning based unlearning on the output-level metrics of Who's Harry Potter (familiarity),
+TOFU and WMDP, and conclude that unlearning evaluations need metrics that separate guardrails from
+changes to the weights. The lecture makes that point in miniature: the numbers an output-level
+benchmark measures cannot tell suppression from removal, since the weights are untouched.
 
-Ours differ from theirs in scale: their filters are classifiers (or an LLM asked whether a prompt
-touches the forget topic) and their system prompt is an instruction; our tiny model reads no
-instructions, so the filters match listed phrases word by word and the system prompt is a text
-prefix (in the course, lecture 07's in-context unlearning prompt, Pawelczyk et al. 2024) chosen per
-query.
+Where ours differs. Their system prompt is a natural-language instruction to a chat model, and
+their filters range from keyword matching to classifiers (an LLM such as GPT-4 asked about the query
+or the answer, or a small classifier head); our tiny model reads no instructions, so:
+
+* our filters match listed phrases word by word (keyword matching only; a paraphrase is caught only
+  if it contains a listed phrase);
+* our system prompt is a text prefix; lecture 08 uses lecture 07's in-context unlearning example
+  (Pawelczyk, Neel & Lakkaraju 2024), chosen per query: the forget person's question with a
+  *flipped* answer. It suppresses by making the model repeat a wrong value, not by declining, so a
+  "true answer" rate of 0 under it means "answers a planted false value", not "refuses"; and the
+  prefix is built by a system that knows the forget facts. Pawelczyk et al. follow the flipped
+  example with correctly labelled ones; the lecture's prefix is the flipped example alone.
 
 * :class:`InputFilter` blocks a prompt that contains a listed phrase (a name, a variant of it).
 * :class:`OutputFilter` blocks an answer that states a forbidden fact: a forbidden answer, either

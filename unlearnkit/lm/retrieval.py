@@ -25,13 +25,22 @@ stored hidden states, summed per stored next token.
   scored like every question of the course (:func:`~unlearnkit.lm.score_candidates`).
 * :func:`knn_lm_probs`: the kNN-LM mixture over a datastore of (hidden state, next token) pairs.
 
-Where ours differs: SILO's datastore holds 1B+ tokens of text and is searched with FAISS; ours holds
-a few hundred sentences and is searched exhaustively. Khandelwal et al. key the store by the input
-of the last layer's feed-forward block and take ``k = 1024`` neighbours among 100M+ keys (FAISS, L2
-distances) with ``lambda = 0.25`` on Wikitext-103 (checked in the evaluation scripts of public
-forks of urvashik/knnlm, jxhe/efficient-knnlm and mrdrozdov/fast-knnlm: ``--k 1024 --lmbda 0.25
---knn-keytype last_ffn_input``); our default ``k`` is small, lambda a parameter, and the keys
-whatever hidden states the caller stores.
+Where ours differs. SILO keeps the training split of each evaluation domain in its datastores,
+reads them with a kNN-LM over per-token hidden states (FAISS IVF-PQ index, kernelmachine/silo-lm
+``scripts/index.py``) or in context with BM25-retrieved text blocks (pyserini), and finds the kNN-LM
+the stronger of the two; ours holds a few hundred sentences, one per fact, searched exhaustively,
+and reads them in context only (the lecture does not run the kNN-LM). Khandelwal et al. key the
+store by the input of the last layer's feed-forward block after its layer norm
+(``last_ffn_input``) and take ``k = 1024`` neighbours among the 103M keys of Wikitext-103, with
+``lambda = 0.25``, distances recomputed exactly (squared L2) on the FAISS candidates
+(urvashik/knnlm: README evaluation command ``--k 1024 --lmbda 0.25 --knn-keytype last_ffn_input``;
+``fairseq/knnlm.py``; the interpolation in ``fairseq/sequence_scorer.py``). SILO's code keys by the
+last hidden state (after the final layer norm), scores with the negative, not squared, L2 distance
+divided by a temperature, and picks ``k`` (128 to 4096), the temperature and ``lambda`` (0 to 0.7)
+on validation data. Our default ``k`` is small, ``lambda`` and the temperature are parameters
+(temperature 1 is Khandelwal et al.'s form), and the keys are whatever hidden states the caller
+stores (:func:`hidden_states` gives the input of a block or the last hidden state, not the
+feed-forward input).
 
 Introduced in lecture 08 (retrieval as the alternative to unlearning the weights).
 """
@@ -328,9 +337,13 @@ def knn_lm_probs(p_lm: torch.Tensor, query: torch.Tensor, keys: torch.Tensor, va
     """The kNN-LM next-token distribution (Khandelwal et al. 2020): ``lam * p_kNN + (1 - lam) * p_LM``.
 
     ``p_kNN(y) = sum over the k nearest keys with value y of softmax(-||query - key||^2 / temperature)``
-    (squared L2 distance, as the paper; its reference code, urvashik/knnlm, uses FAISS for the
-    search). The paper's defaults are ``k = 1024`` and ``lam = 0.25``; ours (8, 0.25) suit a store of a
-    few hundred keys.
+    (squared L2 distance, as the paper and its reference code, urvashik/knnlm, which recomputes the
+    exact distances of the k FAISS candidates in ``fairseq/knnlm.py``; the paper has no temperature,
+    i.e. temperature 1; SILO's code divides the negative, not squared, L2 distance by a tuned
+    temperature). The paper's Wikitext-103 settings are ``k = 1024`` and ``lam = 0.25``; ours
+    (8, 0.25) suit a store of a few hundred keys. Deleting a (key, value) pair removes it from every
+    later ``p_kNN`` exactly, but only when the model that made the keys and ``p_LM`` never trained on
+    the deleted text.
     An empty datastore gives ``p_LM`` (nothing to retrieve).
 
     Args:
