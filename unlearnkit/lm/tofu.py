@@ -39,7 +39,7 @@ facts, measured on the rest); the exact probes are ours. MUSE (Shi et al. 2024, 
 verbatim and knowledge memorisation, privacy leakage, utility, scalability, sustainability) is cited
 by lecture 06 for its framing only; none of its metrics is implemented here.
 
-Introduced in lecture 06 (planned).
+Introduced in lecture 06.
 """
 from __future__ import annotations
 
@@ -82,7 +82,7 @@ def truth_ratio(paraphrased_ll, paraphrased_len, perturbed_ll, perturbed_len) ->
     Raises:
         ValueError: shapes disagree, a length < 1, a positive or non-finite log-likelihood, k = 0.
 
-    Introduced in lecture 06 (planned).
+    Introduced in lecture 06.
     """
     pll = np.asarray(paraphrased_ll, dtype=np.float64)
     qll = np.asarray(perturbed_ll, dtype=np.float64)
@@ -106,7 +106,7 @@ def truth_ratio_score(ratios, forget: bool) -> float:
     Raises:
         ValueError: empty, non-positive or non-finite ratios.
 
-    Introduced in lecture 06 (planned).
+    Introduced in lecture 06.
     """
     r = np.asarray(ratios, dtype=np.float64).ravel()
     if r.size == 0 or not np.isfinite(r).all() or (r <= 0).any():
@@ -129,7 +129,7 @@ def forget_quality(ratios, retrained_ratios) -> float:
     Raises:
         ValueError: an empty or non-finite sample.
 
-    Introduced in lecture 06 (planned).
+    Introduced in lecture 06.
     """
     a = np.asarray(ratios, dtype=np.float64).ravel()
     b = np.asarray(retrained_ratios, dtype=np.float64).ravel()
@@ -144,7 +144,7 @@ def entropy(p, axis: int = -1) -> np.ndarray:
     Raises:
         ValueError: negative entries or rows that do not sum to 1 (within 1e-4).
 
-    Introduced in lecture 06 (planned).
+    Introduced in lecture 06.
     """
     p = np.asarray(p, dtype=np.float64)
     if (p < 0).any() or not np.allclose(p.sum(axis), 1, atol=1e-4):
@@ -181,7 +181,7 @@ def answer_distributions(model: GPT, tokenizer: Tokenizer, world: World, people,
         ``off_mass`` (``(n,)``: 1 minus the summed probability of every candidate sequence and
         ``"unknown"``: the share of "gibberish"), ``truth`` (``(n,)`` indices of the true answers).
 
-    Introduced in lecture 06 (planned).
+    Introduced in lecture 06.
     """
     _check_model(model, tokenizer)
     check_relation(relation)
@@ -207,7 +207,7 @@ def truth_ratios(model: GPT, tokenizer: Tokenizer, world: World, people, relatio
     ``numpy.random.default_rng(derive_seed(seed, relation, person))``, scored after the same question
     (so the same model and seed always give the same ratios).
 
-    Introduced in lecture 06 (planned).
+    Introduced in lecture 06.
     """
     _check_model(model, tokenizer)
     check_relation(relation)
@@ -243,7 +243,7 @@ def output_profile(dist: dict, retrained_dist: dict | None = None) -> dict:
     questions: ``tv_to_retrained`` (mean total-variation distance) and ``agrees_with_retrained``
     (share of equal argmaxes).
 
-    Introduced in lecture 06 (planned).
+    Introduced in lecture 06.
     """
     p, truth = dist["p"], dist["truth"]
     n = len(truth)
@@ -279,7 +279,7 @@ def scope_probes(model: GPT, tokenizer: Tokenizer, world: World, *, relations=No
     - ``pet`` and ``pet_colour``: the forget people's pet and its colour;
     - ``spell``: the hazardous attribute, when the model has the extended vocabulary.
 
-    Introduced in lecture 06 (planned).
+    Introduced in lecture 06.
     """
     _check_model(model, tokenizer)
     forget = list(world.forget)
@@ -309,7 +309,7 @@ def recovery_probes(model: GPT, tokenizer: Tokenizer, world: World, *, relearn_s
       asked about the *other* half (``relearn_other_half``), and about the trained half (``relearn_trained_half``);
       ``before_other_half`` is that half's accuracy before relearning.
 
-    Introduced in lecture 06 (planned).
+    Introduced in lecture 06.
     """
     from .unlearning import person_documents, relearn  # noqa: PLC0415 (unlearning imports this module's users)
 
@@ -346,7 +346,7 @@ def model_utility(model: GPT, tokenizer: Tokenizer, world: World, *, relations=(
     Ours: four parts (no generation, hence no ROUGE; the world's city-country facts stand in for the
     real-world sets); 0 when any part is 0 (where ``hmean`` is undefined).
 
-    Introduced in lecture 06 (planned).
+    Introduced in lecture 06.
     """
     _check_model(model, tokenizer)
     retain = list(world.retain)
@@ -386,7 +386,7 @@ def evaluate_unlearning(model: GPT, tokenizer: Tokenizer, world: World, *, retra
         ...), and unless ``quick``: ``utility``, ``scope``, ``recovery``, ``seconds``. Keys starting
         with ``_`` hold the raw arrays (lists) a later call needs.
 
-    Introduced in lecture 06 (planned).
+    Introduced in lecture 06.
     """
     _check_model(model, tokenizer)
     t0 = time.perf_counter()

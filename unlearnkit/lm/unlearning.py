@@ -1,6 +1,6 @@
 """Unlearning methods for the course's GPT, on documents: gradient ascent, gradient difference, WHP, RMU.
 
-Every method starts from a trained :class:`~unlearnkit.models.gpt.GPT` (lecture 06 (planned): the shipped full
+Every method starts from a trained :class:`~unlearnkit.models.gpt.GPT` (lecture 06: the shipped full
 model) and sees only **documents**: the forget people's texts (:func:`person_documents` of
 ``world.forget``) and, where the method uses them, retain texts. Each plugs into the unlearning
 protocol (:mod:`unlearnkit.protocol`, registered under the names below) and is called as ::
@@ -25,7 +25,7 @@ All four train with AdamW on the CPU, ``config.steps`` steps, a batch of ``confi
 documents drawn without replacement per step from ``derive_seed(config.seed, "forget", step)`` (and
 ``"retain"``), the loss on every token after ``<bos>``; gradients clipped to ``config.grad_clip``.
 
-Introduced in lecture 06 (planned).
+Introduced in lecture 06.
 """
 from __future__ import annotations
 
@@ -68,7 +68,7 @@ class Documents:
     Raises:
         TypeError: ids / texts not sequences of str. ValueError: lengths differ, duplicate ids, empty texts.
 
-    Introduced in lecture 06 (planned).
+    Introduced in lecture 06.
     """
 
     ids: tuple
@@ -126,7 +126,7 @@ def person_documents(world: World, people, relations=EXTENDED_RELATIONS, kinds=(
     Raises:
         ValueError: empty ``people``, an unknown relation or kind. TypeError: a bad person index.
 
-    Introduced in lecture 06 (planned).
+    Introduced in lecture 06.
     """
     people = [check_person(world, p) for p in people]
     if not people:
@@ -164,7 +164,7 @@ class LMUnlearnConfig(UnlearnConfig):
         grad_clip: max gradient norm (> 0). retain_weight: weight of the retain loss in gradient
             difference (>= 0; unused by gradient ascent). seed: the root of every draw.
 
-    Introduced in lecture 06 (planned).
+    Introduced in lecture 06.
     """
 
     steps: int = 30
@@ -197,7 +197,7 @@ class WHPConfig(LMUnlearnConfig):
             fine-tuning; 0 is the paper's recipe (forget text only).
         (``steps``, ``lr``, ... : the final fine-tuning on the generic labels.)
 
-    Introduced in lecture 06 (planned).
+    Introduced in lecture 06.
     """
 
     alpha: float = 1.0
@@ -227,7 +227,7 @@ class RMUConfig(LMUnlearnConfig):
             ``layer`` and the one before it.
         (``retain_weight`` unused; ``alpha`` plays its part.)
 
-    Introduced in lecture 06 (planned).
+    Introduced in lecture 06.
     """
 
     layer: int = 1
@@ -380,7 +380,7 @@ def gradient_ascent(model: GPT, forget: Documents, retain: Documents, config: LM
     Returns:
         ``(model, TrainLog)``: a new model; ``grad_evals`` counts documents.
 
-    Introduced in lecture 06 (planned).
+    Introduced in lecture 06.
     """
     return _ascend(model, forget, retain, config, 0.0)
 
@@ -398,7 +398,7 @@ def gradient_difference(model: GPT, forget: Documents, retain: Documents, config
     two terms as ``a`` and ``1 - a``; here the forget term has weight 1 and the retain term
     ``retain_weight``. Same per-token difference from TOFU as :func:`gradient_ascent`.
 
-    Introduced in lecture 06 (planned).
+    Introduced in lecture 08 (lecture 06 loads the shipped model it made).
     """
     return _ascend(model, forget, retain, config, config.retain_weight)
 
@@ -421,7 +421,7 @@ def whp_generic_logits(v_base: torch.Tensor, v_reinforced: torch.Tensor, alpha: 
     exactly (pinned by hand in the tests). The value of alpha the paper used was not confirmed here
     (the paper's text was not in the searchable index); our default and the shipped model use 1.
 
-    Introduced in lecture 06 (planned).
+    Introduced in lecture 06.
     """
     if not (torch.is_tensor(v_base) and torch.is_tensor(v_reinforced)):
         raise TypeError("v_base and v_reinforced must be tensors")
@@ -448,7 +448,7 @@ def anchored_replacement(text: str, mapping: dict) -> str:
     terms are the forget people's names, mapped to fresh names by rule with the same number of words
     (the paper's translations may change the length; it aligns the tokens instead).
 
-    Introduced in lecture 06 (planned).
+    Introduced in lecture 06.
     """
     if not isinstance(text, str):
         raise TypeError(f"text must be a str, got {type(text).__name__}")
@@ -484,7 +484,7 @@ def whp_generic_labels(base: GPT, reinforced: GPT, original_ids, translated_ids,
 
     Source and what is not confirmed: see :func:`whp` (argmax labels; which text each model reads).
 
-    Introduced in lecture 06 (planned).
+    Introduced in lecture 06.
     """
     if original_ids.shape != translated_ids.shape:
         raise ValueError("original_ids and translated_ids must have the same shape (word-aligned translation)")
@@ -527,7 +527,7 @@ def whp(model: GPT, forget: Documents, retain: Documents, config: WHPConfig):
     model to change every person's answers: measured, retain accuracy fell to 0.13 after 30 steps),
     hence the optional retain term, which the paper does not have (its default here is 1).
 
-    Introduced in lecture 06 (planned).
+    Introduced in lecture 06.
     """
     t0 = time.perf_counter()
     tok, f_ids, r_ids = _setup(model, forget, retain, need_retain=config.retain_weight > 0)
@@ -616,7 +616,7 @@ def rmu(model: GPT, forget: Documents, retain: Documents, config: RMUConfig):
     Raises:
         ValueError: ``layer`` or a ``train_layers`` entry is not a block of the model.
 
-    Introduced in lecture 06 (planned).
+    Introduced in lecture 06.
     """
     t0 = time.perf_counter()
     n_layer = model.config.n_layer
@@ -687,7 +687,7 @@ def relearn(model: GPT, docs: Documents, steps: int = 10, lr: float = 1e-3, batc
     Raises:
         TypeError: ``docs`` is not a Documents. ValueError: bad numbers, an empty ``docs``.
 
-    Introduced in lecture 06 (planned).
+    Introduced in lecture 08 (lecture 06 runs it through ``tofu.recovery_probes``).
     """
     check_instance(model, GPT, "model")
     check_instance(docs, Documents, "docs", "a Documents (person_documents(...))")
@@ -750,7 +750,7 @@ def unlearned_record(directory=None) -> dict:
     """The record of the shipped unlearned models (``lm_unlearned_record.json``): configs, times,
     sizes, and the full evaluation of each model and of the full and retrained references.
 
-    Introduced in lecture 06 (planned).
+    Introduced in lecture 06.
     """
     import json  # noqa: PLC0415
     from .checkpoints import CHECKPOINT_DIR  # noqa: PLC0415
@@ -768,7 +768,7 @@ def load_unlearned(method: str, directory=None):
     Raises:
         ValueError: an unknown method. FileNotFoundError: the checkpoint is missing.
 
-    Introduced in lecture 06 (planned).
+    Introduced in lecture 06.
     """
     from .checkpoints import load_lm  # noqa: PLC0415
     name = method if str(method).startswith("lm_") else f"lm_{method}"
