@@ -15,11 +15,12 @@
 #    often each attack the world allows gets past them;
 # 2. show that output-level numbers cannot tell suppression (guardrails) from removal (retraining);
 # 3. see dual use at work: the same reading-from-context behaviour serves a legitimate update and
-#    plants a false fact; fill the slides' removal / suppression table with measured cases;
+#    plants a false fact;
 # 4. remove, at small scale, a "hazardous" fact, a behaviour and a capability, and check each for
 #    recovery;
 # 5. answer from a retrieval datastore with a model that never saw the facts, delete entries
-#    exactly, and compare the cost with retraining.
+#    exactly, compare the cost with retraining, and fill the slides' removal / suppression table
+#    with measured cases.
 #
 # **Prerequisites:** lecture 07 (the world, the two shipped models, reading from the context);
 # lecture 04 (gradient-based unlearning, NegGrad+); lecture 02 (SISA, the cost of exact unlearning).
@@ -226,7 +227,8 @@ for k, v in QUERIES.items():
 # The "last name only" questions name nobody the model was trained on as a subject; a model can
 # still answer them if it ties a last name to a person. For each query set we measure the share of
 # **refused** answers and the share of **true** answers (for forget queries and attacks: the share
-# that leaks the fact).
+# that leaks the fact, the *bypass* rate). A true answer also counts lucky guesses, so each true
+# answer rate is printed with the rate a uniform guess among the candidates would get (`chance`).
 
 
 # %%
@@ -267,7 +269,32 @@ print(
 )
 print(TABLE["refused"].round(2).to_string())
 print()
-print(TABLE["true answer"].round(2).to_string())
+CHANCE = pd.Series(
+    {
+        k: np.mean([1 / len(CANDIDATES.get(q[1], world.values(q[1]))) for q in v])
+        for k, v in QUERIES.items()
+    }
+)
+print(
+    pd.concat([TABLE["true answer"], CHANCE.to_frame(("chance", "guess")).T]).round(2).to_string()
+)
+
+
+# %%
+def planted_share(model):
+    """Share of forget answers equal to the (flipped) value the system prompt plants."""
+    g, out = guard(model, "system prompt (ICUL)"), []
+    for r in ATTR:
+        ans = g.answer([lm.question_text(world, p, r) for p in F], list(world.values(r)))
+        out += [a == flipped(p, r) for a, p in zip(ans, F)]
+    return float(np.mean(out))
+
+
+print(
+    "forget questions behind the system prompt alone, share of answers equal to the planted "
+    "(flipped) value:",
+    {m: round(planted_share(model), 2) for m, model in MODELS.items()},
+)
 
 # %%
 SHOW = [
@@ -330,8 +357,9 @@ plt.show()
 #   name filter and the `(name, value)` output filter do it **without over-blocking** anyone else.
 #   (The benign city -> country questions name nobody and are never refused.)
 #   The system prompt alone (lecture 07's flipped example in front) blocks nothing; it changes the
-#   answers instead (almost no forget question gets its true answer), but lets three quarters or
-#   more of the paraphrases and of the restated facts through.
+#   answers instead: every forget answer equals the false value it plants (1.00 for both models,
+#   printed above the bars), so its 0.00 true answers are the injection case of section 3 put to
+#   use. It lets three quarters or more of the paraphrases and of the restated facts through.
 # - Cruder filters over-block massively: listing first and last names alone refuses 87% of the
 #   retain questions and every question about the 20 retain people who share a name part with a
 #   forget person; withholding the forget people's *values* everywhere refuses about 95% of them,
@@ -341,13 +369,16 @@ plt.show()
 #   of them (it blocks R's name when R shares a name part). The **composed** question gets past the
 #   `(name, value)` output filter completely (the country is not a listed value). Paraphrases and
 #   the fact restated in context are caught by any filter that sees the name, and pass the system
-#   prompt often. The **last name only** question is answered correctly about as often as chance on
-#   the full model: our model does not tie a last name to a person, so here the filter's blind spot
-#   costs little (a larger model, which resolves partial references, would not be so kind).
+#   prompt often. The **last name only** question gets 0.18 true answers on the full model against
+#   0.13 for a guess (the `chance` row) and 0.12 for the retrained model, which never saw these
+#   people: about four answers of 80 above guessing. Our model hardly ties a last name to a person,
+#   so here the filter's blind spot costs little (a larger model, which resolves partial
+#   references, would not be so kind).
 # - The retrained model (its bars are drawn in section 6) answers the friend question as well as the
 #   full model: "R is a friend of F" is in R's documents, which it was trained on. Exact unlearning
 #   of F's documents does not remove a fact F shares with someone who stays. Its other leaks sit at
-#   chance (0.25 for a country, about 0.13 for an attribute): guessing, not knowledge.
+#   chance (0.25 for a country, about 0.13 for an attribute): guessing, not knowledge, except the
+#   fact stated in the context, which it repeats (1.00; lecture 07's UnUnlearning).
 #
 # ## 2. The output cannot tell suppression from removal
 #
@@ -404,10 +435,12 @@ print(
 # gives the true answer three quarters of its probability on average, the retrained model about what
 # chance gives). This is the slide's point,
 # "output suppression is not a replacement for removal", and Thaker et al.'s warning: benchmarks
-# that only read outputs can be passed by a filter. Lucki et al. (2024) and Deeb & Roger (2024) make
-# the same point for weight-based unlearning: knowledge that an unlearning method only hides can be
-# recovered (by fine-tuning on unrelated data, or by re-learning a part of it); section 4 runs such
-# a check.
+# that only read outputs can be passed by a filter. Lynch et al. (2024) make the same point for
+# weight-based unlearning: Who's Harry Potter passed its own familiarity metric, yet more of the
+# knowledge than a baseline could be extracted and was still represented in the model. Lucki et al.
+# (2024) and Deeb & Roger (2024) recover knowledge that an unlearning method only hid (by
+# fine-tuning on a few, even unrelated, examples; by relearning one part and testing the other);
+# section 4 runs such checks.
 #
 # ## 3. Dual use
 #
@@ -448,6 +481,7 @@ print(
     "the filter matched a part of a forget person's name)"
 )
 
+
 # %% [markdown]
 # Both rows are the same mechanism, and both models follow the context in nearly every case. A
 # guardrail that blocks the injection must judge *intent* or *truth*, which it does not see in the
@@ -458,82 +492,6 @@ print(
 # table answers at 1.00 under every guardrail). Whether the combination is harmful is a property of
 # its use, not of any one output.
 #
-# ### Removal or suppression? The slides' table, with our measurements
-#
-# The slides ask of each, removal and suppression: is it *necessary*, is it *sufficient*? Each cell
-# below holds the slides' kind of case, the analogue in our world, and the number measured above.
-
-# %%
-T = TABLE["true answer"]
-cases = pd.DataFrame(
-    [
-        (
-            "removal",
-            "necessary: yes",
-            "data whose use in training is itself forbidden",
-            "forget people's documents must leave the weights (exact retraining)",
-            f"forget, full model: {T.loc[('full', 'none'), 'forget']:.2f} true; "
-            f"retrained: {T.loc[('retrained', 'none'), 'forget']:.2f}",
-        ),
-        (
-            "removal",
-            "sufficient: no",
-            "producible from what is kept plus the prompt",
-            "retrained model, fact stated in context",
-            f"{T.loc[('retrained', 'none'), 'attack: fact in context']:.2f} true",
-        ),
-        (
-            "removal",
-            "sufficient: no",
-            "producible from what is kept plus the prompt",
-            "retrained model, composed question (country)",
-            f"{T.loc[('retrained', 'none'), 'attack: composed']:.2f} true (chance 0.25)",
-        ),
-        (
-            "removal",
-            "necessary: no",
-            "data that may be processed in some places and not others",
-            "a fact kept in a datastore and deleted where required (section 5)",
-            "deletion exact, no retraining",
-        ),
-        (
-            "suppression",
-            "necessary: yes",
-            "outputs producible from latent information plus the prompt",
-            "fact in context, retrained model + (name, value) output filter",
-            f"{T.loc[('retrained', 'output: (name, value)'), 'attack: fact in context']:.2f} true",
-        ),
-        (
-            "suppression",
-            "necessary: no",
-            "only consent over training matters",
-            "retrained model's closed-book answers (near chance)",
-            f"{T.loc[('retrained', 'none'), 'forget']:.2f} true",
-        ),
-        (
-            "suppression",
-            "sufficient: no",
-            "unsafe use of innocuous outputs",
-            "friend question under the name filter",
-            f"{T.loc[('full', 'input: names'), 'attack: friend']:.2f} true",
-        ),
-        (
-            "suppression",
-            "sufficient: no",
-            "the weights still hold it",
-            "full model behind all three guardrails, guardrails off",
-            f"{T.loc[('full', 'none'), 'forget']:.2f} true",
-        ),
-    ],
-    columns=["", "question", "the slides' kind of case", "our case", "measured"],
-)
-print(cases.to_string(index=False))
-
-
-# %% [markdown]
-# The "maybe" cells of the slides (removal or suppression *sufficient*: maybe, decided case by case
-# by judges and policy makers) have no measurement: they are decisions, not numbers.
-#
 # ## 4. Unlearning for "safety", at small scale
 #
 # The slides separate three targets: dangerous **knowledge** (a fact), harmful **behaviours**
@@ -543,17 +501,21 @@ print(cases.to_string(index=False))
 # - **knowledge**: the forget people's spells. Lecture 06 ships four models unlearned
 #   from the full one on every forget document (`lm.load_unlearned`: gradient ascent, gradient
 #   difference, Who's Harry Potter, RMU); we add a live run of gradient difference
-#   (`lm.gradient_difference`) on the spell documents only. Recovery checks: the relearning attack
-#   of Lucki et al. (2024) and Deeb & Roger (2024) (fine-tune 10 steps, `lm.relearn`, on the spell
-#   documents of one half of the forget people, then ask the *other* half; both ways round), and the
-#   spell asked after a related fact (the city) or the spell itself is stated in the context;
+#   (`lm.gradient_difference`) on the spell documents only. Recovery checks: Deeb & Roger's (2024)
+#   split relearning (fine-tune 10 steps, `lm.relearn`, on the spell documents of one half of the
+#   forget people, then ask the *other* half; both ways round), and the spell asked after a related
+#   fact (the city) or the spell itself is stated in the context (Lynch et al. 2024 list such
+#   in-context checks);
 # - **behaviour**: answering spell questions at all, for anybody. Suppressed by an output filter
 #   that withholds every spell (recovery check: the same model without the filter), or trained away
 #   by gradient difference on *every* person's spell documents while the other documents are kept
-#   (recovery check: relearn 10 steps on 10 retain people's spells, then ask the forget people's);
-# - **capability**: composing a city with the world's table to give a country, removed with NegGrad+
-#   (lecture 04) on the country questions of the forget people; recovery check: the capability on a
-#   *stated* city (the composition itself, not the memorised answer).
+#   (recovery check, in the spirit of Lucki et al.'s fine-tuning on a few examples: relearn 10
+#   steps on 10 retain people's spells, then ask the other 170 retain people's). No model trained
+#   without any spell is at hand, so chance (1/6, 0.17) is the yardstick, not a retrained model;
+# - **capability**: composing a city with the world's table to give a country. The attempt:
+#   NegGrad+ (lecture 04) on the country questions of the forget people; the checks, each against
+#   the retrained model: the country asked with the person's city (or another city) stated, other
+#   people's countries, the world's table itself.
 
 
 # %%
@@ -735,6 +697,38 @@ print(
 )
 print(safety.round(2).to_string())
 
+
+# %%
+def other_city_rate(model):
+    """Forget people, another city stated: share of answers equal to that city's country."""
+    new = [flipped(p, "city") for p in F]
+    ctx = [lm.statement_text(world, p, "city", value=c) for p, c in zip(F, new)]
+    _, pred = lm.qa_accuracy(model, tok, world, F, "country", contexts=ctx, return_predictions=True)
+    return float(np.mean([a == world.countries[c] for a, c in zip(pred, new)]))
+
+
+city_stated_r = [lm.statement_text(world, p, "city") for p in R]
+capability = pd.DataFrame(
+    {
+        name: {
+            "forget people's country, closed book": acc(m, F, "country"),
+            "forget people's country, their city stated": acc(m, F, "country", city_stated),
+            "forget people's country, another city stated": other_city_rate(m),
+            "retain people's country, their city stated": acc(m, R, "country", city_stated_r),
+            "which country is C in ? (the world's table)": run(
+                m, "none", QUERIES["benign: city -> country"]
+            )[1],
+            "forget people's city, closed book": acc(m, F, "city"),
+        }
+        for name, m in {"NegGrad+ model": cap_removed, "retrained": retrained}.items()
+    }
+)
+print(
+    f"the capability row, checked (true answers; chance: country "
+    f"{1 / len(world.values('country')):.2f}, city {1 / len(world.values('city')):.2f})"
+)
+print(capability.round(2).to_string())
+
 # %% [markdown]
 # Read each row against its recovery check:
 #
@@ -745,18 +739,24 @@ print(safety.round(2).to_string())
 #   (1.00), and the recovery check is trivial: without the filter the model answers every spell
 #   again. Suppression, not removal.
 # - **Behaviour, trained away.** Gradient difference on every person's spell documents takes the 170
-#   retain people's spells from 1.00 to 0.21, near chance, and keeps 0.86 of the cities. Ten steps
-#   of relearning on *ten other* people's spells bring them back to 0.49: the relearning data held
-#   none of these 170 spells, so the weights still did. The behaviour was suppressed inside the
-#   weights, the kind of result Lucki et al. report for safety-trained large models. (The forget
-#   people's spells, printed above the table, go from 0.35 to 0.40 under the same relearning.)
-# - **Capability.** NegGrad+ on the forget people's country questions also stops the composition
-#   when their city is *stated* (last column, 0.30, near the chance level of 0.25; with 20 people
-#   one answer is 0.05): the update damaged the step "city -> country" for these people's prompts,
-#   not just a memorised answer, while the retain people's countries mostly survive (0.92). In a
-#   trial run with 25 steps and 48 retain questions per step instead of 30 and 64, 0.30 of the
-#   countries stayed and 0.40 came back with the city stated. Both settings are short runs on one
-#   seed; treat the row as an illustration of the check, not as a finding.
+#   retain people's spells from 1.00 to 0.21, near the chance of 0.17 (our yardstick: there is no
+#   model trained without spells), and keeps 0.86 of the cities. Ten steps of relearning on *ten
+#   other* people's spells bring them back to 0.49, far above chance: the relearning data held none
+#   of these 170 spells, so the weights still did. The behaviour was suppressed inside the weights,
+#   the kind of result Lucki et al. report for large models unlearned with RMU, whose hazardous
+#   knowledge came back after fine-tuning on a few unrelated examples. (The forget people's spells,
+#   printed above the table, go from 0.35 to 0.40 under the same relearning.)
+# - **Capability.** NegGrad+ takes the forget people's countries from 1.00 to 0.30 (chance 0.25),
+#   and to 0.30 again with their city stated, where the retrained model composes at 1.00. The
+#   second table shows the composition was not removed: for the retain people with their city
+#   stated it gives 0.99, and it answers the world's table 0.83 (the retrained model 1.00). With a
+#   *different* city stated for a forget person, only 0.40 of its answers are that city's country,
+#   against 1.00 for the retrained model, and these people's own cities fell from 1.00 to 0.35
+#   though no city question was in the update. What NegGrad+ learned is to suppress a country after
+#   these names, whatever city comes with them, and to damage what it knew about these people:
+#   over-unlearning on these names (the "collateral unlearning" Lynch et al. measure), visible only
+#   against the retrained model. It is one short run on one seed: an illustration of the checks, not
+#   a finding.
 #
 # ## 5. Retrieval: keep the facts out of the weights
 #
@@ -809,7 +809,9 @@ forget_ids = [f"{p}/{r}" for p in F for r in ATTR]
 t0 = time.perf_counter()
 store.delete(forget_ids)
 DELETE_SECONDS = time.perf_counter() - t0
+t0 = time.perf_counter()
 rebuilt = lm.FactStore.from_world(world, R, relations=ATTR, embedder=(retrained, tok, 0))
+REBUILD_SECONDS = time.perf_counter() - t0
 qs_all = [lm.question_text(world, p, "city") for p in range(len(world.people))]
 exact_check = {
     k: torch.equal(
@@ -841,26 +843,31 @@ after = pd.DataFrame(
 print(after.round(2).to_string())
 
 # %%
-lm_seconds = record["models"]["full"]["training_seconds"]
+lm_seconds = record["models"]["retrained"]["training_seconds"]  # the model without the 20
 S_, R_ = 5, 5
+touched = sisa.expected_fraction_touched(S_, len(F))  # 20 requests, 5 shards
 cost = pd.Series(
     {
-        "delete from the store (measured above)": DELETE_SECONDS,
-        "rebuild the store without them (embeddings)": BUILD_SECONDS * len(R) / len(world.people),
-        f"SISA, S={S_} shards, R={R_} slices (expected, lecture 02)": lm_seconds
+        "delete their 80 entries from the store (measured)": DELETE_SECONDS,
+        "rebuild the store without them (measured)": REBUILD_SECONDS,
+        f"SISA S={S_}, R={R_}: one random request (expected, lecture 02)": lm_seconds
         / sisa.expected_speedup(S_, R_),
-        "retrain the language model (training record)": lm_seconds,
+        f"SISA S={S_}, R={R_}: these 20 requests (at most; {touched:.3f} of shards touched)": (
+            touched * lm_seconds
+        ),
+        "retrain the language model without them (training record)": lm_seconds,
     }
 )
-print("seconds per deletion request:")
+print("seconds to delete the 20 forget people (one row: one random request):")
 print(cost.map(lambda v: f"{v:,.4f}" if v < 1 else f"{v:,.0f}").to_string())
-fig, ax = plt.subplots(figsize=(9, 2.8))
+fig, ax = plt.subplots(figsize=(9, 3.0))
 ax.barh(
     range(len(cost)),
     cost.values,
     color=[
         viz.ROLE_COLORS["retrained"],
         viz.PALETTE["sky"],
+        viz.ROLE_COLORS["unlearned"],
         viz.ROLE_COLORS["unlearned"],
         viz.ROLE_COLORS["original"],
     ],
@@ -869,24 +876,107 @@ ax.set_xscale("log")
 ax.set_yticks(range(len(cost)), cost.index, fontsize=8)
 for i, v in enumerate(cost.values):
     ax.text(v, i, f" {v:.2g} s", va="center", fontsize=8)
-viz.label(ax, "Cost of one deletion request (log scale)", "seconds", "")
+viz.label(ax, "Cost of deleting the 20 forget people (log scale)", "seconds", "")
 plt.show()
 
 # %% [markdown]
 # The store forgets at once and exactly: after the deletion it is, bit for bit, the store built
 # without those entries, and the retrained reader is back at chance on the forget people while the
-# retain people keep every answer. A deletion costs under a millisecond, against about an hour and
-# a half of CPU (5,205 s, from the training record) to retrain our tiny model (days of accelerators
-# for a large model), and against SISA's expected 763 s per request in lecture 02's terms
-# (`3RS / (2R + 1)` times cheaper than retraining, at the price of a partitioned model).
+# retain people keep every answer. Deleting the 20 people's 80 entries costs under a millisecond,
+# and rebuilding the store without them well under a second (both measured above), against about
+# an hour and a half of CPU (5,226 s, from the retrained model's training record) to retrain our
+# tiny model (days of accelerators for a large model). SISA (lecture 02) with 5 shards of 5 slices
+# expects 767 s for *one* random request (`3RS / (2R + 1)` times cheaper than retraining, at the
+# price of a partitioned model); but 20 requests at once touch 0.988 of the shards in expectation
+# (`sisa.expected_fraction_touched`), so for this deletion SISA saves almost nothing: at most
+# 5,166 s.
 #
 # The last column is the **counter-case**: with the *full* model as the reader, deleting the entries
 # changes nothing; the facts leak through the weights. Retrieval gives exact deletion only when the
 # reader never learned what the store holds: SILO's design trains the model on data that may stay,
 # and the store holds the rest. For completeness, the kNN-LM form of retrieval (Khandelwal et al.
 # 2020) mixes the model's next-word distribution with one from stored hidden states,
-# `p = lambda * p_kNN + (1 - lambda) * p_LM`; it is in the library as `lm.knn_lm_probs`, and
-# deletion works the same way there (drop the stored pairs).
+# `p = lambda * p_kNN + (1 - lambda) * p_LM`; it is in the library as `lm.knn_lm_probs`. Deletion
+# there means dropping the stored (hidden state, next word) pairs; this lecture does not
+# demonstrate it, and the same condition applies (a model that never trained on the deleted text).
+#
+# ### Removal or suppression? The slides' table, with our measurements
+#
+# The slides ask of each, removal and suppression: is it *necessary*, is it *sufficient*? Each cell
+# below holds the slides' kind of case, the analogue in our world, and the number measured in
+# sections 1 to 5.
+
+# %%
+T = TABLE["true answer"]
+cases = pd.DataFrame(
+    [
+        (
+            "removal",
+            "necessary: yes",
+            "data whose use in training is itself forbidden",
+            "forget people's documents must leave the weights (exact retraining)",
+            f"forget, full model: {T.loc[('full', 'none'), 'forget']:.2f} true; "
+            f"retrained: {T.loc[('retrained', 'none'), 'forget']:.2f}",
+        ),
+        (
+            "removal",
+            "sufficient: no",
+            "producible from what is kept plus the prompt",
+            "retrained model, fact stated in context",
+            f"{T.loc[('retrained', 'none'), 'attack: fact in context']:.2f} true",
+        ),
+        (
+            "removal",
+            "sufficient: no",
+            "producible from what is kept plus the prompt",
+            "retrained model asked the country, the city stated in context",
+            f"{acc(retrained, F, 'country', city_stated):.2f} true "
+            f"(chance {1 / len(world.values('country')):.2f})",
+        ),
+        (
+            "removal",
+            "necessary: no",
+            "data that may be processed in some places and not others",
+            "a fact kept in a datastore and deleted where required (section 5)",
+            f"after deletion {after.iloc[:, 0].mean():.2f} true; same as rebuilt: "
+            f"{store.same_as(rebuilt)}; {DELETE_SECONDS * 1e3:.2f} ms",
+        ),
+        (
+            "suppression",
+            "necessary: yes",
+            "outputs producible from latent information plus the prompt",
+            "fact in context, retrained model + (name, value) output filter",
+            f"{T.loc[('retrained', 'output: (name, value)'), 'attack: fact in context']:.2f} true",
+        ),
+        (
+            "suppression",
+            "necessary: no",
+            "only consent over training matters",
+            "retrained model's closed-book answers (near chance)",
+            f"{T.loc[('retrained', 'none'), 'forget']:.2f} true",
+        ),
+        (
+            "suppression",
+            "sufficient: no",
+            "unsafe use of innocuous outputs",
+            "friend question under the name filter",
+            f"{T.loc[('full', 'input: names'), 'attack: friend']:.2f} true",
+        ),
+        (
+            "suppression",
+            "sufficient: no",
+            "the weights still hold it",
+            "full model behind all three guardrails, guardrails off",
+            f"{T.loc[('full', 'none'), 'forget']:.2f} true",
+        ),
+    ],
+    columns=["", "question", "the slides' kind of case", "our case", "measured"],
+)
+print(cases.to_string(index=False))
+
+# %% [markdown]
+# The "maybe" cells of the slides (removal or suppression *sufficient*: maybe, decided case by case
+# by judges and policy makers) have no measurement: they are decisions, not numbers.
 #
 # ## 6. Explore the guardrails
 #
@@ -1012,6 +1102,9 @@ for k, row in knowledge.iterrows():
 print("Safety at small scale (before / after removal / kept / recovery check):")
 for k, row in safety.iterrows():
     print(f"  {k}: " + " / ".join(f"{v:.2f}" for v in row))
+print("  capability checks (NegGrad+ / retrained):")
+for k, row in capability.iterrows():
+    print(f"    {k}: " + " / ".join(f"{v:.2f}" for v in row))
 print(
     "Retrieval, retrained reader on forget people (mean of 5 relations): closed book "
     f"{rag['retrained, closed book'].mean():.2f}, exact store "
@@ -1025,9 +1118,9 @@ print(
     f"scores bitwise equal: {all(exact_check.values())}"
 )
 print(
-    f"  cost: deletion {DELETE_SECONDS * 1e3:.2f} ms, store build {BUILD_SECONDS:.1f} s, "
-    f"SISA expected {cost.iloc[2]:.0f} s, "
-    f"retraining {lm_seconds:.0f} s"
+    f"  cost of deleting 20 people: store deletion {DELETE_SECONDS * 1e3:.2f} ms, rebuild "
+    f"{REBUILD_SECONDS:.1f} s, SISA at most {cost.iloc[3]:.0f} s ({cost.iloc[2]:.0f} s for one "
+    f"random request), retraining {lm_seconds:.0f} s"
 )
 print(
     f"Times: guardrail table {TABLE_SECONDS:.1f} s, section 4 {SAFETY_SECONDS:.1f} s; "
@@ -1049,9 +1142,12 @@ print(
 # - Removing the hazardous spell: four of five unlearned models leave the forget spells near
 #   chance, and relearning the other half gains at most two answers there (the retrained control:
 #   one); training away the *behaviour* for everyone is largely undone by relearning ten other
-#   people's spells (0.21 -> 0.49), and a filter only hides it.
+#   people's spells (0.21 -> 0.49), and a filter only hides it. NegGrad+ on the forget people's
+#   countries left the city -> country capability in place for everyone else; it suppressed
+#   countries after these names and damaged their cities, which the retrained control exposes.
 # - A datastore read by a model that never saw its facts gives exact, instant deletion; a reader
-#   that learned them leaks them after deletion.
+#   that learned them leaks them after deletion. For a batch of 20 requests SISA saves almost
+#   nothing over retraining.
 #
 # ## References
 # - P. Thaker, Y. Maurya, S. Hu, Z. S. Wu, V. Smith. *Guardrail Baselines for Unlearning in LLMs.*
@@ -1064,6 +1160,8 @@ print(
 # - J. Łucki, B. Wei, Y. Huang, P. Henderson, F. Tramèr, J. Rando. *An Adversarial Perspective on
 #   Machine Unlearning for AI Safety.* arXiv:2409.18025, 2024 (TMLR 2025).
 #   <https://arxiv.org/abs/2409.18025>
+# - A. Lynch, P. Guo, A. Ewart, S. Casper, D. Hadfield-Menell. *Eight Methods to Evaluate Robust
+#   Unlearning in LLMs.* arXiv:2402.16835, 2024. <https://arxiv.org/abs/2402.16835>
 # - A. Deeb, F. Roger. *Do Unlearning Methods Remove Information from Language Model Weights?*
 #   arXiv:2410.08827, 2024. <https://arxiv.org/abs/2410.08827>
 # - M. Pawelczyk, S. Neel, H. Lakkaraju. *In-Context Unlearning: Language Models as Few-Shot
