@@ -376,9 +376,10 @@ plt.show()
 #   references, would not be so kind).
 # - The retrained model (its bars are drawn in section 6) answers the friend question as well as the
 #   full model: "R is a friend of F" is in R's documents, which it was trained on. Exact unlearning
-#   of F's documents does not remove a fact F shares with someone who stays. Its other leaks sit at
-#   chance (0.25 for a country, about 0.13 for an attribute): guessing, not knowledge, except the
-#   fact stated in the context, which it repeats (1.00; lecture 07's UnUnlearning).
+#   of F's documents does not remove a fact F shares with someone who stays. Its other leaks sit
+#   near the `chance` row (0.25 for the country against 0.25; 0.12 to 0.18 for an attribute against
+#   0.13): guessing, not knowledge, except the fact stated in the context, which it repeats (1.00;
+#   lecture 07's UnUnlearning).
 #
 # ## 2. The output cannot tell suppression from removal
 #
@@ -504,8 +505,8 @@ print(
 #   (`lm.gradient_difference`) on the spell documents only. Recovery checks: Deeb & Roger's (2024)
 #   split relearning (fine-tune 10 steps, `lm.relearn`, on the spell documents of one half of the
 #   forget people, then ask the *other* half; both ways round), and the spell asked after a related
-#   fact (the city) or the spell itself is stated in the context (Lynch et al. 2024 list such
-#   in-context checks);
+#   fact (the city) or the spell itself is stated in the context (Lynch et al. 2024 argue for many
+#   such checks rather than one metric);
 # - **behaviour**: answering spell questions at all, for anybody. Suppressed by an output filter
 #   that withholds every spell (recovery check: the same model without the filter), or trained away
 #   by gradient difference on *every* person's spell documents while the other documents are kept
