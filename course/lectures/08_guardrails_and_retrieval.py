@@ -56,6 +56,7 @@ full, world, tok = lm.load_lm("full")
 retrained, _, _ = lm.load_lm("retrained")
 full, retrained = full.to(DEVICE), retrained.to(DEVICE)
 record = json.loads((lm.CHECKPOINT_DIR / "lm_record.json").read_text())
+F2 = "{:.2f}".format  # one rounding for every printed table and sentence (0.175 -> 0.17)
 MODELS = {"full": full, "retrained": retrained}
 F, R = list(world.forget), list(world.retain)
 ATTR = ["city", "job", "pet", "colour"]
@@ -228,7 +229,8 @@ for k, v in QUERIES.items():
 # still answer them if it ties a last name to a person. For each query set we measure the share of
 # **refused** answers and the share of **true** answers (for forget queries and attacks: the share
 # that leaks the fact, the *bypass* rate). A true answer also counts lucky guesses, so each true
-# answer rate is printed with the rate a uniform guess among the candidates would get (`chance`).
+# answer rate is printed with the rate a uniform guess among the candidates would get: the last
+# row, `chance (not a model)`, below a dashed line.
 
 
 # %%
@@ -265,9 +267,9 @@ pd.set_option("display.width", 200)
 print(
     f"guardrail table ({TABLE_SECONDS:.1f} s); rows: model, guardrails; "
     "'refused' = block / over-block rate, "
-    "'true answer' on forget and attack rows = leak (bypass) rate"
+    "'true answer' in the forget and attack columns = leak (bypass) rate"
 )
-print(TABLE["refused"].round(2).to_string())
+print(TABLE["refused"].to_string(float_format=F2))
 print()
 CHANCE = pd.Series(
     {
@@ -275,9 +277,12 @@ CHANCE = pd.Series(
         for k, v in QUERIES.items()
     }
 )
-print(
-    pd.concat([TABLE["true answer"], CHANCE.to_frame(("chance", "guess")).T]).round(2).to_string()
+true_lines = (
+    pd.concat([TABLE["true answer"], CHANCE.to_frame(("chance (not a model)", "uniform guess")).T])
+    .to_string(float_format=F2)
+    .splitlines()
 )
+print("\n".join(true_lines[:-1] + ["-" * len(true_lines[-1])] + true_lines[-1:]))
 
 
 # %%
@@ -310,8 +315,10 @@ ATTACKS = [k for k in QUERIES if k.startswith("attack")]
 
 
 def guardrail_bars(model="full", configs=SHOW, ax=None):
-    """Block, over-block and bypass bars for the chosen guardrail settings (a group each)."""
+    """Leak, block, over-block and bypass bars for the chosen guardrail settings (a group each);
+    a bar of height 0 is marked with a small 0 above the axis."""
     cols = [
+        ("true answer", "forget", "leak (forget, true answers)", "white", "xxx"),
         ("refused", "forget", "block (forget)", viz.ROLE_COLORS["forget"], ""),
         ("refused", "retain", "over-block (retain)", viz.ROLE_COLORS["retain"], ""),
         (
@@ -322,26 +329,29 @@ def guardrail_bars(model="full", configs=SHOW, ax=None):
             "//",
         ),
     ]
-    cols += [
-        ("true answer", a, a.replace("attack: ", "bypass: "), c, "")
-        for a, c in zip(ATTACKS, ["0.25", "0.4", "0.55", "0.7", "0.85"])
+    cols += [  # the five attacks: five greys, each with its own hatch
+        ("true answer", a, a.replace("attack: ", "bypass: "), c, h)
+        for a, c, h in zip(
+            ATTACKS, ["0.15", "0.45", "0.65", "0.8", "0.95"], ["", "//", "..", "\\\\", "++"]
+        )
     ]
     ax = ax or plt.subplots(figsize=(11, 3.8))[1]
     x, w = np.arange(len(configs)), 0.8 / len(cols)
     for i, (top, k, lab, c, h) in enumerate(cols):
         vals = [TABLE.loc[(model, cfg), (top, k)] for cfg in configs]
-        ax.bar(
-            x + (i - len(cols) / 2 + 0.5) * w,
-            vals,
-            w,
-            color=c,
-            hatch=h,
-            edgecolor="white",
-            label=lab,
-        )
+        xs = x + (i - len(cols) / 2 + 0.5) * w
+        ax.bar(xs, vals, w, color=c, hatch=h, edgecolor="0.3", linewidth=0.4, label=lab)
+        for xi, v in zip(xs, vals):
+            if v == 0:
+                ax.text(xi, 0.01, "0", ha="center", va="bottom", fontsize=5, color="0.3")
     ax.set_xticks(x, [c.replace(": ", ":\n") for c in configs], fontsize=8)
     ax.set_ylim(0, 1.05)
-    viz.label(ax, f"Guardrails around the {model} model", "guardrails on", "share of queries")
+    viz.label(
+        ax,
+        f"Guardrails around the {model} model (0 = a bar of height zero)",
+        "guardrails on",
+        "share of queries",
+    )
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1))
     return ax
 
@@ -353,6 +363,9 @@ plt.show()
 # %% [markdown]
 # Read the table and the bars together:
 #
+# - The first, hatched bar of each group is the basic leak: the true answers to the forget
+#   questions. With no guardrail the full model gives every one (1.00); every other bar is read
+#   against that baseline.
 # - Every filter that matches the forget people blocks all 80 forget questions (block 1.00), and the
 #   name filter and the `(name, value)` output filter do it **without over-blocking** anyone else.
 #   (The benign city -> country questions name nobody and are never refused.)
@@ -369,15 +382,15 @@ plt.show()
 #   of them (it blocks R's name when R shares a name part). The **composed** question gets past the
 #   `(name, value)` output filter completely (the country is not a listed value). Paraphrases and
 #   the fact restated in context are caught by any filter that sees the name, and pass the system
-#   prompt often. The **last name only** question gets 0.18 true answers on the full model against
-#   0.13 for a guess (the `chance` row) and 0.12 for the retrained model, which never saw these
-#   people: about four answers of 80 above guessing. Our model hardly ties a last name to a person,
+#   prompt often. The **last name only** question gets 0.17 true answers on the full model against
+#   0.13 for a guess (the chance row) and 0.12 for the retrained model, which never saw these
+#   people: three or four answers of 80 above guessing. Our model hardly ties a last name to a person,
 #   so here the filter's blind spot costs little (a larger model, which resolves partial
 #   references, would not be so kind).
 # - The retrained model (its bars are drawn in section 6) answers the friend question as well as the
 #   full model: "R is a friend of F" is in R's documents, which it was trained on. Exact unlearning
 #   of F's documents does not remove a fact F shares with someone who stays. Its other leaks sit
-#   near the `chance` row (0.25 for the country against 0.25; 0.12 to 0.18 for an attribute against
+#   near the chance row (0.25 for the country against 0.25; 0.12 to 0.17 for an attribute against
 #   0.13): guessing, not knowledge, except the fact stated in the context, which it repeats (1.00;
 #   lecture 07's UnUnlearning).
 #
@@ -421,7 +434,7 @@ suppress = pd.DataFrame(
         },
     }
 )
-print(suppress.round(2).to_string())
+print(suppress.to_string(float_format=F2))
 print(
     "chance on the forget questions (mean over the 4 attributes): "
     f"{np.mean([1 / len(world.values(r)) for r in ATTR]):.2f}"
@@ -473,7 +486,7 @@ dual = pd.DataFrame(
     }
 )
 print("share of answers that follow the city stated in the context:")
-print(dual.round(2).to_string())
+print(dual.to_string(float_format=F2))
 blocked_benign = guard(full, "input: names + parts")
 blocked_benign.answer([lm.question_text(world, sharing[0], "city")], list(world.values("city")))
 print("\na refused benign request:", blocked_benign.blocked()[0])
@@ -484,7 +497,8 @@ print(
 
 
 # %% [markdown]
-# Both rows are the same mechanism, and both models follow the context in nearly every case. A
+# Both rows are the same mechanism, and both models follow the context in every case (1.00 in all
+# four cells). A
 # guardrail that blocks the injection must judge *intent* or *truth*, which it does not see in the
 # prompt; a guardrail that blocks by name refuses a benign request about somebody else (printed
 # above). The slides ask what makes an output harmful and how a model differs from a web search: in
@@ -601,7 +615,12 @@ print(
     f"{UNLEARN_CFG.steps} steps); chance {1 / len(world.values(HAZ)):.2f}; forget: 20 people, "
     "retain: 180; relearn: 10 steps on 10 forget people's spells, the other 10 asked"
 )
-print(knowledge.round(2).to_string())
+print(knowledge.to_string(float_format=F2))
+SHIPPED_STEPS = {
+    n: lm.unlearned_record()["models"][f"lm_{n}"]["config"]["steps"]
+    for n in ["gradient_ascent", "gradient_difference", "whp", "rmu"]
+}
+print("unlearning steps of the shipped models (lm.unlearned_record()):", SHIPPED_STEPS)
 
 # %% [markdown]
 # With 20 forget people one answer is 0.05, and guessing gets about 3 of 20 right (0.17). The
@@ -612,8 +631,11 @@ print(knowledge.round(2).to_string())
 # - Gradient difference (shipped and live), WHP and RMU leave 0.05 to 0.25 of the forget spells,
 #   below chance or within one standard error of it (0.08 with 20 people), and relearning gains at
 #   most two answers (WHP 0.20 -> 0.30; the control gains one). Gradient ascent is the exception:
-#   0.40 of the spells survive its 6 steps and 0.55 after relearning, while the retain people's
-#   spells have already dropped to 0.52.
+#   0.40 of the spells survive its 6 steps (the shipped models' steps are printed under the table)
+#   and 0.55 after relearning, while the retain people's spells have already dropped to 0.52.
+# - Relearning is not free either: the full model, which knew every spell (1.00), answers only 0.85
+#   of the asked half after ten steps on the other half's spell sentences. Three of 20 spells are
+#   lost to the update itself, so the relearning column is a lower bound on what a model knew.
 # - The retain people keep their spells under WHP (0.99), RMU and the live run (0.87), less under
 #   the shipped gradient difference (0.76).
 # - A related fact in the context (the city) changes no model's accuracy by more than two answers.
@@ -652,6 +674,12 @@ filtered = spell_filter.answer(
     [lm.question_text(world, p, HAZ) for p in ASKED], list(world.values(HAZ))
 )
 behaviour_on = float(np.mean([a == world.answer(p, HAZ) for a, p in zip(filtered, ASKED)]))
+cities_through_filter = spell_filter.answer(
+    [lm.question_text(world, p, "city") for p in R], list(world.values("city"))
+)
+kept_filtered = float(
+    np.mean([a == world.answer(p, "city") for a, p in zip(cities_through_filter, R)])
+)
 SAFETY_SECONDS = time.perf_counter() - t0 + KNOWLEDGE_SECONDS
 safety = pd.DataFrame(
     {
@@ -666,8 +694,8 @@ safety = pd.DataFrame(
         "behaviour: spell answers (output filter)": {
             "before": acc(full, ASKED, HAZ),
             "after removal": behaviour_on,
-            "kept": acc(full, R, "city"),
-            "recovery check": acc(full, ASKED, HAZ),
+            "kept": kept_filtered,  # the retain people's cities, asked through the filter
+            "recovery check": acc(full, ASKED, HAZ),  # the filter off: the same model as "before"
         },
         "behaviour: spell answers (gradient difference, everyone)": {
             "before": acc(full, ASKED, HAZ),
@@ -686,8 +714,9 @@ safety = pd.DataFrame(
 print(
     f"true answers ({SAFETY_SECONDS:.1f} s for section 4). Asked: the forget people (knowledge, "
     "capability), the 170 retain people not used for relearning (behaviour). kept: retain "
-    "people's spells (knowledge), cities (behaviour), countries (capability). recovery check: "
-    "relearning the other half (knowledge); filter off, or 10 steps relearning 10 retain "
+    "people's spells (knowledge), cities (behaviour; through the filter for the filtered row), "
+    "countries (capability). recovery check: relearning the other half (knowledge); filter off "
+    "(the 'before' model itself), or 10 steps relearning 10 retain "
     "people's spells (behaviour); the city stated in the context (capability)"
 )
 print(
@@ -696,7 +725,7 @@ print(
     "| after relearning",
     acc(spells_back, F, HAZ),
 )
-print(safety.round(2).to_string())
+print(safety.to_string(float_format=F2))
 
 
 # %%
@@ -728,7 +757,7 @@ print(
     f"the capability row, checked (true answers; chance: country "
     f"{1 / len(world.values('country')):.2f}, city {1 / len(world.values('city')):.2f})"
 )
-print(capability.round(2).to_string())
+print(capability.to_string(float_format=F2))
 
 # %% [markdown]
 # Read each row against its recovery check:
@@ -736,9 +765,10 @@ print(capability.round(2).to_string())
 # - **Knowledge.** The live gradient difference takes the forget people's spells from 1.00 to 0.05
 #   while the retain people keep 0.87 of theirs, and relearning the other half brings back none
 #   (0.00; the control above gains one answer). The honest yardstick remains the retrained model.
-# - **Behaviour, filtered.** The output filter withholds every spell answer (0.00), the cities stay
-#   (1.00), and the recovery check is trivial: without the filter the model answers every spell
-#   again. Suppression, not removal.
+# - **Behaviour, filtered.** The output filter withholds every spell answer (0.00), and the retain
+#   people's cities, asked through the same filter, stay (1.00). The recovery check is trivial and
+#   is no new measurement: without the filter the model *is* the "before" model, so the check equals
+#   the "before" column (1.00). Suppression, not removal.
 # - **Behaviour, trained away.** Gradient difference on every person's spell documents takes the 170
 #   retain people's spells from 1.00 to 0.21, near the chance of 0.17 (our yardstick: there is no
 #   model trained without spells), and keeps 0.86 of the cities. Ten steps of relearning on *ten
@@ -796,7 +826,7 @@ rag = pd.DataFrame(
     }
 )
 print(f"forget people's true answers; store of {len(store)} facts built in {BUILD_SECONDS:.1f} s")
-print(rag.round(2).to_string())
+print(rag.to_string(float_format=F2))
 
 # %% [markdown]
 # With the store, the retrained model answers the forget questions like the full model, through
@@ -841,7 +871,7 @@ after = pd.DataFrame(
         },
     }
 )
-print(after.round(2).to_string())
+print(after.to_string(float_format=F2))
 
 # %%
 lm_seconds = record["models"]["retrained"]["training_seconds"]  # the model without the 20
@@ -876,14 +906,20 @@ ax.barh(
 ax.set_xscale("log")
 ax.set_yticks(range(len(cost)), cost.index, fontsize=8)
 for i, v in enumerate(cost.values):
-    ax.text(v, i, f" {v:.2g} s", va="center", fontsize=8)
-viz.label(ax, "Cost of deleting the 20 forget people (log scale)", "seconds", "")
+    ax.text(v, i, f" {v:,.4f} s" if v < 1 else f" {v:,.0f} s", va="center", fontsize=8)
+viz.label(
+    ax,
+    "Cost of deleting the 20 forget people, and of one random request under SISA (log scale)",
+    "seconds",
+    "",
+)
 plt.show()
 
 # %% [markdown]
 # The store forgets at once and exactly: after the deletion it is, bit for bit, the store built
-# without those entries, and the retrained reader is back at chance on the forget people while the
-# retain people keep every answer. Deleting the 20 people's 80 entries costs under a millisecond,
+# without those entries, and the retrained reader is back at its closed-book level on the forget
+# people (the same five numbers as "retrained, closed book", 0.00 to 0.30) while the retain people
+# keep every answer. Deleting the 20 people's 80 entries costs under a millisecond,
 # and rebuilding the store without them well under a second (both measured above), against about
 # an hour and a half of CPU (5,226 s, from the retrained model's training record) to retrain our
 # tiny model (days of accelerators for a large model). SISA (lecture 02) with 5 shards of 5 slices
@@ -939,7 +975,8 @@ cases = pd.DataFrame(
             "necessary: no",
             "data that may be processed in some places and not others",
             "a fact kept in a datastore and deleted where required (section 5)",
-            f"after deletion {after.iloc[:, 0].mean():.2f} true; same as rebuilt: "
+            f"after deletion {after.iloc[:, 0].mean():.2f} true (chance "
+            f"{np.mean([1 / len(world.values(r)) for r in REL5]):.2f}); same as rebuilt: "
             f"{store.same_as(rebuilt)}; {DELETE_SECONDS * 1e3:.2f} ms",
         ),
         (
@@ -984,7 +1021,10 @@ print(cases.to_string(index=False))
 # Pick a model and the guardrail settings to compare: the bars are section 1's block, over-block and
 # bypass rates, read from the table computed there (nothing is re-run; the retrained model was
 # measured with four of the settings, so the others are left out for it). The figure below is the
-# default, drawn without the widget.
+# default, drawn without the widget. One bar there needs a word: under the `(name, value)` output
+# filter the retrained model's forget questions are blocked in 0.15 of the cases. That model never
+# learned these facts; the 0.15 are its lucky guesses (its true answers with no guardrail, 0.15),
+# which equal the listed value and are withheld, so its leak under that filter is 0.00.
 
 # %%
 guardrail_bars("retrained", RETRAINED_CONFIGS)
@@ -1058,8 +1098,9 @@ widgets.interact(
 # <details><summary>Answer</summary>
 #
 # The relearning data held none of those 170 spells, and spells are drawn per person, so they cannot
-# be inferred from the ten: they came back from the weights. The retrained model is the control: for
-# the forget people it never saw, relearning one half moved the other half only from 0.20 to 0.25.
+# be inferred from the ten: they came back from the weights. No model trained without any spell is
+# at hand for this row, so the yardstick is chance (0.17): the unlearned model sat near it (0.21),
+# and relearning put it far above it (0.49).
 # </details>
 #
 # ## What we measured

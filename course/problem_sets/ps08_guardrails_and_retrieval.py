@@ -64,11 +64,14 @@ def switched_off(*names):
 # str of the same length (a question and the model's answer to it); `forbidden` is a list of
 # `(subject, value)` pairs; `harmful` a list of bools, one per query, saying whether the query
 # really asks for a forbidden fact. An answer is **withheld** when it equals some pair's `value` and
-# the prompt contains that pair's `subject` as whole words, in order (`"wren oakhart"` is in
-# `"where does wren oakhart live ?"`, but `"wren"` is not in `"where does wrena oakhart live ?"`); a
-# `subject` of `None` matches every prompt. Return `(filtered, over_block)`: `filtered` is the list
-# of answers with each withheld one replaced by `lm.REFUSAL`, and `over_block` the share of the
-# **non-harmful** queries whose answer was withheld (a float; `0.0` when no query is non-harmful).
+# the prompt contains that pair's `subject` as consecutive whole words, in the same order
+# (`"wren oakhart"` is in `"where does wren oakhart live ?"`, but not in
+# `"where does oakhart wren live ?"` nor in `"is wren x oakhart here ?"`, and `"wren"` is not in
+# `"where does wrena oakhart live ?"`); a `subject` of `None` matches every prompt. Return
+# `(filtered, over_block)`: `filtered` is the list of answers with each withheld one replaced by
+# `lm.REFUSAL`, and `over_block` the share of the **non-harmful** queries whose answer *your
+# filter* withheld (a float; `0.0` when no query is non-harmful). An answer that already is
+# `lm.REFUSAL` (the model refused by itself) was not withheld by the filter.
 #
 # Raise `ValueError` if the lists differ in length. Do not change the lists you are given. This task
 # mirrors `lm.OutputFilter`; do not use `lm.OutputFilter` or `lm.Guardrails`.
@@ -85,7 +88,7 @@ def filter_outputs(prompts, answers, forbidden, harmful):
         n = len(phrase)
         return any(words[i : i + n] == phrase for i in range(len(words) - n + 1))
 
-    filtered = []
+    filtered, withheld = [], []
     for prompt, answer in zip(prompts, answers):
         words = prompt.split()
         hit = any(
@@ -93,8 +96,9 @@ def filter_outputs(prompts, answers, forbidden, harmful):
             for subject, value in forbidden
         )
         filtered.append(lm.REFUSAL if hit else answer)
-    benign = [f for f, h in zip(filtered, harmful) if not h]
-    over = float(np.mean([f == lm.REFUSAL for f in benign])) if benign else 0.0
+        withheld.append(hit)
+    benign = [w for w, h in zip(withheld, harmful) if not h]
+    over = float(np.mean(benign)) if benign else 0.0
     return filtered, over
     ### END SOLUTION
 
@@ -108,8 +112,9 @@ def filter_outputs(prompts, answers, forbidden, harmful):
         lm.REFUSAL if any(a == v and (s is None or s in p) for s, v in forbidden) else a
         for p, a in zip(prompts, answers)
     ]
-    benign = [f for f, h in zip(filtered, harmful) if not h]
-    return filtered, (float(np.mean([f == lm.REFUSAL for f in benign])) if benign else 0.0)
+    withheld = [f == lm.REFUSAL and a != lm.REFUSAL for f, a in zip(filtered, answers)]
+    benign = [w for w, h in zip(withheld, harmful) if not h]
+    return filtered, (float(np.mean(benign)) if benign else 0.0)
 
 
 # %% nbg="wrong:filter_outputs:overblock_over_all"
@@ -136,8 +141,9 @@ def filter_outputs(prompts, answers, forbidden, harmful):
         raise ValueError("lengths differ")
     values = {v for _, v in forbidden}
     filtered = [lm.REFUSAL if a in values else a for a in answers]
-    benign = [f for f, h in zip(filtered, harmful) if not h]
-    return filtered, (float(np.mean([f == lm.REFUSAL for f in benign])) if benign else 0.0)
+    withheld = [f == lm.REFUSAL and a != lm.REFUSAL for f, a in zip(filtered, answers)]
+    benign = [w for w, h in zip(withheld, harmful) if not h]
+    return filtered, (float(np.mean(benign)) if benign else 0.0)
 
 
 # %% nbg="wrong:filter_outputs:no_length_check"
@@ -151,8 +157,9 @@ def filter_outputs(prompts, answers, forbidden, harmful):
         lm.REFUSAL if any(a == v and (s is None or has(p, s)) for s, v in forbidden) else a
         for p, a in zip(prompts, answers)
     ]
-    benign = [f for f, h in zip(filtered, harmful) if not h]
-    return filtered, (float(np.mean([f == lm.REFUSAL for f in benign])) if benign else 0.0)
+    withheld = [f == lm.REFUSAL and a != lm.REFUSAL for f, a in zip(filtered, answers)]
+    benign = [w for w, h in zip(withheld, harmful) if not h]
+    return filtered, (float(np.mean(benign)) if benign else 0.0)
 
 
 # %% nbg="wrong:filter_outputs:none_subject_never_matches"
@@ -169,8 +176,57 @@ def filter_outputs(prompts, answers, forbidden, harmful):
         lm.REFUSAL if any(s is not None and a == v and has(p, s) for s, v in forbidden) else a
         for p, a in zip(prompts, answers)
     ]
-    benign = [f for f, h in zip(filtered, harmful) if not h]
-    return filtered, (float(np.mean([f == lm.REFUSAL for f in benign])) if benign else 0.0)
+    withheld = [f == lm.REFUSAL and a != lm.REFUSAL for f, a in zip(filtered, answers)]
+    benign = [w for w, h in zip(withheld, harmful) if not h]
+    return filtered, (float(np.mean(benign)) if benign else 0.0)
+
+
+# %% nbg="wrong:filter_outputs:words_any_order"
+# trap: the subject's words may appear in any order ("oakhart wren" matches "wren oakhart")
+def filter_outputs(prompts, answers, forbidden, harmful):
+    if not len(prompts) == len(answers) == len(harmful):
+        raise ValueError("lengths differ")
+    filtered = [
+        lm.REFUSAL
+        if any(a == v and (s is None or set(s.split()) <= set(p.split())) for s, v in forbidden)
+        else a
+        for p, a in zip(prompts, answers)
+    ]
+    benign = [f == lm.REFUSAL for f, h in zip(filtered, harmful) if not h]
+    return filtered, (sum(benign) / len(benign) if benign else 0.0)
+
+
+# %% nbg="wrong:filter_outputs:in_order_not_consecutive"
+# trap: the subject's words in order but with other words between them ("wren x oakhart")
+def filter_outputs(prompts, answers, forbidden, harmful):
+    if not len(prompts) == len(answers) == len(harmful):
+        raise ValueError("lengths differ")
+
+    def has(p, s):
+        it = iter(p.split())
+        return all(w in it for w in s.split())
+
+    filtered = [
+        lm.REFUSAL if any(a == v and (s is None or has(p, s)) for s, v in forbidden) else a
+        for p, a in zip(prompts, answers)
+    ]
+    benign = [f == lm.REFUSAL for f, h in zip(filtered, harmful) if not h]
+    return filtered, (sum(benign) / len(benign) if benign else 0.0)
+
+
+# %% nbg="wrong:filter_outputs:counts_model_refusals"
+# trap: the over-block rate counts every REFUSAL in the output, also one the model gave itself
+def filter_outputs(prompts, answers, forbidden, harmful):
+    if not len(prompts) == len(answers) == len(harmful):
+        raise ValueError("lengths differ")
+    filtered = [
+        lm.REFUSAL
+        if any(a == v and (s is None or f" {s} " in f" {p} ") for s, v in forbidden)
+        else a
+        for p, a in zip(prompts, answers)
+    ]
+    benign = [f == lm.REFUSAL for f, h in zip(filtered, harmful) if not h]
+    return filtered, (sum(benign) / len(benign) if benign else 0.0)
 
 
 # %% nbg="alt:filter_outputs:padded_string_match"
@@ -227,12 +283,27 @@ assert got2 == [lm.REFUSAL, lm.REFUSAL, answers[2]] and abs(over2 - 0.5) < 1e-12
     "subject None withholds the value everywhere: expected 2 refusals and over_block 0.5, "
     f"got {got2}, {over2}"
 )
+first, last = NAME[f0].split()
+p_swap, p_gap = f"where does {last} {first} live ?", f"is {first} x {last} here ?"
+with switched_off("OutputFilter", "Guardrails"):
+    g6, o6 = filter_outputs([p_swap, p_gap], [city0, city0], [(NAME[f0], city0)], [False, False])
+assert g6 == [city0, city0] and o6 == 0.0, (
+    f"the subject must appear as consecutive whole words in order: {NAME[f0]!r} is not in "
+    f"{p_swap!r} nor in {p_gap!r}; expected nothing withheld and over_block 0.0, got {g6}, {o6}"
+)
+with switched_off("OutputFilter", "Guardrails"):
+    g7, o7 = filter_outputs(
+        prompts[1:], [lm.REFUSAL, answers[2]], [(NAME[f0], city0)], [False, False]
+    )
+assert g7 == [lm.REFUSAL, answers[2]] and o7 == 0.0, (
+    "an answer that already is lm.REFUSAL (the model refused by itself) was not withheld by "
+    f"the filter: over_block must be 0.0, got {o7}"
+)
 print(
     "visible tests passed: a (name, value) pair withholds one answer, a None subject two; "
-    "over-block 0.0 and 0.5"
+    "swapped or separated name words withhold nothing; over-block 0.0 and 0.5"
 )
 ### BEGIN HIDDEN TESTS
-first, last = NAME[f0].split()
 p_part = f"where does {first} {last}x live ?"
 with switched_off("OutputFilter", "Guardrails"):
     g3, o3 = filter_outputs(
@@ -251,10 +322,12 @@ for bad in [
 ]:
     try:
         filter_outputs(bad[0], bad[1], forbidden, bad[2])
-        raised = False
+        raised = "no error"
     except ValueError:
         raised = True
-    assert raised, "lists of different lengths: expected ValueError"
+    except Exception as e:  # noqa: BLE001
+        raised = repr(e)
+    assert raised is True, f"lists of different lengths: expected ValueError, got {raised}"
 ppl = world.retain[:40]
 pr = [lm.question_text(world, p, "pet") for p in ppl]
 an = [world.answer(p, "pet") for p in ppl]
@@ -263,7 +336,9 @@ hm = [i < 5 for i in range(len(ppl))]
 want = [lm.REFUSAL if (i < 5 or a == "parrot") else a for i, a in enumerate(an)]
 with switched_off("OutputFilter", "Guardrails"):
     g5, o5 = filter_outputs(pr, an, fb, hm)
-assert g5 == want, "40 pet questions: wrong answers withheld"
+assert g5 == want, (
+    "40 pet questions, 5 (name, pet) pairs and (None, 'parrot'): the withheld answers differ"
+)
 assert abs(o5 - sum(a == "parrot" for a in an[5:]) / 35) < 1e-12, (
     f"over-block over the 35 non-harmful: got {o5}"
 )
@@ -279,8 +354,8 @@ assert abs(o5 - sum(a == "parrot" for a in an[5:]) / 35) < 1e-12, (
 # lists of different lengths. This task mirrors `lm.InputFilter`; do not use `lm.InputFilter` or
 # `lm.Guardrails`.
 #
-# The tests measure it on lecture 08's attacks: the composed question (country instead of city) and
-# the friend question.
+# The visible tests measure it on two of lecture 08's attacks: the composed question (country
+# instead of city) and the friend question (it names a retained person, whose friend is forgotten).
 
 
 # %% nbg="answer:bypass_rate"
@@ -373,6 +448,29 @@ def bypass_rate(phrases, prompts, model_answers, truths):
     )
 
 
+# %% nbg="wrong:bypass_rate:words_any_order"
+# trap: a phrase's words may appear in any order ("oakhart wren" is refused as "wren oakhart")
+def bypass_rate(phrases, prompts, model_answers, truths):
+    if not prompts or not len(prompts) == len(model_answers) == len(truths):
+        raise ValueError("bad lengths")
+    ok = [
+        not any(set(ph.split()) <= set(p.split()) for ph in phrases) and a == t
+        for p, a, t in zip(prompts, model_answers, truths)
+    ]
+    return sum(ok) / len(ok)
+
+
+# %% nbg="alt:bypass_rate:one_minus_blocked_or_wrong"
+def bypass_rate(phrases, prompts, model_answers, truths):
+    if not prompts or not len(prompts) == len(model_answers) == len(truths):
+        raise ValueError("need non-empty lists of equal length")
+    stopped = [
+        any(f" {ph} " in f" {p} " for ph in phrases) or a != t
+        for p, a, t in zip(prompts, model_answers, truths)
+    ]
+    return 1 - sum(stopped) / len(stopped)
+
+
 # %% nbg="alt:bypass_rate:count_loop"
 def bypass_rate(phrases, prompts, model_answers, truths):
     if len(prompts) == 0 or len(prompts) != len(model_answers) or len(prompts) != len(truths):
@@ -412,17 +510,29 @@ assert blocked_all == 0.0, (
 assert abs(no_filter - np.mean([a == t for a, t in zip(preds, truth)])) < 1e-12, (
     f"with no phrase listed, the bypass rate is the model's accuracy: got {no_filter}"
 )
-print(f"visible tests passed: name filter 0.0 on the composed questions, no filter {no_filter:.2f}")
-### BEGIN HIDDEN TESTS
 friends = [p for p in world.retain if world.answer(p, "friend") in names]
 fq = [lm.question_text(world, p, "friend") for p in friends]
 fa = [world.answer(p, "friend") for p in friends]
+with switched_off("InputFilter", "Guardrails"):
+    r1 = bypass_rate(names, fq, fa, fa)
+assert r1 == 1.0, f"friend questions name no forget person: all {len(fq)} get through, got {r1}"
+first0, last0 = names[0].split()
+swapped = [f"where does {last0} {first0} live ?"]
+with switched_off("InputFilter", "Guardrails"):
+    r0 = bypass_rate([names[0]], swapped, ["a"], ["a"])
+assert r0 == 1.0, (
+    f"a phrase counts only as consecutive whole words in order: {swapped[0]!r} does not "
+    f"contain {names[0]!r}, so it is not refused; expected 1.0, got {r0}"
+)
+print(
+    f"visible tests passed: name filter 0.0 on the composed questions, no filter "
+    f"{no_filter:.2f}; friend questions 1.0; swapped name words not refused"
+)
+### BEGIN HIDDEN TESTS
 wrong = [fa[(i + 1) % len(fa)] for i in range(len(fa))]
 mixed = [fa[i] if i % 2 else wrong[i] for i in range(len(fa))]
 with switched_off("InputFilter", "Guardrails"):
-    r1 = bypass_rate(names, fq, fa, fa)
     r2 = bypass_rate(names, fq, mixed, fa)
-assert r1 == 1.0, f"friend questions name no forget person: all {len(fq)} get through, got {r1}"
 assert abs(r2 - np.mean([m == a for m, a in zip(mixed, fa)])) < 1e-12, (
     f"only true answers count: got {r2}"
 )
@@ -447,10 +557,12 @@ assert r4 == 1.0, "whole words only: a longer word is not the listed name"
 for args in [([], [], []), (qs, preds[:3], truth)]:
     try:
         bypass_rate(names, *args)
-        raised = False
+        raised = "no error"
     except ValueError:
         raised = True
-    assert raised, "empty or unequal lists: expected ValueError"
+    except Exception as e:  # noqa: BLE001
+        raised = repr(e)
+    assert raised is True, f"empty or unequal lists: expected ValueError, got {raised}"
 ### END HIDDEN TESTS
 
 # %% [markdown] nbg="locked:task3_md"
@@ -679,8 +791,9 @@ assert empty == {} and ex5, "deleting everything leaves an empty store, equal to
 # open model) and `verdict` is:
 #
 # - `"not hidden"` if the guarded system itself is above chance by more than 2 standard errors
-#   (`(acc_guarded - chance) / sqrt(chance * (1 - chance) / n) > 2`);
-# - otherwise `"suppressed"` if `z > 2` (the weights still hold it);
+#   (`(acc_guarded - chance) / sqrt(chance * (1 - chance) / n) > 2`, strictly);
+# - otherwise `"suppressed"` if `z > 2` (strictly: `z` exactly 2 is not enough; the weights still
+#   hold it);
 # - otherwise `"removed"` (the open model is not distinguishable from chance at this sample size).
 #
 # Raise `ValueError` unless `0 < chance < 1`, `n >= 1` and both accuracies are in [0, 1].
@@ -768,6 +881,40 @@ def removal_or_suppression(acc_guarded, acc_open, chance, n):
     return ("suppressed" if z > 2 else "removed"), z
 
 
+# %% nbg="wrong:removal_or_suppression:ge_2"
+# trap: z >= 2 instead of z > 2 (z exactly 2 is called suppressed)
+def removal_or_suppression(acc_guarded, acc_open, chance, n):
+    if not 0 < chance < 1 or n < 1 or not (0 <= acc_guarded <= 1 and 0 <= acc_open <= 1):
+        raise ValueError("bad input")
+    se = np.sqrt(chance * (1 - chance) / n)
+    z = (acc_open - chance) / se
+    if (acc_guarded - chance) / se >= 2:
+        return "not hidden", z
+    return ("suppressed" if z >= 2 else "removed"), z
+
+
+# %% nbg="wrong:removal_or_suppression:threshold_1p96"
+# trap: 1.96 (a two-sided 95% test) instead of the stated 2 standard errors
+def removal_or_suppression(acc_guarded, acc_open, chance, n):
+    if not 0 < chance < 1 or n < 1 or not (0 <= acc_guarded <= 1 and 0 <= acc_open <= 1):
+        raise ValueError("bad input")
+    se = np.sqrt(chance * (1 - chance) / n)
+    z = (acc_open - chance) / se
+    if (acc_guarded - chance) / se > 1.96:
+        return "not hidden", z
+    return ("suppressed" if z > 1.96 else "removed"), z
+
+
+# %% nbg="wrong:removal_or_suppression:no_not_hidden"
+# trap: never returns "not hidden" (the guarded accuracy is ignored)
+def removal_or_suppression(acc_guarded, acc_open, chance, n):
+    if not 0 < chance < 1 or n < 1 or not (0 <= acc_guarded <= 1 and 0 <= acc_open <= 1):
+        raise ValueError("bad input")
+    se = np.sqrt(chance * (1 - chance) / n)
+    z = (acc_open - chance) / se
+    return ("suppressed" if z > 2 else "removed"), z
+
+
 # %% nbg="alt:removal_or_suppression:math_sqrt"
 import math
 
@@ -806,16 +953,42 @@ assert v1 == "suppressed", (
 )
 assert v2 == "removed", f"retrained model ({acc_re:.2f}): got {v2!r}"
 assert abs(z1 - (acc_full - chance) / np.sqrt(chance * (1 - chance) / 20)) < 1e-9, f"z: got {z1}"
-print(f"visible tests passed: full + filter {v1} (z = {z1:.1f}), retrained {v2} (z = {z2:.1f})")
-### BEGIN HIDDEN TESTS
-se = np.sqrt(0.25 * 0.75 / 100)
-assert removal_or_suppression(0.25 + 2.5 * se, 1.0, 0.25, 100)[0] == "not hidden"
-assert removal_or_suppression(0.0, 1.0, 0.25, 100)[0] == "suppressed"
-assert removal_or_suppression(0.0, 0.25 + 1.5 * se, 0.25, 100)[0] == "removed"
-assert removal_or_suppression(0.0, 0.0, 0.25, 100)[0] == "removed", (
-    "far below chance is not 'suppressed'"
+# boundary cases: z exactly 2.0 in floating point (se 0.25 and 0.125 are exact binary fractions)
+for args in [(0.0, 1.0, 0.5, 4), (0.0, 0.5, 0.25, 12)]:
+    vb, zb = removal_or_suppression(*args)
+    assert zb == 2.0 and vb == "removed", (
+        f"removal_or_suppression{args}: z is exactly 2.0, and only z > 2 is 'suppressed'; "
+        f"expected ('removed', 2.0), got ({vb!r}, {zb})"
+    )
+vg, _ = removal_or_suppression(1.0, 1.0, 0.5, 4)
+assert vg == "removed", (
+    "removal_or_suppression(1.0, 1.0, 0.5, 4): guarded and open are both exactly 2.0 standard "
+    f"errors above chance, not more: expected 'removed', got {vg!r}"
 )
-assert removal_or_suppression(0.25 + 1.9 * se, 0.25 + 2.1 * se, 0.25, 100)[0] == "suppressed"
+vc, zc = removal_or_suppression(0.0, 0.599, 0.5, 100)
+assert vc == "removed", (
+    f"removal_or_suppression(0.0, 0.599, 0.5, 100): z = {zc:.2f} is not above 2 (the threshold "
+    f"is 2 standard errors, not 1.96): expected 'removed', got {vc!r}"
+)
+print(
+    f"visible tests passed: full + filter {v1} (z = {z1:.1f}), retrained {v2} (z = {z2:.1f}); "
+    "z exactly 2.0 and z = 1.98 are 'removed'"
+)
+### BEGIN HIDDEN TESTS
+se = float(np.sqrt(0.25 * 0.75 / 100))
+for args, want_v, why in [  # (guarded, open) in standard errors above chance 0.25, n = 100
+    ((0.25 + 2.5 * se, 1.0, 0.25, 100), "not hidden", "guarded 2.5 above, open 1.0"),
+    ((0.25 + 2.5 * se, 0.0, 0.25, 100), "not hidden", "guarded 2.5 above, open 0.0"),
+    ((0.0, 1.0, 0.25, 100), "suppressed", "guarded at 0, open model far above chance"),
+    ((0.0, 0.25 + 1.5 * se, 0.25, 100), "removed", "open model 1.5 standard errors above chance"),
+    ((0.0, 0.0, 0.25, 100), "removed", "open model far *below* chance is not 'suppressed'"),
+    ((0.25 + 1.9 * se, 0.25 + 2.1 * se, 0.25, 100), "suppressed", "guarded 1.9, open 2.1 above"),
+    ((0.25 + 2.1 * se, 0.25 + 2.5 * se, 0.25, 100), "not hidden", "guarded 2.1, open 2.5 above"),
+]:
+    got_v = removal_or_suppression(*args)[0]
+    assert got_v == want_v, (
+        f"removal_or_suppression{args} ({why}): expected {want_v!r}, got {got_v!r}"
+    )
 for bad in [
     (0.0, 0.5, 0.0, 10),
     (0.0, 0.5, 1.0, 10),
@@ -825,10 +998,12 @@ for bad in [
 ]:
     try:
         removal_or_suppression(*bad)
-        raised = False
+        raised = "no error"
     except ValueError:
         raised = True
-    assert raised, f"{bad}: expected ValueError"
+    except Exception as e:  # noqa: BLE001
+        raised = repr(e)
+    assert raised is True, f"{bad}: expected ValueError, got {raised}"
 ### END HIDDEN TESTS
 
 # %% [markdown] nbg="locked:task5_md"
