@@ -13,7 +13,8 @@
 # 3. compute TOFU's truth ratio (Maini et al. 2024) from the model, for answers of any length,
 # 4. summarise truth ratios as TOFU's forget score and its forget quality (a KS test),
 # 5. measure how far forgetting reaches (friends, composition, the pet) against the retrained model,
-# 6. decide, in a short written answer, which methods removed and which only suppressed.
+# 6. decide, in a short written answer, which methods removed and which only suppressed (by the
+#    probes used here).
 #
 # Useful pieces of `unlearnkit.lm`: `lm.question_text(world, person, relation, template=0)`,
 # `world.answer(person, relation)`, `world.values(relation)`, `world.people[i].name`,
@@ -75,7 +76,9 @@ def switched_off(module, *names):
 # $$v_{\text{generic}} = v_{\text{base}} - \alpha\,\mathrm{ReLU}(v_{\text{reinforced}} - v_{\text{base}}),$$
 #
 # so a token the reinforced model likes *more* than the baseline is pushed down, in proportion, and
-# every other logit is kept. The generic target is the token with the highest generic logit.
+# every other logit is kept. Here the generic target is the token with the highest generic logit
+# (WHP fine-tunes on such per-token labels; whether the paper uses the argmax or the whole
+# distribution is not confirmed).
 #
 # Write `generic_targets(v_base, v_reinforced, alpha)`. `v_base` and `v_reinforced` are float tensors
 # of the same shape `(..., vocabulary)` (any number of leading dimensions); `alpha` is a number.
@@ -175,6 +178,26 @@ def generic_targets(v_base, v_reinforced, alpha):
         raise ValueError("bad input")
     labels = (v_base - alpha * torch.relu(v_reinforced - v_base)).argmax(0)
     return labels, labels != v_base.argmax(0)
+
+
+# %% nbg="wrong:generic_targets:cast_to_float32"
+# trap: a silent cast to float32: logits of float64 input that differ by less than float32 resolves
+# become ties, and the label at a near-tie can change
+def generic_targets(v_base, v_reinforced, alpha):
+    if v_base.shape != v_reinforced.shape or alpha < 0:
+        raise ValueError("bad input")
+    b, r = v_base.float(), v_reinforced.float()
+    labels = (b - alpha * torch.relu(r - b)).argmax(-1)
+    return labels, labels != b.argmax(-1)
+
+
+# %% nbg="wrong:generic_targets:refuses_alpha_zero"
+# trap: alpha = 0 (the baseline itself) refused: the task allows any alpha >= 0
+def generic_targets(v_base, v_reinforced, alpha):
+    if v_base.shape != v_reinforced.shape or alpha <= 0:
+        raise ValueError("bad input")
+    labels = (v_base - alpha * torch.relu(v_reinforced - v_base)).argmax(-1)
+    return labels, labels != v_base.argmax(-1)
 
 
 # %% nbg="alt:generic_targets:where"
@@ -286,8 +309,18 @@ b64, r64 = (
 with switched_off(lm.unlearning, *WHP_OFF):
     got = generic_targets(b64, r64, 2.0)
 check_targets(got, b64, r64, 2.0, "float64 logits")
+# float64 near-ties: the logits differ by 1e-12, below what float32 resolves; the reinforced model
+# likes token 0 more in row 0 (pushed down), and nothing in row 1 (the baseline's choice, token 1)
+nb64 = torch.tensor([[1.0, 1.0 - 1e-12, 0.0], [1.0, 1.0 + 1e-12, 0.0]], dtype=torch.float64)
+nr64 = nb64 + torch.tensor([[1e-12, 0.0, 0.0], [0.0, 0.0, 0.0]], dtype=torch.float64)
 with switched_off(lm.unlearning, *WHP_OFF):
-    got = generic_targets(v_b, v_r, 0.0)
+    got = generic_targets(nb64, nr64, 2.0)
+check_targets(got, nb64, nr64, 2.0, "float64 logits 1e-12 apart (keep the input's precision)")
+try:
+    with switched_off(lm.unlearning, *WHP_OFF):
+        got = generic_targets(v_b, v_r, 0.0)
+except ValueError as e:
+    raise AssertionError(f"alpha = 0 must be accepted (only alpha < 0 is refused), got: {e}")
 check_targets(got, v_b, v_r, 0.0, "alpha = 0 (the baseline itself)")
 assert not got[1].any(), "alpha = 0: no label changes"
 for args in [(vb, vr, -0.5), (vb, vr[:, :2], 1.0), (vb[:1], vr, 1.0)]:
@@ -303,21 +336,25 @@ for args in [(vb, vr, -0.5), (vb, vr[:, :2], 1.0), (vb[:1], vr, 1.0)]:
 # %% [markdown] nbg="locked:task2_md"
 # ## Task 2 (3 points): anchored terms, replaced and marked
 #
-# WHP's baseline reads a *translated* text in which anchored terms (here: people's names) are
-# replaced by generic ones of the same length in words, so every word keeps its position and the
-# baseline's predictions on the translation can label the original. Positions inside a replaced term
-# are then left out of training.
+# In our version of WHP, the baseline reads a *translated* text in which anchored terms (here:
+# people's names) are replaced by generic ones with the same number of words, so every word keeps
+# its position and the baseline's predictions on the translation can label the original (the
+# paper's generic translations may change the length; it aligns the tokens instead). We also leave
+# positions inside a replaced term out of training.
 #
-# Write `anchor_replace(text, mapping)`. Split `text` into words with `text.split()`; `mapping` maps a
-# term (one or more words, e.g. `"tamsin thistle"`) to its generic replacement. Scan the words from
-# left to right: where one or more terms start at the current word, as **whole words**, the term
-# with the **most words** wins; write its replacement's words, mark those positions, and go on after
-# the term (a replaced word is never looked at again, so a replacement is never itself replaced).
-# Return `(translated, anchored)`: the translated words joined by single spaces, and a list of bools,
-# one per word, True at the words that were replaced.
+# Write `anchor_replace(text, mapping)`. Split `text` into words with `text.split()` (any run of
+# spaces, tabs or newlines separates two words); `mapping` maps a term (one or more words, e.g.
+# `"tamsin thistle"`) to its generic replacement. Scan the words from left to right: where one or
+# more terms start at the current word, as **whole words** (compared exactly: `"Tamsin"` is not
+# `"tamsin"`), the term with the **most words** wins; write its replacement's words, mark those
+# positions, and go on after the term (a replaced word is never looked at again, so a replacement is
+# never itself replaced). Every other word is kept exactly as it is. Return `(translated, anchored)`:
+# the translated words joined by single spaces, and a list of bools, one per word, True at the words
+# that were replaced.
 #
-# Raise `ValueError` if a term is empty or its replacement has a different number of words (before
-# doing anything else). Do not change `mapping`. This task mirrors
+# Raise `ValueError` if any term of `mapping` is empty or its replacement has a different number of
+# words, before doing anything else: whether or not that term occurs in `text`, and also when `text`
+# is empty. Do not change `mapping`. This task mirrors
 # `lm.unlearning.anchored_replacement` (which handles names that do not overlap and marks nothing);
 # do not call it.
 
@@ -487,6 +524,76 @@ def anchor_replace(text, mapping):
     return " ".join(out), anchored
 
 
+# %% nbg="wrong:anchor_replace:split_on_single_spaces"
+# trap: text.split(" ") instead of text.split(): a double space or a newline glues or splits words
+def anchor_replace(text, mapping):
+    for k, v in mapping.items():
+        if not k.split() or len(k.split()) != len(v.split()):
+            raise ValueError("bad mapping")
+    terms = {tuple(k.split()): v.split() for k, v in mapping.items()}
+    order = sorted(terms, key=len, reverse=True)
+    words, out, anchored, i = text.split(" "), [], [], 0
+    while i < len(words):
+        hit = next((t for t in order if tuple(words[i : i + len(t)]) == t), None)
+        if hit is None:
+            out.append(words[i])
+            anchored.append(False)
+            i += 1
+        else:
+            out += terms[hit]
+            anchored += [True] * len(hit)
+            i += len(hit)
+    return " ".join(out), anchored
+
+
+# %% nbg="wrong:anchor_replace:checks_each_term_when_tried"
+# trap: a term is checked only when it is compared with the text: a term never tried (the text is
+# empty, or a longer term matched first) goes through unchecked
+def anchor_replace(text, mapping):
+    order = sorted(mapping, key=lambda k: len(k.split()), reverse=True)
+    words, out, anchored, i = text.split(), [], [], 0
+    while i < len(words):
+        hit = None
+        for k in order:
+            if not k.split() or len(k.split()) != len(mapping[k].split()):
+                raise ValueError("bad mapping")
+            if words[i : i + len(k.split())] == k.split():
+                hit = k
+                break
+        if hit is None:
+            out.append(words[i])
+            anchored.append(False)
+            i += 1
+        else:
+            out += mapping[hit].split()
+            anchored += [True] * len(hit.split())
+            i += len(hit.split())
+    return " ".join(out), anchored
+
+
+# %% nbg="wrong:anchor_replace:lower_cases"
+# trap: lower-cases the text first: words that differ from a term only in case are replaced, and the
+# words kept come back changed
+def anchor_replace(text, mapping):
+    for k, v in mapping.items():
+        if not k.split() or len(k.split()) != len(v.split()):
+            raise ValueError("bad mapping")
+    terms = {tuple(k.lower().split()): v.split() for k, v in mapping.items()}
+    order = sorted(terms, key=len, reverse=True)
+    words, out, anchored, i = text.lower().split(), [], [], 0
+    while i < len(words):
+        hit = next((t for t in order if tuple(words[i : i + len(t)]) == t), None)
+        if hit is None:
+            out.append(words[i])
+            anchored.append(False)
+            i += 1
+        else:
+            out += terms[hit]
+            anchored += [True] * len(hit)
+            i += len(hit)
+    return " ".join(out), anchored
+
+
 # %% nbg="alt:anchor_replace:regex"
 import re
 
@@ -537,6 +644,28 @@ def anchor_replace(text, mapping):
             marks.append(False)
             pos += 1
     return " ".join(result), marks
+
+
+# %% nbg="alt:anchor_replace:longest_in_characters"
+# terms that start at the same word and both match: the one with more words is also the longer
+# string, so sorting by characters picks the same term as sorting by words
+def anchor_replace(text, mapping):
+    for term, generic in mapping.items():
+        if not term.split() or len(term.split()) != len(generic.split()):
+            raise ValueError(f"bad term or replacement: {term!r} -> {generic!r}")
+    order = sorted(mapping, key=lambda t: len(" ".join(t.split())), reverse=True)
+    words, out, anchored, i = text.split(), [], [], 0
+    while i < len(words):
+        hit = next((t for t in order if words[i : i + len(t.split())] == t.split()), None)
+        if hit is None:
+            out.append(words[i])
+            anchored.append(False)
+            i += 1
+        else:
+            out += mapping[hit].split()
+            anchored += [True] * len(hit.split())
+            i += len(hit.split())
+    return " ".join(out), anchored
 
 
 # %% nbg="twin:anchor_replace:fails"
@@ -642,19 +771,47 @@ for bad in [{"": ""}, {a: fresh, b: "one"}, {b: "one", a: fresh}]:
     except ValueError:
         raised = True
     assert raised, f"{bad}: an empty term or a replacement of the wrong length: expected ValueError"
+check_anchor(
+    f"{a}  lives\nin\t{b} .",
+    {a: fresh, b: c},
+    f"{fresh} lives in {c} .",
+    [True, True, False, False, True, True, False],
+    "words separated by two spaces, a newline and a tab (text.split())",
+)
+upper = a.split()[0].capitalize()
+check_anchor(
+    f"{upper} met {first} .",
+    {first: "quill"},
+    f"{upper} met quill .",
+    [False, False, True, False],
+    "a capitalised word is not the term, and is kept as it is",
+)
+for text_, bad in [(a, {a: fresh, "c": "p q"}), ("", {"c": "p q"}), (a, {a: fresh, "": ""})]:
+    try:
+        with switched_off(lm.unlearning, "anchored_replacement"):
+            anchor_replace(text_, bad)
+        raised = False
+    except ValueError:
+        raised = True
+    assert raised, (
+        f"anchor_replace({text_!r}, {bad}): a bad term must raise ValueError before anything else, "
+        "even when that term is never compared with the text (or the text is empty)"
+    )
 ### END HIDDEN TESTS
 
 # %% [markdown] nbg="locked:task3_md"
 # ## Task 3 (4 points): the truth ratio, for answers of any length
 #
-# TOFU compares how likely a model finds the true answer with how likely it finds perturbed (wrong)
-# answers. With $\ell$ the log-likelihood (nats) of an answer's tokens after `<bos>` and the question,
+# TOFU compares how likely a model finds the (paraphrased) true answer with how likely it finds
+# perturbed (wrong) answers; we keep the true answer and use the question as asked. With $\ell$ the log-likelihood (nats) of an answer's tokens after `<bos>` and the question,
 # and $|a|$ its number of tokens, the truth ratio of one question with $k$ perturbed answers is
 #
 # $$R = \exp\Big(\frac{1}{k}\sum_{j=1}^{k} \frac{\ell(\tilde a_j)}{|\tilde a_j|} - \frac{\ell(a)}{|a|}\Big),$$
 #
-# the geometric mean of the perturbed answers' per-token probabilities over the true answer's:
-# $R < 1$ when the model prefers the truth, $R \approx 1$ when it cannot tell.
+# the **geometric** mean of the perturbed answers' per-token probabilities over the true answer's,
+# as TOFU's evaluation code computes it (the rule of this task; an arithmetic mean of the
+# probabilities is a different number): $R < 1$ when the model prefers the truth, $R \approx 1$ when
+# it cannot tell.
 #
 # Write `truth_ratios_of(model, tokenizer, prompts, truths, perturbed)`: `prompts` a list of $n$
 # questions (str), `truths` $n$ true answers (str, one or more words), `perturbed` $n$ lists of wrong
@@ -952,8 +1109,8 @@ for args in [
 #   the truth (or is confidently wrong);
 # - the **forget quality**: the p-value of the two-sample Kolmogorov-Smirnov test (two-sided,
 #   `scipy.stats.ks_2samp` with its default method) between the model's ratios and the retrained
-#   model's ratios on the same questions. High means the two cannot be told apart; TOFU reads
-#   p > 0.05 as "forgot".
+#   model's ratios on the same questions. TOFU reports the p-value itself (higher is better);
+#   p > 0.05 only means the test finds no significant difference at the usual level.
 #
 # Write `forget_scores(ratios, retrained_ratios)` returning `(score, quality)` as two Python floats.
 # Both arguments are 1-D sequences (lists or arrays) of positive numbers. Raise `ValueError` if either
@@ -1549,12 +1706,12 @@ for name, e in evals.items():
 # ### BEGIN SOLUTION
 # **Model answer.** (a) On the forget questions, gradient ascent looks most like the retrained
 # model: truth-ratio score 0.70 against the retrained 0.74 in Task 4 (0.65 vs 0.66 over every
-# relation in the table) and the only forget quality above 0.05 (0.17; the others are 2e-10 or
-# smaller). But it paid with the rest of the model: retain accuracy 0.34 instead of 1.00. (b) Ten
+# relation in the table) and the only forget quality above 0.05 (0.17 in Task 4, 2.0e-01 in the
+# table; the others are 2e-10 or smaller). But it paid with the rest of the model: retain accuracy 0.34 instead of 1.00. (b) Ten
 # relearning steps on half of the forget people bring the *other* half back: gradient ascent
 # 0.24 -> 0.60, WHP 0.14 -> 0.48, gradient difference 0.04 -> 0.30, while the retrained model, which
-# never learned those facts, goes 0.20 -> 0.04. Those three only suppressed; gradient difference's low
-# forget accuracy (0.06) was no proof of removal. RMU gives back little (0.26 -> 0.32, three of 50
+# never learned those facts, goes 0.20 -> 0.04. By this probe, those three only suppressed;
+# gradient difference's low forget accuracy (0.06) was no proof of removal. RMU gives back little (0.26 -> 0.32, three of 50
 # questions), so this probe does not show suppression there, but its forget quality (about 1e-13)
 # still tells it apart from the retrained model: not removal in TOFU's sense either.
 # (c) Over-forgetting: the retrained model still names every retain person's friend, but gradient ascent
