@@ -634,8 +634,9 @@ print("unlearning steps of the shipped models (lm.unlearned_record()):", SHIPPED
 #   0.40 of the spells survive its 6 steps (the shipped models' steps are printed under the table)
 #   and 0.55 after relearning, while the retain people's spells have already dropped to 0.52.
 # - Relearning is not free either: the full model, which knew every spell (1.00), answers only 0.85
-#   of the asked half after ten steps on the other half's spell sentences. Three of 20 spells are
-#   lost to the update itself, so the relearning column is a lower bound on what a model knew.
+#   when each half is asked after ten steps on the other half's spell sentences. Three of its 20
+#   spells are lost to the update itself, so the relearning column can understate what a model
+#   knew.
 # - The retain people keep their spells under WHP (0.99), RMU and the live run (0.87), less under
 #   the shipped gradient difference (0.76).
 # - A related fact in the context (the city) changes no model's accuracy by more than two answers.
@@ -919,7 +920,7 @@ plt.show()
 # The store forgets at once and exactly: after the deletion it is, bit for bit, the store built
 # without those entries, and the retrained reader is back at its closed-book level on the forget
 # people (the same five numbers as "retrained, closed book", 0.00 to 0.30) while the retain people
-# keep every answer. Deleting the 20 people's 80 entries costs under a millisecond,
+# keep every answer. Deleting the 20 people's 80 entries costs a millisecond or less,
 # and rebuilding the store without them well under a second (both measured above), against about
 # an hour and a half of CPU (5,226 s, from the retrained model's training record) to retrain our
 # tiny model (days of accelerators for a large model). SISA (lecture 02) with 5 shards of 5 slices
@@ -1161,8 +1162,8 @@ print(
 )
 print(
     f"  cost of deleting 20 people: store deletion {DELETE_SECONDS * 1e3:.2f} ms, rebuild "
-    f"{REBUILD_SECONDS:.1f} s, SISA at most {cost.iloc[3]:.0f} s ({cost.iloc[2]:.0f} s for one "
-    f"random request), retraining {lm_seconds:.0f} s"
+    f"{REBUILD_SECONDS:.1f} s, SISA at most {cost.iloc[3]:,.0f} s ({cost.iloc[2]:,.0f} s for one "
+    f"random request), retraining {lm_seconds:,.0f} s"
 )
 print(
     f"Times: guardrail table {TABLE_SECONDS:.1f} s, section 4 {SAFETY_SECONDS:.1f} s; "
