@@ -13,8 +13,8 @@
 # **You will learn to**
 # 1. compare what the full, the retrained and four unlearned models answer about the forget people,
 #    prompt by prompt (the "what should the unlearned model output?" table of Who's Harry Potter);
-# 2. score unlearning TOFU-style (forget and retain accuracy, truth ratio, forget quality) and read the
-#    output distribution: near chance, "unknown", confidently wrong or off every answer;
+# 2. score unlearning TOFU-style (forget and retain accuracy, truth-ratio score, forget quality) and
+#    read the output distribution: near chance, "unknown", confidently wrong or off every answer;
 # 3. test removal against suppression with paraphrases, a related fact in the context and a few
 #    relearning steps, each against the retrained model;
 # 4. measure the scope of forgetting (friends, composed facts, the pet) and spot over-forgetting;
@@ -29,8 +29,8 @@
 # The model is tiny (about 0.6M parameters); the four unlearned checkpoints were made by
 # `scripts/build_lm_unlearned.py` from fixed seeds (seconds each, printed below) and ship with the
 # course, with their full evaluation. The lecture loads them, recomputes part of that evaluation live
-# and checks it against the record. The effects are the ones the papers describe for large models, not
-# a measurement of them.
+# and checks it against the record. Several effects resemble those the papers report for large
+# models, and some do not (RMU under relearning, WHP's scope); none is a measurement of them.
 
 # %%
 import ipywidgets as widgets
@@ -54,14 +54,19 @@ viz.use_style()
 # the pet's colour, a friend and a made-up secret spell; the world also fixes which country each city
 # lies in. Twenty people form the **forget set**. The models:
 # - **full**: trained on everyone; **retrained**: the same recipe without the forget people's
-#   documents (exact unlearning, the reference for everything below). Both learned to answer
-#   `unknown` for a name they were never told about.
+#   documents (exact unlearning, the reference for everything below). Both were taught to answer
+#   `unknown` about names that no document mentions; for a forget person, whom the retrained model
+#   never read about, its answers below mix `unknown` with spread-out guesses.
 # - four **unlearned** copies of the full model, each made from the forget people's documents (and
 #   the retain people's, where the method uses them): **gradient ascent** (GA: raise the loss on the
-#   forget documents), **gradient difference** (GD, NegGrad+: ascend on forget, descend on retain),
-#   **WHP** (Who's Harry Potter: fine-tune on "generic" labels that a model reinforced on the forget
-#   documents makes less likely) and **RMU** (push a middle layer's activations on forget text
-#   towards a random direction, keep them on retain text).
+#   forget documents; Jang et al. 2023), **gradient difference** (GD, Liu, Liu & Stone 2022: ascend
+#   on forget, descend on retain; the language-model form of lecture 04's NegGrad+), **WHP** (Who's
+#   Harry Potter: fine-tune on "generic" labels: the baseline's next-token predictions on the text
+#   with the forget people's names replaced by other names, after pushing down the tokens that a
+#   copy reinforced on the forget documents makes more likely; our version also trains on retain
+#   documents, which the paper does not) and **RMU** (push an intermediate layer's activations on
+#   forget text towards a fixed, scaled random vector, keep them on retain text; layer 7 of 32 in
+#   the WMDP code, here the middle of our three blocks).
 
 # %%
 full, world, tok = lm.load_lm("full")
@@ -84,11 +89,14 @@ for short, name in METHODS.items():
     )
 
 # %% [markdown]
-# The slides' table put prompts about Harry Potter to Llama before and after unlearning. Ours puts
+# The slides' table (from Eldan & Russinovich's paper) lists prompts about Harry Potter with
+# Llama-2-7b-chat's completions and leaves the unlearned model's column as a question mark. Ours puts
 # prompts about one forget person to every model: the direct question, a completion, a paraphrased
 # question, a question that composes the city with world knowledge (the country), and the pet. Each
 # model's answer is the candidate (every city, every job, ..., and `unknown`) it finds most likely;
-# the number is its probability among those candidates.
+# the number is its probability among those candidates. Here `unknown` is a candidate; the
+# accuracies from section 2 on leave it out (the argmax over the real answers only), so a model that
+# says `unknown` still gets a question right when the truth is its next choice.
 
 # %%
 F0, F1 = world.forget[0], world.forget[1]
@@ -123,26 +131,41 @@ with pd.option_context("display.width", 250, "display.max_colwidth", 45):
 
 # %% [markdown]
 # Read the rows against the **retrained** column: that is what a model that never saw this person
-# says, so it is the target. It is neither a fixed wrong answer nor a refusal by rule: on the city,
-# the pet and the colour it spreads its probability (its top answer is wrong and gets a quarter of
-# the probability or less), and it puts everything on `unknown` for the composed question. The full
-# model answers every row correctly. The unlearned models each fail in their own way: GA mostly
-# says `unknown` with moderate probability; GD says `unknown` with certainty about this person but
-# gives a confident wrong job for the second one; WHP gives the same wrong city with high
-# probability in every wording; RMU still gives the true city in all three wordings. One person
-# proves little, so section 2 measures the same thing over all twenty forget people and every relation.
+# says, so it is the target. It is neither a fixed wrong answer nor a refusal by rule: on the
+# city, the pet, the colour and the second person's job its top answer is a wrong real answer with
+# a quarter of the probability or less (a guess), and only for the composed question does it put
+# everything on `unknown`. The full model answers every row correctly. The unlearned models each
+# differ in their own way: GA answers `unknown` in six rows (with probability 1.00 on the composed
+# question, 0.20 to 0.62 elsewhere) and a wrong pet with 0.25; GD says `unknown` with certainty
+# about this person but gives a confident wrong job for the second one; WHP gives the same wrong
+# city with high probability in every wording; RMU still gives the true city in all three
+# wordings, and wrong answers (probability 0.35 to 0.79) to the other questions. One person proves little, so
+# section 2 measures the same thing over all twenty forget people and every relation.
 #
 # ## 2. Four methods, one scorecard
 #
-# TOFU (Maini et al. 2024) scores an unlearned model on the forget and the retain questions and
-# compares it with the retrained model:
-# - **forget / retain accuracy**: the share of questions whose most likely candidate is the truth;
-# - **truth ratio**: TOFU's forget score, the mean of min(R, 1/R) with R the probability of wrong
-#   answers over that of the true answer (length-normalised); near 1 means the model cannot tell
-#   the truth from wrong answers, low means it can (by preferring the truth, or by avoiding it);
+# TOFU (Maini et al. 2024) scores an unlearned model on forget and retain questions. We score
+# TOFU-style (TOFU itself uses the answer probability, ROUGE-L and
+# the truth ratio; with one-word answers we use accuracy among the candidates), and compare with the
+# retrained model:
+# - **forget / retain accuracy**: the share of questions whose most likely real answer is the truth
+#   (`unknown` left out, as said above);
+# - **truth-ratio score**: the truth ratio R of a question is the geometric mean of the wrong
+#   answers' per-token probabilities over the true answer's (TOFU paraphrases the answer, we
+#   paraphrase the question); on forget questions it is summarised as the mean of min(R, 1/R), as
+#   TOFU's evaluation code does. Near 1 means the model cannot tell the truth from wrong answers, low
+#   means it can (by preferring the truth, or by avoiding it). The full model's 0.03 is this score,
+#   not R;
 # - **forget quality**: the KS-test p-value between the unlearned and the retrained model's truth
-#   ratios on the forget questions; high means indistinguishable;
-# - **what the model outputs** on forget questions (`lm.tofu.output_profile`): the entropy of its
+#   ratios on the forget questions; high means the KS test finds no difference (with 20 forget
+#   people it has little power: a high p-value is weak evidence). The retrained model is the
+#   reference, so its own forget quality and agreement are not defined (NaN in the table);
+# - **model utility** (ours, `lm.tofu.model_utility`): the harmonic mean of four numbers on the
+#   retain people and the world: retain accuracy, the probability of the true retain answer, the
+#   retain truth-ratio score and world knowledge (which country each city lies in); TOFU's is the
+#   harmonic mean of nine numbers (answer probability, ROUGE-L and truth ratio on three sets);
+# - **what the model outputs** on forget questions (ours, `lm.tofu.output_profile`): the entropy of
+#   its
 #   answer distribution, the share answered `unknown`, the share answered wrongly with probability at
 #   least 0.5 ("confidently wrong"), the probability mass on no candidate at all (the words it would
 #   rather produce: "gibberish"), and how often its top answer equals the retrained model's.
@@ -156,7 +179,7 @@ EVAL.update({s: record["models"][f"lm_{n}"]["evaluation"] for s, n in METHODS.it
 COLS = {
     "forget_accuracy": "forget acc",
     "retain_accuracy": "retain acc",
-    "truth_ratio": "truth ratio",
+    "truth_ratio": "truth-ratio score",
     "forget_quality": "forget quality",
     "entropy": "entropy (nats)",
     "answers_unknown": "'unknown'",
@@ -172,6 +195,10 @@ rels = EVAL["full"]["relations"]
 print(f"Means over {len(rels)} relations ({', '.join(rels)}); record:")
 with pd.option_context("display.width", 250):
     print(scores.to_string(float_format=lambda v: f"{v:.2g}" if 0 < v < 0.005 else f"{v:.2f}"))
+UPARTS = ["retain_accuracy", "retain_p_true", "retain_truth_ratio", "world_knowledge"]
+utility = pd.DataFrame({n: e["utility"] for n, e in EVAL.items()}).T[["model_utility", *UPARTS]]
+print("\nModel utility (harmonic mean) and its four parts (retain: city, job, pet, colour):")
+print(utility.astype(float).round(2).to_string())
 
 # %% [markdown]
 # The record could be stale or wrong, so we recompute one relation (the city) for every model now,
@@ -223,19 +250,26 @@ for name, row in scores.iterrows():
 # - The **retrained** model is the target: forget accuracy near chance, the highest entropy of all,
 #   and `unknown` as its top answer for a share of the questions (it learned that answer for unseen
 #   names), with almost no mass off the candidates.
-# - **GA** forgets, but takes everything else with it: retain accuracy and model utility collapse.
-#   On forget questions it mostly says `unknown`. It is the only method whose forget quality is not
+# - **GA** forgets, but takes everything else with it: retain accuracy and model utility collapse
+#   (0.34 and 0.26), as in TOFU's gradient-ascent baseline. On forget questions it mostly says
+#   `unknown` (0.86). It is the only method whose forget quality is not
 #   tiny (the KS test cannot tell its truth ratios from the retrained model's), which shows how
 #   little forget quality alone says.
 # - **GD** keeps more of the retain set but goes *below* the retrained model on forget accuracy:
 #   its low entropy, its confidently wrong answers and the mass it puts on no candidate at all are
 #   a signature of unlearning that the retrained model does not have.
-# - **RMU** answers with something that is none of the candidates for a large share of the mass:
-#   steering the activations makes the output gibberish on forget text, as the method intends; its
-#   top answers match the retrained model's least often of the four, and it never answers `unknown`.
-# - **WHP** keeps the retain set almost intact (its model utility is as high as the full model's)
-#   and answers mostly `unknown`, with a share of confident wrong answers; its forget quality is
-#   tiny: the KS test tells its truth ratios from the retrained model's.
+# - **RMU** puts most of the mass (0.60) on words that are none of the candidates: steering floods
+#   what later layers receive on forget text with a meaningless vector, and the output loses
+#   coherence, the behaviour reported for RMU on large models (Li et al. 2024; Arditi 2024). Its
+#   top answers match the retrained model's least often of the four (0.14), and it never answers
+#   `unknown`.
+# - **WHP** (with our retain term) keeps the retain set almost intact (retain accuracy 0.98). Its
+#   model utility, 0.97, is even above the full and the retrained model's 0.92: of the four parts
+#   printed above, accuracy and world knowledge stay where they were, but the probability it gives
+#   the true retain answer rose from 0.77 to 0.91 (and the retain truth-ratio part from 0.96 to
+#   0.99): our WHP also fine-tunes on the retain documents, which sharpens those answers. On forget
+#   questions it answers mostly `unknown` (0.59), with a share of confident wrong answers (0.17);
+#   its forget quality is tiny: the KS test tells its truth ratios from the retrained model's.
 #
 # No method reaches the retrained row on every column. Which of these differences matter depends on
 # what the unlearned model is for: `unknown`, a gibberish answer and a confident wrong answer all
@@ -243,9 +277,10 @@ for name, row in scores.iterrows():
 #
 # ## 3. Removed or suppressed?
 #
-# An unlearned model that no longer *says* a fact may still *hold* it. Lynch et al. (2024) list ways
-# to look: ask in other words, put a related fact in the prompt, or fine-tune a little on part of the
-# forgotten facts and see whether the rest comes back (Deeb & Roger 2024). Each probe means something
+# An unlearned model that no longer *says* a fact may still *hold* it. Lynch et al. (2024) test the
+# WHP model with other prompts, with information in the context and with probes of its activations;
+# Deeb & Roger (2024) fine-tune on part of the forgotten facts and see whether the rest comes back.
+# Each probe means something
 # only against the retrained model, which never held the facts. `lm.tofu.recovery_probes` runs three
 # of them on the forget people (city, job, pet, colour, spell): the paraphrased question; the
 # person's job (or city) stated before the question; and 10 relearning steps on every document of
@@ -289,17 +324,20 @@ gain = (rec["after relearning (other half)"] - rec["closed book (other half)"]) 
 n_all = len(world.forget) * len(REC_RELS)
 para = (rec["paraphrased question"] - rec["closed book (all 20)"]) * n_all
 ctx = (rec["related fact in context"] - rec["closed book (all 20)"]) * n_all
+gains = pd.DataFrame(
+    {
+        f"paraphrase gain (of {n_all})": para,
+        f"context gain (of {n_all})": ctx,
+        f"relearning gain (of {n_q})": gain,
+        "relearning gain minus the retrained model's": gain - gain["retrained"],
+    }
+)
+print(gains.round().astype(int).to_string())
+p_ret = rec.loc["retrained", "closed book (all 20)"]
+se = {n: np.sqrt(p_ret * (1 - p_ret) / n) * n for n in (n_all, n_q)}
 print(
-    pd.DataFrame(
-        {
-            f"paraphrase gain (of {n_all})": para,
-            f"context gain (of {n_all})": ctx,
-            f"relearning gain (of {n_q})": gain,
-        }
-    )
-    .round()
-    .astype(int)
-    .to_string()
+    f"binomial standard error at the retrained model's accuracy ({p_ret:.2f}): "
+    f"{se[n_all]:.1f} questions of {n_all}, {se[n_q]:.1f} of {n_q}"
 )
 
 # %%
@@ -307,14 +345,22 @@ fig, ax = plt.subplots(figsize=(9.5, 3.8))
 x, w = np.arange(len(rec)), 0.16
 colours = [viz.PALETTE[c] for c in ("blue", "sky", "purple", "yellow", "vermillion")]
 for i, (col, c) in enumerate(zip(rec.columns, colours)):
-    ax.bar(x + (i - 2) * w, rec[col], w, color=c, label=col)
+    n = n_q if "other half" in col else n_all  # questions behind each bar
+    err = np.sqrt(rec[col] * (1 - rec[col]) / n)  # binomial standard error
+    ax.bar(x + (i - 2) * w, rec[col], w, yerr=err, capsize=2, color=c, label=f"{col}, {n} q.")
 rchance = np.mean([1 / len(world.values(r)) for r in REC_RELS])
-ax.axhline(rchance, color=viz.ROLE_COLORS["reference"], ls="--", lw=1.2, label="chance")
+ax.axhline(
+    rchance,
+    color=viz.ROLE_COLORS["reference"],
+    ls="--",
+    lw=1.2,
+    label=f"chance, mean over the 5 relations ({rchance:.2f})",
+)
 ax.set_xticks(x, rec.index)
 ax.set_ylim(0, 1.05)
 viz.label(
     ax,
-    "Recovery probes on the forget people (city, job, pet, colour, spell)",
+    "Recovery probes on the forget people (city, job, pet, colour, spell; bars: ±1 SE)",
     "model",
     "accuracy (fraction of questions)",
 )
@@ -322,19 +368,25 @@ ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1))
 plt.show()
 
 # %% [markdown]
-# The retrained model sets the control: the paraphrase and the related fact move its accuracy by a
-# few questions of 100 (noise at this size: one standard error is about four questions), and
-# training on half the forget people does not teach it the other half (its accuracy on that half
-# goes *down*). For the unlearned models:
+# The retrained model sets the control: the paraphrase and the related fact move its accuracy by
+# four and two questions of 100 (noise at this size: the standard error printed above is about four
+# questions), and training on half the forget people does not teach it the other half: its accuracy
+# on that half goes *down*, 0.20 -> 0.04 (the full model's too, 1.00 -> 0.94). We observe this drop
+# but have not measured its cause. For the unlearned models, always against that control:
 # - **Paraphrases and a related fact in context** bring little back for any method: the gains
-#   printed above are a few questions of 100 at most, no larger than the control's changes. These
+#   printed above are two questions of 100 at most, no larger than the control's changes. These
 #   two probes do not separate the methods from the retrained model here.
-# - **Relearning** does. Ten steps on ten other people bring back many of the untouched facts
-#   after GA and WHP, and a good share after GD: facts that were not in the relearning data. The
-#   reading of Deeb & Roger (2024): the knowledge was still in the weights, and a little fine-tuning
-#   on related data undid what hid it; unlearning suppressed it. After RMU the gain is a few
-#   questions of 50, while the retrained model loses several on the same probe: this probe does not
-#   show that RMU kept the facts, and it does not prove that it removed them.
+# - **Relearning** does. Ten steps on ten other people bring back many of the untouched facts, facts
+#   that were not in the relearning data: against the control's change, GA gains 26 questions of 50,
+#   WHP 25 and GD 21. The reading of Deeb & Roger (2024): the knowledge was still in the weights, and
+#   a little fine-tuning on other forgotten facts, from which the measured ones cannot be inferred,
+#   undid what hid it; unlearning suppressed it. RMU gains 11 against the control (3 of 50 on its
+#   own, while the control loses 8): about half of what the other three gain, and about two
+#   standard errors (a difference of four accuracies on 50 questions has one of roughly five).
+#   By this probe less comes back after RMU than after the other three; that does not show that
+#   RMU removed the facts.
+#   (Deeb & Roger recover 88% of the pre-unlearning accuracy for the methods they test, on facts
+#   learned in pretraining: after our RMU the effect is weaker.)
 #
 # A probe that recovers nothing is not proof of removal: a stronger one (more steps, other data, a
 # probe of the activations) might. The retrained model is the only one for which removal is known.
@@ -365,6 +417,18 @@ print(
     f"{int(EVAL['full']['scope']['n_friend_mentions'])} retain people whose friend is forgotten"
 )
 print(scope.round(2).to_string())
+# chance: one over the number of real answers (the paraphrases: mean over relations and templates)
+para_rels = ["city", "job", "pet", "colour", "country", "spell"]
+SCHANCE = {
+    "friend mentions (retain people)": 1 / len(world.values("friend")),
+    "composed: country": 1 / len(world.values("country")),
+    "paraphrased questions": np.mean(
+        [1 / len(world.values(r)) for r in para_rels for _ in lm.QUESTIONS[r][1:]]
+    ),
+    "pet": 1 / len(world.values("pet")),
+    "pet's colour": 1 / len(world.values("colour")),
+}
+print("chance".ljust(9), "  ".join(f"{v:.2f}" for v in SCHANCE.values()), "(per probe, same order)")
 
 # %%
 fig, ax = plt.subplots(figsize=(10, 3.8))
@@ -375,14 +439,37 @@ mcol = {
     "GA": viz.PALETTE["orange"],
     "GD": viz.PALETTE["vermillion"],
     "WHP": viz.PALETTE["purple"],
-    "RMU": viz.PALETTE["sky"],
+    "RMU": viz.PALETTE["black"],
 }
 for i, (name, c) in enumerate(mcol.items()):
     hatch = "" if name in ("full", "retrained") else "//"
-    ax.bar(
+    bars = ax.bar(
         x + (i - 2.5) * w, scope.loc[name], w, color=c, hatch=hatch, edgecolor="white", label=name
     )
-ax.set_xticks(x, [s.replace(" (", "\n(") for s in scope.columns], fontsize=8)
+    for b, v in zip(bars, scope.loc[name]):
+        if v == 0:  # a zero bar is invisible: say it
+            ax.text(
+                b.get_x() + w / 2,
+                0.01,
+                "0",
+                ha="center",
+                va="bottom",
+                fontsize=10,
+                color=c,
+                fontweight="bold",
+            )
+for j, ch in enumerate(SCHANCE.values()):
+    ax.hlines(
+        ch, j - 3 * w, j + 3 * w, color="dimgray", ls="--", lw=1.5, label=None if j else "chance"
+    )
+ticks = [
+    "friend mentions\n(retain people)",
+    "composed:\ncountry\n(forget people)",
+    "paraphrased\nquestions\n(forget people)",
+    "pet\n(forget people)",
+    "pet's colour\n(forget people)",
+]
+ax.set_xticks(x, ticks, fontsize=10)
 ax.set_ylim(0, 1.05)
 viz.label(
     ax,
@@ -395,16 +482,21 @@ plt.show()
 
 # %%
 diff = (scope.drop(index=["full", "retrained"]) - scope.loc["retrained"]) * 20
-print("Difference from the retrained model, in questions of 20 (+ leaks, - over-forgets);")
-print("paraphrased questions: mean over relations and templates, in units of 20")
+print("Difference from the retrained model, in questions of 20 (+ leaks, - over-forgets).")
+print("Paraphrased questions: the difference in accuracy averaged over relations and templates,")
+print("times 20 (the questions one template of one relation asks).")
 print(diff.round().astype(int).to_string())
 
 # %% [markdown]
 # The retrained model knows every friend mention: the retain documents say who a retain person's
 # friend is, and leaving out the friend's own documents does not unsay it. On the forget people
-# themselves (country, pet, colour, paraphrases) it is near chance. Against that:
+# themselves it is at chance or a little above (printed chance row): the country 0.25 (chance 0.25),
+# the paraphrases 0.16 (0.14), the pet 0.25 and the colour 0.30 (chance 0.17 each; with 20
+# questions one standard error is about 0.1, so these are one to two standard errors above chance).
+# Against that:
 # - **GA** forgets every friend mention, **GD** about two thirds of them and **RMU** about a third:
-#   over-forgetting, facts the retain documents carry. **WHP** keeps all of them.
+#   over-forgetting, facts the retain documents carry. **WHP** (with our retain term) keeps all of
+#   them.
 # - On the forget people's own facts the differences are small: at most five questions of 20 (one
 #   standard error is about two questions here). GD sits below the retrained model on every probe,
 #   as it did in section 2; WHP answers the composed country right four more times than the
@@ -438,7 +530,7 @@ for s in STEPS:
     sweep[s] = {
         "forget": q["forget_accuracy"],
         "retain": q["retain_accuracy"],
-        "'unknown'": q["answers_unknown"],
+        "'unknown' (forget)": q["answers_unknown"],
     }
     if s == ga_cfg["steps"]:
         same = all(
@@ -457,9 +549,9 @@ def plot_sweep(steps=ga_cfg["steps"]):
     fig, ax = plt.subplots(figsize=(7, 3.6))
     for key, c in [("forget", viz.ROLE_COLORS["forget"]), ("retain", viz.ROLE_COLORS["retain"])]:
         ax.plot(sweep.index, sweep[key], "o-", color=c, label=f"{key} accuracy (GA)")
-        ax.axhline(ret_city[key], color=c, ls="--", lw=1, label=f"{key}, retrained model")
+        ax.axhline(ret_city[key], color=c, ls="--", lw=1, label=f"{key}, retrained model (city)")
         ax.plot([steps], [sweep.loc[steps, key]], "o", ms=12, mfc="none", mec="black")
-    ax.set_ylim(0, 1.05)
+    ax.set_ylim(-0.04, 1.05)
     viz.label(
         ax,
         f"Gradient ascent, {steps} steps: forget {sweep.loc[steps, 'forget']:.2f}, "
@@ -480,13 +572,18 @@ widgets.interact(
 )
 
 # %% [markdown]
-# Forget and retain accuracy fall together, and the share answered `unknown` climbs with the steps.
-# By the step count at which the forget city accuracy first reaches the retrained model's level,
-# gradient ascent has lost a large part of the retain accuracy, which the retrained model keeps in
-# full; none of the swept step counts matches the retrained model on both. A plausible reason: the
-# forget documents' gradients also push down what the retain people share with them (the city
-# names, the sentence shapes). Gradient difference, WHP and RMU each add a term that holds the
-# retain side in place (section 2's retain column).
+# The sweep scores the city only (20 forget and 180 retain people), so its dashed retrained lines
+# are the retrained model's city accuracies (forget 0.05, retain 1.00), not section 2's means over
+# seven relations (forget 0.15). Forget accuracy falls first and faster: after 2 steps forget 0.80
+# and retain 0.97, after 3 steps 0.45 and 0.83. The share of forget questions answered `unknown`
+# climbs from 0.00 to 1.00 by 8 steps. Forget accuracy first reaches the retrained model's level at
+# 8 steps (0.00), when retain accuracy is down to 0.29; at 10 steps forget is back up to 0.10 (two
+# questions of 20) while retain falls further, to 0.22. None of the swept step counts matches the
+# retrained model on both. A plausible reason: the forget documents' gradients also push down what
+# the retain people share with them (the city names, the sentence shapes). Gradient difference and
+# RMU each have a term that holds the retain side in place, and our WHP adds one that the paper's
+# recipe lacks: in section 2 they keep retain accuracy 0.72 (GD), 0.84 (RMU) and 0.98 (WHP) against
+# GA's 0.34, though only WHP comes near the retrained model's 1.00.
 #
 # ## Check your understanding
 #
@@ -503,7 +600,9 @@ widgets.interact(
 #    <details><summary>Answer</summary>The retrained model is what a model that never learned the
 #    people does, and it gets some questions right by chance. Getting fewer right means the model
 #    steers away from the truth, so it still carries information about it; an attacker who compares
-#    with chance or with a reference model can read that.</details>
+#    with chance or with a reference model can read that. MUSE (Shi et al. 2024) measures privacy
+#    leakage against the retrained model for this reason: unlearning too much is as detectable as
+#    too little.</details>
 # 3. After ten relearning steps on ten forget people, a model answers more questions right about the
 #    *other* ten. What does that say, and what does the retrained model's result add?
 #    <details><summary>Answer</summary>Those facts were never in the relearning data, so they came
@@ -526,17 +625,19 @@ for name in METHODS:
     row = scores.loc[name]
     print(
         f"{name:4s}: forget acc {row['forget acc']:.2f}, retain acc {row['retain acc']:.2f}, "
-        f"truth ratio {row['truth ratio']:.2f}, forget quality {row['forget quality']:.1g}; "
+        f"truth-ratio score {row['truth-ratio score']:.2f}, "
+        f"forget quality {row['forget quality']:.1g}; "
         f"{reading(row)}"
     )
 r0 = scores.loc["retrained"]
 print(
     f"retrained: forget acc {r0['forget acc']:.2f}, retain acc {r0['retain acc']:.2f}, "
-    f"truth ratio {r0['truth ratio']:.2f}"
+    f"truth-ratio score {r0['truth-ratio score']:.2f}"
 )
 print("Relearning, forget accuracy of the untouched half before -> after 10 steps:")
 for name, row in rec.iterrows():
-    print(f"  {name:9s} {row.iloc[0]:.2f} -> {row.iloc[-1]:.2f}")
+    before, after = row["closed book (other half)"], row["after relearning (other half)"]
+    print(f"  {name:9s} {before:.2f} -> {after:.2f}")
 print(
     "Friend mentions kept (retrained = right scope): "
     + ", ".join(f"{n} {v:.2f}" for n, v in scope.iloc[:, 0].items())
@@ -551,16 +652,21 @@ print(
 # ## Conclusion
 #
 # Unlearning knowledge from a language model has no single success number. The forget accuracy of
-# all four methods is far from the full model's and close to the retrained model's, but what they
-# say instead differs
+# all four methods (0.06 to 0.24) is far from the full model's 1.00, but none equals the retrained
+# model's 0.15: GD goes below it, which check question 2 calls a problem, and RMU, above it, still
+# gives the true city in every wording for the person of section 1. What they say instead differs
 # (`unknown`, a confident wrong answer, words that are no answer at all), how much else they lose
-# differs (GA loses most of the retain set and every friend mention), and relearning on other people
-# brings back what several of them only hid. The retrained model is the yardstick for all three
-# questions: it says what the output should be, what the right scope is, and what a probe finds when
-# the knowledge is really gone. Lecture 07 looks at knowledge handed back in the prompt, lecture 08
-# at guardrails and at removing a hazardous capability (the spell) rather than people.
+# differs (GA loses most of the retain set and every friend mention), and relearning on other
+# people brings back what several of them only hid, by this probe. The retrained model is the
+# yardstick for all three questions: it says what the output should be, what the right scope is,
+# and what a probe finds when the knowledge is really gone. Lecture 07 looks at knowledge handed
+# back in the prompt, lecture 08 at guardrails and at removing a hazardous capability (the spell)
+# rather than people.
 #
 # ## References
+# - J. Jang, D. Yoon, S. Yang, S. Cha, M. Lee, L. Logeswaran, M. Seo. *Knowledge Unlearning for
+#   Mitigating Privacy Risks in Language Models* (gradient ascent). ACL 2023.
+#   <https://arxiv.org/abs/2210.01504>
 # - R. Eldan, M. Russinovich. *Who's Harry Potter? Approximate Unlearning in LLMs.*
 #   arXiv:2310.02238, 2023. <https://arxiv.org/abs/2310.02238>
 # - P. Maini, Z. Feng, A. Schwarzschild, Z. C. Lipton, J. Z. Kolter. *TOFU: A Task of Fictitious
@@ -571,6 +677,8 @@ print(
 #   Unlearning in LLMs.* arXiv:2402.16835, 2024. <https://arxiv.org/abs/2402.16835>
 # - A. Deeb, F. Roger. *Do Unlearning Methods Remove Information from Language Model Weights?*
 #   arXiv:2410.08827, 2024. <https://arxiv.org/abs/2410.08827>
+# - A. Arditi. *Unlearning via RMU is mostly shallow.* LessWrong / AI Alignment Forum research note,
+#   2024. <https://www.lesswrong.com/posts/6QYpXEscd8GuE7BgW/unlearning-via-rmu-is-mostly-shallow>
 # - W. Shi et al. *MUSE: Machine Unlearning Six-Way Evaluation for Language Models.* arXiv:2407.06460,
 #   2024. <https://arxiv.org/abs/2407.06460>
 # - K. Z. Liu. *Machine Unlearning in 2024* (blog post: the scope of concept unlearning). 2024.

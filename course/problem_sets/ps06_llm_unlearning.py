@@ -1707,12 +1707,14 @@ for name, e in evals.items():
 # **Model answer.** (a) On the forget questions, gradient ascent looks most like the retrained
 # model: truth-ratio score 0.70 against the retrained 0.74 in Task 4 (0.65 vs 0.66 over every
 # relation in the table) and the only forget quality above 0.05 (0.17 in Task 4, 2.0e-01 in the
-# table; the others are 2e-10 or smaller). But it paid with the rest of the model: retain accuracy 0.34 instead of 1.00. (b) Ten
+# table; the others are 2e-10 or smaller). But it paid with the rest of the model: retain
+# accuracy 0.34 instead of 1.00. (b) Ten
 # relearning steps on half of the forget people bring the *other* half back: gradient ascent
 # 0.24 -> 0.60, WHP 0.14 -> 0.48, gradient difference 0.04 -> 0.30, while the retrained model, which
 # never learned those facts, goes 0.20 -> 0.04. By this probe, those three only suppressed;
-# gradient difference's low forget accuracy (0.06) was no proof of removal. RMU gives back little (0.26 -> 0.32, three of 50
-# questions), so this probe does not show suppression there, but its forget quality (about 1e-13)
+# gradient difference's low forget accuracy (0.06) was no proof of removal. RMU gives back little
+# (0.26 -> 0.32: three of 50 questions, eleven more than the retrained model's change of -8), so
+# this probe shows much less there than for the other three, and its forget quality (about 1e-13)
 # still tells it apart from the retrained model: not removal in TOFU's sense either.
 # (c) Over-forgetting: the retrained model still names every retain person's friend, but gradient ascent
 # gets none of them (friend gap -1.00), gradient difference loses 0.65 (Task 5) and RMU 0.35.
