@@ -190,11 +190,19 @@ class ProblemSet:
         return course, scores
 
     def hidden_snippets(self):
+        """Lines of the hidden tests that no feedback page may show.
+
+        A line that also occurs in the other cells (the solution's answer code included, which the
+        solver's own feedback rightly shows) is no evidence of a leak: since the sources are
+        formatted, a hidden line can be the head of a split call, such as ``return " ".join(``.
+        """
+        source = nbformat.from_dict(self.source())
         hidden = nbformat.from_dict(self.source())
         for cell in hidden.cells:  # keep only the hidden-test regions
             if not nbrun.is_test_cell(cell):
                 cell.source = ""
-        return nbrun.solution_snippets(hidden)
+        elsewhere = "\n".join(c.source for c in source.cells if not nbrun.is_test_cell(c))
+        return [s for s in nbrun.solution_snippets(hidden) if s not in elsewhere]
 
     def check_autograde_and_feedback(self, tmp: pathlib.Path):
         course, scores = self.autograde(tmp, {"stub": self.release(), "solver": self.spliced()})
