@@ -192,17 +192,17 @@ class ProblemSet:
     def hidden_snippets(self):
         """Lines of the hidden tests that no feedback page may show.
 
-        A line that also occurs in the other cells (the solution's answer code included, which the
-        solver's own feedback rightly shows) is no evidence of a leak: since the sources are
-        formatted, a hidden line can be the head of a split call, such as ``return " ".join(``.
+        The solution's answer code is not secret here (the solver's own feedback rightly shows it),
+        so its markers are dropped and it counts as text outside the secret regions, like every
+        other cell: a hidden line that also occurs there (since the sources are formatted, the
+        head of a split call such as ``return " ".join(``) is no evidence of a leak.
         """
         source = nbformat.from_dict(self.source())
-        hidden = nbformat.from_dict(self.source())
-        for cell in hidden.cells:  # keep only the hidden-test regions
+        for cell in source.cells:
             if not nbrun.is_test_cell(cell):
-                cell.source = ""
-        elsewhere = "\n".join(c.source for c in source.cells if not nbrun.is_test_cell(c))
-        return [s for s in nbrun.solution_snippets(hidden) if s not in elsewhere]
+                cell.source = "\n".join(ln for ln in cell.source.splitlines()
+                                        if ln.strip() not in (nbrun.BEGIN_SOLUTION, nbrun.END_SOLUTION))
+        return nbrun.solution_snippets(source)
 
     def check_autograde_and_feedback(self, tmp: pathlib.Path):
         course, scores = self.autograde(tmp, {"stub": self.release(), "solver": self.spliced()})

@@ -193,27 +193,12 @@ def _maths_problems(page, url: str, name: str, wait_ms: int = 20_000) -> tuple[i
 
 @contextlib.contextmanager
 def _offline_page():
-    """A Chromium page that may load file:// URLs only (and data:/blob:); the rest are refused and listed."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(_browser.CHROMIUM), headless=True)
-        blocked, failed = [], []
-
-        def route(r):
-            if r.request.url.startswith(("file://", "data:", "blob:")):
-                r.continue_()
-            else:
-                blocked.append(r.request.url)
-                r.abort()
-        try:
-            context = browser.new_context()
-            context.route("**/*", route)
-            page = context.new_page()
-            page.on("requestfailed", lambda req: failed.append(req.url))
-            yield page, blocked, failed
-        finally:
-            browser.close()
+    """A Chromium page that may load file:// URLs only (and data:/blob:): tests/_browser.py's
+    :func:`~_browser.chromium` with ``file://`` as its origin. Yields (page, refused URLs, failed URLs)."""
+    with _browser.chromium("file://") as b:
+        failed = []
+        b.page.on("requestfailed", lambda req: failed.append(req.url))
+        yield b.page, b.blocked, failed
 
 
 @site
